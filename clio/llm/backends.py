@@ -1,0 +1,397 @@
+"""Model providers. Only the gateway calls these; stages never do.
+
+Each backend turns a RenderedPrompt (messages + an assistant prefill) into a Completion and maps
+its provider's errors onto two kinds: TransientLLMError (retry with backoff) and ConfigError (stop
+at once with one line: bad key, unknown model, missing package).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from clio.errors import ConfigError
+from clio.prompts import OutputSpec, RenderedPrompt
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    max_tokens: int = 200
+    temperature: float = 0.2
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    seed: int = 0
+
+
+@dataclass
+class Completion:
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    finish_reason: str | None = None
+
+
+class TransientLLMError(Exception):
+    """Worth retrying: timeouts, rate limits (429), server errors (5xx), dropped connections."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass
+class BatchRequest:
+    custom_id: str
+    prompt: RenderedPrompt
+    params: SamplingParams
+
+
+class Backend(ABC):
+    name: str = "abstract"
+    model: str = ""
+    max_concurrency: int = 4
+    supports_batch: bool = False
+
+    @abstractmethod
+    def complete(self, prompt: RenderedPrompt, params: SamplingParams) -> Completion: ...
+
+    def identity(self) -> dict[str, Any]:
+        """Everything about the backend that can change an output; part of every cache key."""
+        return {"backend": self.name, "model": self.model}
+
+    # Bulk APIs (Anthropic Message Batches). Backends without one raise; the gateway then
+    # falls back to online calls.
+    def submit_batch(self, requests: list[BatchRequest]) -> str:
+        raise NotImplementedError(f"{self.name} has no batch API")
+
+    def batch_done(self, batch_id: str) -> bool:
+        raise NotImplementedError(f"{self.name} has no batch API")
+
+    def batch_results(self, batch_id: str) -> dict[str, Completion | Exception]:
+        raise NotImplementedError(f"{self.name} has no batch API")
+
+
+# --------------------------------------------------------------------------- fake (tests only)
+
+
+class FakeBackend(Backend):
+    """Deterministic stand-in for unit tests of logic. Never a default of anything a user runs."""
+
+    name = "fake"
+
+    def __init__(self, responder: Callable[[RenderedPrompt], str] | list[str] | None = None, model: str = "fake-1"):
+        self.model = model
+        self._responder = responder
+        self._queue = list(responder) if isinstance(responder, list) else None
+        self.calls: list[RenderedPrompt] = []
+        self._lock = threading.Lock()
+
+    def complete(self, prompt: RenderedPrompt, params: SamplingParams) -> Completion:
+        with self._lock:
+            self.calls.append(prompt)
+            if self._queue is not None:
+                if not self._queue:
+                    raise AssertionError("FakeBackend ran out of scripted replies")
+                text = self._queue.pop(0)
+            elif callable(self._responder):
+                text = self._responder(prompt)
+            else:
+                text = " a fake answer.</answer>"
+        n_in = sum(len(m.content.split()) for m in prompt.messages)
+        return Completion(text=text, input_tokens=n_in, output_tokens=len(text.split()), finish_reason="stop")
+
+
+# --------------------------------------------------------------------------- local (llama.cpp)
+
+
+def _gbnf_for(spec: OutputSpec, integer_range: tuple[int, int]) -> str:
+    """A grammar that only admits a well-formed answer: shorter, faster and always parseable."""
+    close = f'"</{spec.tag}>"'
+    if spec.kind == "integer":
+        low, high = integer_range
+        options = " | ".join(f'"{i}"' for i in range(low, high + 1))
+        return f"root ::= ({options}) {close}"
+    if spec.kind == "choice":
+        options = " | ".join(f'"{o}"' for o in spec.options)
+        return f"root ::= ({options}) {close}"
+    if spec.kind == "tagged":
+        parts = " ".join(f'"<{t}>" [^<\\n]+ "</{t}>" "\\n"?' for t in spec.tags)
+        return f"root ::= {parts}"
+    return f"root ::= [^<\\n]+ {close}"
+
+
+class LocalLlamaBackend(Backend):
+    """llama-cpp-python with a GGUF model shipped by a PyPI package: the offline default.
+
+    One model instance on all cores, so calls are serialised. llama.cpp keeps the evaluated tokens
+    of the previous call and reuses their longest common prefix, which is why the gateway orders
+    facet calls by conversation and prompts put the conversation before the question."""
+
+    name = "local"
+    max_concurrency = 1
+
+    def __init__(self, model: str, *, n_ctx: int = 4096, n_threads: int | None = None, seed: int = 0, use_grammar: bool = True, model_path: str | None = None):
+        try:
+            import llama_cpp  # noqa: F401
+        except ImportError:
+            raise ConfigError("local backend needs llama-cpp-python: run `make install` or `pip install -e '.[local]'`") from None
+        from clio import model_assets
+
+        self.model = model
+        self.model_path = str(model_path or model_assets.gguf_path(model))
+        self.n_ctx, self.n_threads, self.seed, self.use_grammar = n_ctx, n_threads or os.cpu_count() or 2, seed, use_grammar
+        self._llm = None
+        self._formatter = None
+        self._lock = threading.Lock()
+        self._grammars: dict[str, Any] = {}
+
+    def identity(self) -> dict[str, Any]:
+        from clio import model_assets
+
+        return {"backend": self.name, "model": self.model, "sha256": model_assets.expected_sha256(self.model), "grammar": self.use_grammar, "n_ctx": self.n_ctx}
+
+    def _load(self):
+        if self._llm is None:
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            self._llm = Llama(model_path=self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed, verbose=False)
+            meta = self._llm.metadata
+            template = meta.get("tokenizer.chat_template")
+            if not template:
+                raise ConfigError(f"{self.model_path}: GGUF has no chat template")
+            tokens = self._llm._model.token_get_text if hasattr(self._llm._model, "token_get_text") else None
+            eos = tokens(self._llm.token_eos()) if tokens else "<|im_end|>"
+            bos = tokens(self._llm.token_bos()) if tokens and self._llm.token_bos() >= 0 else ""
+            self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+            self._eos_text = eos
+        return self._llm
+
+    def render(self, prompt: RenderedPrompt) -> str:
+        self._load()
+        messages = [{"role": m.role, "content": m.content} for m in prompt.messages]
+        formatted = self._formatter(messages=messages)
+        return formatted.prompt + prompt.prefill
+
+    def _grammar(self, prompt: RenderedPrompt):
+        from llama_cpp import LlamaGrammar
+
+        source = _gbnf_for(prompt.output, prompt.integer_range)
+        if source not in self._grammars:
+            self._grammars[source] = LlamaGrammar.from_string(source, verbose=False)
+        return self._grammars[source]
+
+    def complete(self, prompt: RenderedPrompt, params: SamplingParams) -> Completion:
+        with self._lock:
+            llm = self._load()
+            text_prompt = self.render(prompt)
+            n_prompt = len(llm.tokenize(text_prompt.encode("utf-8"), add_bos=False, special=True))
+            if n_prompt + params.max_tokens > self.n_ctx:
+                raise ConfigError(
+                    f"prompt {prompt.name} has {n_prompt} tokens, too many for n_ctx={self.n_ctx}; lower transcript.max_chars"
+                )
+            out = llm.create_completion(
+                text_prompt,
+                max_tokens=params.max_tokens,
+                temperature=params.temperature,
+                top_p=params.top_p if params.top_p is not None else 0.95,
+                stop=list(params.stop) + [self._eos_text],
+                seed=params.seed,
+                grammar=self._grammar(prompt) if self.use_grammar else None,
+            )
+        usage = out.get("usage", {})
+        choice = out["choices"][0]
+        return Completion(
+            text=choice["text"],
+            input_tokens=usage.get("prompt_tokens", n_prompt),
+            output_tokens=usage.get("completion_tokens", 0),
+            finish_reason=choice.get("finish_reason"),
+        )
+
+
+# --------------------------------------------------------------------------- openai-compatible
+
+
+class OpenAICompatibleBackend(Backend):
+    """OpenAI itself or any server speaking its API: vLLM, Ollama, llama.cpp's server."""
+
+    name = "openai"
+
+    def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY", max_concurrency: int = 8, timeout: float = 120.0):
+        import openai
+
+        key = os.environ.get(api_key_env)
+        if not key and base_url is None:
+            raise ConfigError(f"openai backend selected but {api_key_env} is not set (or set llm.base_url for a local server)")
+        self.model, self.base_url, self.max_concurrency = model, base_url, max_concurrency
+        self._openai = openai
+        self._client = openai.OpenAI(api_key=key or "not-needed", base_url=base_url, timeout=timeout, max_retries=0)
+
+    def identity(self) -> dict[str, Any]:
+        return {"backend": self.name, "model": self.model, "base_url": self.base_url}
+
+    def complete(self, prompt: RenderedPrompt, params: SamplingParams) -> Completion:
+        messages = [{"role": m.role, "content": m.content} for m in prompt.messages]
+        if prompt.prefill:
+            # Chat APIs here cannot continue an assistant turn, so the prefill becomes an instruction.
+            messages[-1] = {**messages[-1], "content": messages[-1]["content"] + f"\n\nBegin your reply with exactly: {prompt.prefill}"}
+        o = self._openai
+        try:
+            response = self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,
+                max_tokens=params.max_tokens,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                stop=list(params.stop) or None,
+                seed=params.seed,
+            )
+        except (o.AuthenticationError, o.PermissionDeniedError, o.NotFoundError, o.BadRequestError) as exc:
+            raise ConfigError(f"openai backend: {type(exc).__name__}: {exc.message if hasattr(exc, 'message') else exc}") from None
+        except o.RateLimitError as exc:
+            raise TransientLLMError("rate limited (429)", _retry_after(exc)) from exc
+        except (o.APITimeoutError, o.APIConnectionError, o.InternalServerError) as exc:
+            raise TransientLLMError(f"{type(exc).__name__}") from exc
+        choice = response.choices[0]
+        usage = response.usage
+        return Completion(
+            text=choice.message.content or "",
+            input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+            output_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            finish_reason=choice.finish_reason,
+        )
+
+
+def _retry_after(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        return float(headers.get("retry-after"))
+    except (TypeError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- anthropic
+
+
+class AnthropicBackend(Backend):
+    """Production backend. The shared prefix (system prompt and the transcript turn) is marked
+    for prompt caching, so several facet questions about one conversation pay for it once; bulk
+    stages can go through the Message Batches API at half price."""
+
+    name = "anthropic"
+    supports_batch = True
+
+    def __init__(self, model: str, *, api_key_env: str = "ANTHROPIC_API_KEY", max_concurrency: int = 8, timeout: float = 120.0, prompt_caching: bool = True, client: Any = None):
+        import anthropic
+
+        self._anthropic = anthropic
+        if client is None:
+            key = os.environ.get(api_key_env)
+            if not key:
+                raise ConfigError(f"anthropic backend selected but {api_key_env} is not set")
+            client = anthropic.Anthropic(api_key=key, timeout=timeout, max_retries=0)
+        self._client = client
+        self.model, self.max_concurrency, self.prompt_caching = model, max_concurrency, prompt_caching
+
+    def identity(self) -> dict[str, Any]:
+        return {"backend": self.name, "model": self.model}
+
+    def request_params(self, prompt: RenderedPrompt, params: SamplingParams) -> dict[str, Any]:
+        system = [m.content for m in prompt.messages if m.role == "system"]
+        turns: list[dict[str, Any]] = []
+        for m in prompt.messages:
+            if m.role != "system":
+                turns.append({"role": m.role, "content": [{"type": "text", "text": m.content}]})
+        if self.prompt_caching and turns:
+            # Cache up to the first user turn (the transcript), shared by every facet of a conversation.
+            turns[0]["content"][0]["cache_control"] = {"type": "ephemeral"}
+        if prompt.prefill:
+            turns.append({"role": "assistant", "content": prompt.prefill})
+        body: dict[str, Any] = {"model": self.model, "max_tokens": params.max_tokens, "messages": turns, "temperature": params.temperature}
+        if system:
+            body["system"] = [{"type": "text", "text": "\n\n".join(system)}]
+        if params.top_p is not None:
+            body["top_p"] = params.top_p
+        if params.stop:
+            body["stop_sequences"] = list(params.stop)
+        return body
+
+    def _map_error(self, exc: Exception) -> Exception:
+        a = self._anthropic
+        if isinstance(exc, (a.AuthenticationError, a.PermissionDeniedError, a.NotFoundError, a.BadRequestError)):
+            return ConfigError(f"anthropic backend: {type(exc).__name__}: {getattr(exc, 'message', exc)}")
+        if isinstance(exc, a.RateLimitError):
+            return TransientLLMError("rate limited (429)", _retry_after(exc))
+        if isinstance(exc, (a.APITimeoutError, a.APIConnectionError, a.InternalServerError)):
+            return TransientLLMError(type(exc).__name__)
+        if isinstance(exc, a.APIStatusError) and getattr(exc, "status_code", 0) >= 500:
+            return TransientLLMError(f"server error {exc.status_code}")
+        return exc
+
+    @staticmethod
+    def _completion(message: Any) -> Completion:
+        text = "".join(getattr(block, "text", "") for block in message.content)
+        usage = message.usage
+        return Completion(
+            text=text,
+            input_tokens=getattr(usage, "input_tokens", 0) or 0,
+            output_tokens=getattr(usage, "output_tokens", 0) or 0,
+            cache_read_tokens=getattr(usage, "cache_read_input_tokens", 0) or 0,
+            cache_write_tokens=getattr(usage, "cache_creation_input_tokens", 0) or 0,
+            finish_reason=getattr(message, "stop_reason", None),
+        )
+
+    def complete(self, prompt: RenderedPrompt, params: SamplingParams) -> Completion:
+        try:
+            message = self._client.messages.create(**self.request_params(prompt, params))
+        except Exception as exc:  # mapped to our two kinds; anything else propagates unchanged
+            raise self._map_error(exc) from exc
+        return self._completion(message)
+
+    def submit_batch(self, requests: list[BatchRequest]) -> str:
+        try:
+            batch = self._client.messages.batches.create(
+                requests=[{"custom_id": r.custom_id, "params": self.request_params(r.prompt, r.params)} for r in requests]
+            )
+        except Exception as exc:
+            raise self._map_error(exc) from exc
+        return batch.id
+
+    def batch_done(self, batch_id: str) -> bool:
+        return self._client.messages.batches.retrieve(batch_id).processing_status == "ended"
+
+    def batch_results(self, batch_id: str) -> dict[str, Completion | Exception]:
+        results: dict[str, Completion | Exception] = {}
+        for entry in self._client.messages.batches.results(batch_id):
+            if entry.result.type == "succeeded":
+                results[entry.custom_id] = self._completion(entry.result.message)
+            else:
+                results[entry.custom_id] = TransientLLMError(f"batch item {entry.result.type}")
+        return results
+
+
+@dataclass
+class BackendSpec:
+    """The `llm` config group, validated."""
+
+    backend: str
+    model: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def make_backend(backend: str, model: str, **options: Any) -> Backend:
+    if backend == "local":
+        return LocalLlamaBackend(model, **options)
+    if backend == "anthropic":
+        return AnthropicBackend(model, **options)
+    if backend == "openai":
+        return OpenAICompatibleBackend(model, **options)
+    if backend == "fake":
+        return FakeBackend(model=model)
+    raise ConfigError(f"unknown llm backend '{backend}' (choose local, anthropic, openai or fake)")

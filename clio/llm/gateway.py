@@ -1,0 +1,202 @@
+"""The LLM gateway: the one place that talks to model providers.
+
+Every call goes through `LLMGateway.ask`: cache lookup, bounded concurrency, retries with backoff
+on transient errors, parsing of the tagged answer with a re-ask on malformed replies, and token /
+cost accounting per stage. A call that still fails after its retries and re-asks becomes an
+`LLMResult` with `error` set: the caller records it, nothing crashes and nothing is dropped.
+Configuration problems (missing key, unknown model) raise ConfigError at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tqdm.auto import tqdm
+
+from clio.errors import ConfigError
+from clio.llm.backends import Backend, Completion, SamplingParams, TransientLLMError
+from clio.llm.cache import ResponseCache, cache_key
+from clio.llm.parsing import ParseError, parse_reply
+from clio.prompts import ChatMessage, RenderedPrompt
+from clio.records import LLMUsage
+
+
+class Prices(BaseModel):
+    """USD per million tokens. Local models cost nothing but are still counted in tokens."""
+
+    input: float = 0.0
+    output: float = 0.0
+    cache_read: float = 0.0
+    cache_write: float = 0.0
+    batch_discount: float = 0.5
+
+    def cost(self, c: Completion, batch: bool = False) -> float:
+        uncached_input = max(c.input_tokens - c.cache_read_tokens - c.cache_write_tokens, 0) if c.cache_read_tokens or c.cache_write_tokens else c.input_tokens
+        usd = (uncached_input * self.input + c.output_tokens * self.output + c.cache_read_tokens * self.cache_read + c.cache_write_tokens * self.cache_write) / 1e6
+        return usd * (self.batch_discount if batch else 1.0)
+
+
+@dataclass
+class LLMJob:
+    prompt: RenderedPrompt
+    params: SamplingParams
+    sample_index: int = 0
+    stage: str | None = None  # overrides ask_many's stage, for finer accounting
+
+
+@dataclass
+class LLMResult:
+    value: Any = None
+    raw: str = ""
+    error: str | None = None
+    attempts: int = 0
+    from_cache: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+REASK_TEMPLATE = "Your reply could not be used: {error}. Answer the same question again, inside <{tag}></{tag}> tags, following the required format exactly."
+
+
+def _wait_for(base: float, cap: float):
+    """Exponential backoff that honours a server's retry-after when it gives one."""
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hinted = getattr(exc, "retry_after", None)
+        if hinted:
+            return min(float(hinted), cap)
+        return min(base * 2 ** (state.attempt_number - 1), cap)
+
+    return wait
+
+
+class LLMGateway:
+    def __init__(
+        self,
+        backend: Backend,
+        cache: ResponseCache | None = None,
+        prices: Prices | None = None,
+        *,
+        max_retries: int = 4,
+        max_reasks: int = 2,
+        concurrency: int | None = None,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        show_progress: bool = True,
+    ):
+        self.backend = backend
+        self.cache = cache
+        self.prices = prices or Prices()
+        self.max_retries, self.max_reasks = max_retries, max_reasks
+        self.concurrency = max(1, min(concurrency or backend.max_concurrency, backend.max_concurrency))
+        self.backoff_base, self.backoff_max = backoff_base, backoff_max
+        self.show_progress = show_progress
+        self.usage: dict[str, LLMUsage] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ accounting
+    def _account(self, stage: str, **delta: float) -> None:
+        with self._lock:
+            usage = self.usage.setdefault(stage, LLMUsage())
+            for name, value in delta.items():
+                setattr(usage, name, getattr(usage, name) + value)
+
+    def total_usage(self) -> LLMUsage:
+        total = LLMUsage()
+        for usage in self.usage.values():
+            total.add(usage)
+        return total
+
+    # ------------------------------------------------------------------ one completion
+    def _complete(self, prompt: RenderedPrompt, params: SamplingParams, sample_index: int, stage: str) -> tuple[Completion, bool]:
+        key = cache_key(self.backend.identity(), prompt, params, sample_index)
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            self._account(stage, cache_hits=1)
+            return hit, True
+        started = time.perf_counter()
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientLLMError),
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=_wait_for(self.backoff_base, self.backoff_max),
+            reraise=True,
+        )
+        completion = retrying(self.backend.complete, prompt, params)
+        self._account(
+            stage,
+            calls=1,
+            input_tokens=completion.input_tokens,
+            output_tokens=completion.output_tokens,
+            cache_read_tokens=completion.cache_read_tokens,
+            cost_usd=self.prices.cost(completion),
+            seconds=time.perf_counter() - started,
+        )
+        if self.cache is not None:
+            self.cache.put(key, f"{prompt.name}@v{prompt.version}", completion)
+        return completion, False
+
+    # ------------------------------------------------------------------ one question, parsed
+    def ask(self, prompt: RenderedPrompt, params: SamplingParams, *, stage: str, sample_index: int = 0) -> LLMResult:
+        """Ask, parse, and re-ask on a malformed reply. Never raises for a bad reply or an
+        exhausted retry budget; raises ConfigError for configuration problems."""
+        current = prompt
+        all_cached = True
+        for attempt in range(self.max_reasks + 1):
+            try:
+                completion, cached = self._complete(current, params, sample_index, stage)
+            except ConfigError:
+                raise
+            except TransientLLMError as exc:
+                self._account(stage, failures=1)
+                return LLMResult(error=f"gave up after {self.max_retries} retries: {exc}", attempts=attempt + 1, from_cache=False)
+            all_cached &= cached
+            reply = completion.text
+            # Some backends echo the prefill, others continue after it.
+            prefill = "" if prompt.prefill and reply.lstrip().startswith(prompt.prefill.strip()) else prompt.prefill
+            try:
+                value = parse_reply(prefill, reply, prompt.output, prompt.integer_range)
+                return LLMResult(value=value, raw=prefill + reply, attempts=attempt + 1, from_cache=all_cached)
+            except ParseError as exc:
+                if attempt == self.max_reasks:
+                    self._account(stage, failures=1)
+                    return LLMResult(raw=prefill + reply, error=f"unparseable reply after {attempt + 1} tries: {exc}", attempts=attempt + 1, from_cache=all_cached)
+                self._account(stage, reasks=1)
+                current = current.model_copy(
+                    update={
+                        "messages": current.messages
+                        + [ChatMessage(role="assistant", content=prefill + reply), ChatMessage(role="user", content=REASK_TEMPLATE.format(error=exc, tag=prompt.output.tag))]
+                    }
+                )
+        raise AssertionError("unreachable")
+
+    def ask_many(self, jobs: Sequence[LLMJob], *, stage: str, desc: str | None = None) -> list[LLMResult]:
+        """Run many jobs with bounded concurrency, results in job order. Jobs are submitted in the
+        given order, so callers that group jobs by conversation keep local prefix caches warm."""
+        results: list[LLMResult | None] = [None] * len(jobs)
+        bar = tqdm(total=len(jobs), desc=desc or stage, disable=not self.show_progress, unit="call")
+
+        def run(index: int) -> None:
+            job = jobs[index]
+            results[index] = self.ask(job.prompt, job.params, stage=job.stage or stage, sample_index=job.sample_index)
+            bar.update(1)
+
+        try:
+            if self.concurrency == 1:
+                for i in range(len(jobs)):
+                    run(i)
+            else:
+                with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+                    for future in [pool.submit(run, i) for i in range(len(jobs))]:
+                        future.result()
+        finally:
+            bar.close()
+        return [r for r in results if r is not None]

@@ -1,0 +1,72 @@
+"""Reading tagged answers out of model replies.
+
+Replies are usually the continuation of a prefill such as `<answer>The user's request is to`, so
+the parser first glues prefill and reply together, then looks for the tag. Anything that cannot be
+read raises ParseError, whose message is shown to the model when the gateway re-asks.
+"""
+
+from __future__ import annotations
+
+import re
+
+from clio.prompts import OutputSpec
+
+
+class ParseError(ValueError):
+    """The reply does not have the required shape; the message says what was expected."""
+
+
+REFUSAL_PATTERNS = re.compile(r"^\s*(i'?m sorry|i cannot|i can'?t|as an ai)\b", re.IGNORECASE)
+
+
+def extract_tag(text: str, tag: str) -> str:
+    """Content of the first <tag>...</tag>. An unclosed tag at the end (max_tokens hit, or a stop
+    sequence that swallowed the closing tag) still counts: we take what follows the opening tag."""
+    match = re.search(rf"<{tag}>(.*?)</{tag}>", text, re.DOTALL | re.IGNORECASE)
+    if match:
+        return match.group(1).strip()
+    opening = re.search(rf"<{tag}>", text, re.IGNORECASE)
+    if opening:
+        rest = text[opening.end():]
+        # another tag starting means the answer ended there
+        rest = re.split(r"</?[a-zA-Z_]+>", rest, maxsplit=1)[0]
+        if rest.strip():
+            return rest.strip()
+    raise ParseError(f"no <{tag}> tag in the reply; put the answer inside <{tag}></{tag}>")
+
+
+def _clean_text(value: str, max_chars: int) -> str:
+    value = re.sub(r"\s+", " ", value).strip().strip('"').strip()
+    if not value:
+        raise ParseError("the answer is empty")
+    if len(value) > max_chars:
+        raise ParseError(f"the answer is too long ({len(value)} characters); keep it under {max_chars}")
+    return value
+
+
+def parse_reply(prefill: str, reply: str, spec: OutputSpec, integer_range: tuple[int, int] = (1, 5)) -> str | int | dict[str, str]:
+    """Parse one reply according to the prompt's output spec."""
+    full = prefill + reply
+    if spec.kind == "tagged":
+        return {tag: _clean_text(extract_tag(full, tag), spec.max_chars) for tag in spec.tags}
+    content = extract_tag(full, spec.tag)
+    if spec.kind == "text":
+        prefilled = prefill.split(f"<{spec.tag}>", 1)[-1].strip()
+        if prefilled and content.strip() == prefilled:  # the model added nothing to the prefill
+            raise ParseError("the answer is empty")
+        return _clean_text(content, spec.max_chars)
+    if spec.kind == "integer":
+        low, high = integer_range
+        numbers = re.findall(r"-?\d+", content)
+        if not numbers:
+            raise ParseError(f"expected one whole number from {low} to {high}")
+        value = int(numbers[0])
+        if not low <= value <= high:
+            raise ParseError(f"{value} is outside the scale {low} to {high}")
+        return value
+    if spec.kind == "choice":
+        for option in spec.options:
+            if content.strip().lower().rstrip(".") == option.lower():
+                return option
+        raise ParseError(f"expected exactly one of: {', '.join(spec.options)}")
+    raise ParseError(f"unknown output kind {spec.kind}")

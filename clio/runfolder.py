@@ -1,0 +1,121 @@
+"""The run folder: where each stage writes its output, keyed by a fingerprint.
+
+Layout:
+  <run>/manifest.json        analyst-facing: config, prompt versions, models, counts, tokens, cost, timings
+  <run>/stages/<stage>.json  fingerprint + summary of each finished stage
+  <run>/private/             per-conversation data (summaries, embeddings): never analyst-facing
+
+A stage's fingerprint covers its config subtree, the prompts it uses (name, version, hash), the
+fingerprint of its upstream stage and the hash of its input data. A rerun reuses a stage only if
+its fingerprint is unchanged and its output file still reads back; anything else is recomputed.
+Every write is atomic (temp file + rename), so a killed run never leaves a half-written output
+that looks finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def fingerprint(*parts: Any) -> str:
+    payload = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp_path)` then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False), encoding="utf-8"))
+
+
+class RunFolder:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.private = self.root / "private"
+        self.stages = self.root / "stages"
+        for d in (self.root, self.private, self.stages):
+            d.mkdir(parents=True, exist_ok=True)
+
+    # -- stage bookkeeping
+    def stage_record(self, stage: str) -> dict[str, Any] | None:
+        path = self.stages / f"{stage}.json"
+        if not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, OSError):
+            return None  # corrupt record: treat the stage as not done
+
+    def is_fresh(self, stage: str, fp: str, outputs: list[Path]) -> bool:
+        record = self.stage_record(stage)
+        if not record or record.get("fingerprint") != fp:
+            return False
+        for output in outputs:
+            if not output.exists() or not _readable(output):
+                return False
+        return True
+
+    def finish_stage(self, stage: str, fp: str, summary: dict[str, Any]) -> None:
+        write_json(self.stages / f"{stage}.json", {"stage": stage, "fingerprint": fp, "finished": datetime.now(timezone.utc).isoformat(), **summary})
+
+    # -- outputs
+    def write_parquet(self, path: Path, frame: pd.DataFrame) -> None:
+        atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+
+    def write_array(self, path: Path, array: np.ndarray) -> None:
+        # np.save appends .npy to names without it; the temp name keeps the suffix so it doesn't.
+        atomic_write(path, lambda p: np.save(p, array))
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        write_json(self.root / "manifest.json", manifest)
+
+    def read_manifest(self) -> dict[str, Any]:
+        path = self.root / "manifest.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _readable(path: Path) -> bool:
+    try:
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            pq.read_metadata(path)
+        elif path.suffix == ".npy":
+            np.load(path, mmap_mode="r")
+        elif path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+        return True
+    except Exception:
+        return False
+
+
+def data_hash(conversations: list[Any]) -> str:
+    """Hash of the input records' ids and contents, in a stable order."""
+    digest = hashlib.sha256()
+    for conv in sorted(conversations, key=lambda c: c.id):
+        digest.update(conv.id.encode("utf-8"))
+        for message in conv.messages:
+            digest.update(f"\x00{message.role}\x00{message.content}".encode("utf-8"))
+    return digest.hexdigest()[:20]

@@ -1,0 +1,69 @@
+import pytest
+
+from clio.errors import ConfigError
+from clio.llm.parsing import ParseError, extract_tag, parse_reply
+from clio.prompts import OutputSpec, available_prompts, load_prompt
+
+
+def test_every_prompt_file_loads_and_has_a_version_and_hash():
+    names = available_prompts()
+    assert {"facet_open", "facet_rating", "facet_categorical", "screener"} <= set(names)
+    for name in names:
+        template = load_prompt(name)
+        assert template.version >= 1
+        assert len(template.content_hash) == 64
+        assert template.ref.startswith(f"{name}@v{template.version}#")
+
+
+def test_render_fills_variables_and_prefill():
+    prompt = load_prompt("facet_open").render(transcript="<user>hi</user>", question="What?", prefill="The user wants")
+    assert "<user>hi</user>" in prompt.messages[1].content
+    assert "What?" in prompt.messages[-1].content
+    assert prompt.prefill == "<answer>The user wants"
+
+
+def test_render_fails_loudly_on_missing_variable():
+    with pytest.raises(ConfigError, match="missing variable.*prefill"):
+        load_prompt("facet_open").render(transcript="x", question="q")
+
+
+def test_unknown_prompt_is_a_config_error():
+    with pytest.raises(ConfigError, match="not found"):
+        load_prompt("no_such_prompt")
+
+
+def test_extract_tag_closed_unclosed_and_missing():
+    assert extract_tag("bla <answer> yes </answer> tail", "answer") == "yes"
+    assert extract_tag("<answer>cut off by max tokens", "answer") == "cut off by max tokens"
+    assert extract_tag("<answer>first<other>second", "answer") == "first"
+    with pytest.raises(ParseError, match="no <answer> tag"):
+        extract_tag("just words", "answer")
+
+
+def test_parse_text_glues_prefill_and_reply():
+    spec = OutputSpec(kind="text", tag="answer")
+    assert parse_reply("<answer>The user asked to", " fix a bug.</answer>", spec) == "The user asked to fix a bug."
+
+
+def test_parse_text_rejects_empty_and_too_long():
+    with pytest.raises(ParseError, match="empty"):
+        parse_reply("<answer>", "  </answer>", OutputSpec(kind="text"))
+    with pytest.raises(ParseError, match="too long"):
+        parse_reply("<answer>", "x" * 50 + "</answer>", OutputSpec(kind="text", max_chars=10))
+
+
+def test_parse_integer_in_range_only():
+    spec = OutputSpec(kind="integer")
+    assert parse_reply("<answer>", "4</answer>", spec, (1, 5)) == 4
+    with pytest.raises(ParseError, match="outside the scale"):
+        parse_reply("<answer>", "7</answer>", spec, (1, 5))
+    with pytest.raises(ParseError, match="whole number"):
+        parse_reply("<answer>", "high</answer>", spec, (1, 5))
+
+
+def test_parse_choice_and_tagged():
+    assert parse_reply("<answer>", "yes.</answer>", OutputSpec(kind="choice", options=["Yes", "No"])) == "Yes"
+    with pytest.raises(ParseError, match="Yes, No"):
+        parse_reply("<answer>", "maybe</answer>", OutputSpec(kind="choice", options=["Yes", "No"]))
+    spec = OutputSpec(kind="tagged", tags=["summary", "name"])
+    assert parse_reply("<summary>", "Two sentences.</summary> <name>Fix code</name>", spec) == {"summary": "Two sentences.", "name": "Fix code"}
