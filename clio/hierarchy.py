@@ -1,0 +1,558 @@
+"""The hierarchizer (paper G.7): base clusters -> a multi-level tree named by the model.
+
+One level at a time:
+1. embed each cluster's name and description;
+2. split the clusters into neighbourhoods of about `neighbourhood_size` with k-means, because all
+   names at once may not fit a model's context;
+3. per neighbourhood, ask for candidate parent names (count proportional to its size), showing the
+   nearest clusters outside it so boundary groups are neither counted twice nor missed;
+4. deduplicate the candidates of all neighbourhoods to the level's target count;
+5. assign every child to one parent; the parent list is shuffled per child to avoid order bias,
+   and the reply is matched back exactly, else by closest match (never dropped);
+6. rename each parent from the children it actually received; parents with no child are dropped.
+Level sizes shrink geometrically, n_l / n_(l-1) = (n_top / n_base)^(1/(L-1)), until the top level
+is within range of `top_k`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from clio.clustering import nearest_non_members
+from clio.errors import ConfigError
+from clio.llm.backends import SamplingParams
+from clio.llm.gateway import LLMGateway, LLMJob, LLMResult
+from clio.llm.parsing import ParseError, extract_tag
+from clio.naming import REQUEST_CRITERIA, clean_name, fit_examples
+from clio.prompts import load_prompt
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+# --------------------------------------------------------------------------- records
+
+
+class Node(BaseModel):
+    id: str
+    level: int  # 0 = base clusters
+    name: str
+    description: str = ""
+    size: int  # conversations under this node
+    parent_id: str | None = None
+    children: list[str] = Field(default_factory=list)
+    assignment: str | None = None  # how the parent was chosen: exact, contains, fuzzy, embedding, fallback
+    error: str | None = None  # a model call about this node that failed (recorded, not raised)
+
+
+def base_node_id(cluster_id: Any) -> str:
+    return f"0-{cluster_id}"
+
+
+class Hierarchy(BaseModel):
+    nodes: list[Node]
+    planned_sizes: list[int] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    def _index(self) -> dict[str, Node]:
+        return {n.id: n for n in self.nodes}
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._index()[node_id]
+        except KeyError:
+            raise KeyError(f"no node '{node_id}' in the hierarchy") from None
+
+    @property
+    def depth(self) -> int:
+        """Number of levels, base included."""
+        return 1 + max((n.level for n in self.nodes), default=-1)
+
+    def levels(self) -> list[list[Node]]:
+        """Nodes grouped by level: index 0 holds the base clusters, the last the top level."""
+        grouped: list[list[Node]] = [[] for _ in range(self.depth)]
+        for n in self.nodes:
+            grouped[n.level].append(n)
+        return grouped
+
+    def top(self) -> list[Node]:
+        return [n for n in self.nodes if n.parent_id is None]
+
+    def children(self, node_id: str) -> list[Node]:
+        index = self._index()
+        return [index[c] for c in self.node(node_id).children]
+
+    def ancestors(self, node_id: str) -> list[Node]:
+        """Parent, grandparent, ... up to the top (e.g. to map a base cluster to its top group)."""
+        index = self._index()
+        chain, current = [], index[node_id]
+        while current.parent_id is not None:
+            current = index[current.parent_id]
+            chain.append(current)
+        return chain
+
+    def assignment_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for n in self.nodes:
+            if n.assignment:
+                counts[n.assignment] = counts.get(n.assignment, 0) + 1
+        return counts
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = [{**n.model_dump(exclude={"children"}), "n_children": len(n.children), "children": list(n.children)} for n in self.nodes]
+        columns = ["id", "level", "name", "description", "size", "parent_id", "n_children", "children", "assignment", "error"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def render_tree(self, max_depth: int | None = None, show_ids: bool = False) -> str:
+        """Text tree from the top level down, biggest first, with conversation counts.
+        `max_depth` is the number of levels shown (None: all)."""
+        index = self._index()
+        lines: list[str] = []
+
+        def label(n: Node) -> str:
+            return f"{n.name} ({n.size:,})" + (f" [{n.id}]" if show_ids else "")
+
+        def walk(n: Node, prefix: str, depth: int) -> None:
+            if max_depth is not None and depth >= max_depth:
+                return
+            kids = sorted((index[c] for c in n.children), key=lambda k: (-k.size, k.name))
+            for i, kid in enumerate(kids):
+                last = i == len(kids) - 1
+                lines.append(prefix + ("└── " if last else "├── ") + label(kid))
+                walk(kid, prefix + ("    " if last else "│   "), depth + 1)
+
+        for root in sorted(self.top(), key=lambda n: (-n.size, n.name)):
+            lines.append(label(root))
+            walk(root, "", 1)
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- level sizes
+
+
+def plan_level_sizes(n_base: int, top_k: int, levels: int | None = None, branching: float = 8.0) -> list[int]:
+    """Target cluster counts per level, base first: geometric from n_base down to top_k.
+
+    `levels` is the total number of levels including the base (the paper's L). Without it, L is
+    the smallest that keeps the reduction per level at most `branching`. Sizes strictly decrease
+    while possible; when top_k is not below n_base but levels were asked for, each level halves."""
+    if n_base < 1:
+        raise ConfigError("the hierarchy needs at least one base cluster")
+    if top_k < 1:
+        raise ConfigError(f"hierarchy.top_k={top_k} must be at least 1")
+    if levels is not None and levels < 1:
+        raise ConfigError(f"hierarchy.levels={levels} must be at least 1 (the base level)")
+    if branching <= 1:
+        raise ConfigError(f"hierarchy.branching={branching} must be above 1")
+    if levels is None:
+        if n_base <= top_k:
+            return [n_base]
+        n_levels = 1 + max(1, math.ceil(math.log(n_base / top_k) / math.log(branching) - 1e-9))
+    else:
+        n_levels = levels
+        if n_levels == 1:
+            return [n_base]
+    top = top_k if top_k < n_base else max(1, round(n_base / 2 ** (n_levels - 1)))
+    ratio = (top / n_base) ** (1 / (n_levels - 1))
+    sizes = [n_base]
+    for i in range(1, n_levels):
+        sizes.append(max(1, min(round(n_base * ratio**i), sizes[-1] - 1)))
+    return sizes
+
+
+def level_range(target: int, n_children: int) -> tuple[int, int]:
+    """Accepted count of parents for a level: 0.5x to 1.5x the target (as the paper's prompts ask),
+    and fewer parents than children so the level actually merges something."""
+    low = max(1, int(0.5 * target))
+    high = max(low, int(1.5 * target))
+    high = min(high, max(1, n_children - 1))
+    return min(low, high), high
+
+
+# --------------------------------------------------------------------------- reply parsing
+
+
+def parse_name_list(text: str) -> list[str]:
+    """Names from a numbered (or bulleted) list; tolerates everything on one line, which is what a
+    grammar-constrained local model produces ("1. A 2. B 3. C")."""
+    text = re.sub(r"</?cluster>", "\n", text)
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if len(lines) <= 1:
+        one = lines[0] if lines else ""
+        # split at "1.", "2.", ... only in sequence, so numbers inside a name are left alone
+        parts: list[str] = []
+        starts, expected = [], 1
+        for match in re.finditer(r"(?:^|\s)(\d+)[.)]\s+", one):
+            if int(match.group(1)) == expected:
+                starts.append((match.start(), match.end()))
+                expected += 1
+        if len(starts) >= 2 or (starts and starts[0][0] == 0):
+            for i, (_, end) in enumerate(starts):
+                stop = starts[i + 1][0] if i + 1 < len(starts) else len(one)
+                parts.append(one[end:stop])
+        elif ";" in one or "|" in one:
+            parts = re.split(r"[;|]", one)
+        else:
+            parts = [one]
+        lines = parts
+    names, seen = [], set()
+    for line in lines:
+        name = clean_name(line)
+        if name and name.lower() not in seen and len(name) <= 200:
+            seen.add(name.lower())
+            names.append(name)
+    return names
+
+
+def _answer_text(result: LLMResult) -> str:
+    """The raw answer with its line breaks (the gateway's parsed value has them collapsed)."""
+    try:
+        return extract_tag(result.raw, "answer")
+    except ParseError:
+        return str(result.value or "")
+
+
+def _norm(text: str) -> str:
+    text = re.sub(r"</?[a-zA-Z_]+>", " ", text)
+    return clean_name(text).lower()
+
+
+def resolve_choice(reply: str, options: Sequence[str], cutoff: float = 0.6) -> tuple[int | None, str]:
+    """Match a model's reply to one of `options` without embeddings: exact (ignoring case, tags,
+    quotes and list markers), else the longest option quoted inside the reply, else the closest
+    spelling (difflib). Returns (None, "unresolved") when nothing is close; callers then fall
+    back to embedding similarity."""
+    normed = [_norm(o) for o in options]
+    target = _norm(reply)
+    if not target:
+        return None, "unresolved"
+    for i, option in enumerate(normed):
+        if option == target:
+            return i, "exact"
+    inside = [i for i, option in enumerate(normed) if option and option in target]
+    if inside:
+        return max(inside, key=lambda i: len(normed[i])), "contains"
+    close = difflib.get_close_matches(target, normed, n=1, cutoff=cutoff)
+    if close:
+        return normed.index(close[0]), "fuzzy"
+    return None, "unresolved"
+
+
+def _unit(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float64)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return X / np.where(norms == 0, 1.0, norms)
+
+
+# --------------------------------------------------------------------------- the hierarchizer
+
+
+class Hierarchizer:
+    """Hyperparameters in the constructor, `fit(base)` builds the tree (scikit-learn style).
+
+    `embed` turns texts into vectors (the pipeline passes its sentence-transformers embedder);
+    `gateway` is the only way to the model. `max_chars` bounds each list shown in a prompt."""
+
+    def __init__(
+        self,
+        embed: Embed,
+        gateway: LLMGateway,
+        *,
+        top_k: int = 10,
+        levels: int | None = None,
+        branching: float = 8.0,
+        neighbourhood_size: int = 40,
+        n_outside: int = 10,
+        criteria: str = REQUEST_CRITERIA,
+        random_state: Any = None,
+        temperature: float = 1.0,
+        max_chars: int | None = 6000,
+        max_description_chars: int = 200,
+        dedupe_max_names: int = 120,
+        always_dedupe: bool = False,
+        max_extra_levels: int = 5,
+        fuzzy_cutoff: float = 0.6,
+    ):
+        if neighbourhood_size < 2:
+            raise ConfigError(f"hierarchy.neighbourhood_size={neighbourhood_size} must be at least 2")
+        self.embed, self.gateway = embed, gateway
+        self.top_k, self.levels, self.branching = top_k, levels, branching
+        self.neighbourhood_size, self.n_outside = neighbourhood_size, n_outside
+        self.criteria, self.random_state, self.temperature = criteria, random_state, temperature
+        self.max_chars, self.max_description_chars = max_chars, max_description_chars
+        self.dedupe_max_names, self.always_dedupe = dedupe_max_names, always_dedupe
+        self.max_extra_levels, self.fuzzy_cutoff = max_extra_levels, fuzzy_cutoff
+        self._prompts = {name: load_prompt(f"hierarchy_{name}") for name in ("propose", "dedupe", "assign", "rename")}
+
+    # ------------------------------------------------------------------ helpers
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        vectors = np.asarray(self.embed(list(texts)), dtype=np.float64)
+        if vectors.shape[0] != len(texts):
+            raise ConfigError(f"embed returned {vectors.shape[0]} vectors for {len(texts)} texts")
+        return _unit(vectors)
+
+    def _seed(self) -> int:
+        return int(self._rng.integers(2**31 - 1))
+
+    def _kmeans(self, X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if k <= 1:
+            return np.zeros(len(X), dtype=int), X.mean(axis=0, keepdims=True)
+        from sklearn.cluster import KMeans
+
+        model = KMeans(n_clusters=k, n_init="auto", random_state=self._seed()).fit(X)
+        return model.labels_.astype(int), model.cluster_centers_
+
+    def _params(self, max_tokens: int, stop: tuple[str, ...]) -> SamplingParams:
+        return SamplingParams(max_tokens=max_tokens, temperature=self.temperature, stop=stop)
+
+    def _cluster_items(self, nodes: list[Node]) -> list[dict[str, str]]:
+        """Name + short description for each node, degrading to names only, then to fewer
+        nodes (largest first), when the list would exceed the prompt budget."""
+        nodes = sorted(nodes, key=lambda n: -n.size)
+        full = [{"name": n.name, "description": fit_examples([n.description], None, self.max_description_chars)[0] if n.description else ""} for n in nodes]
+        if self.max_chars is None or sum(len(i["name"]) + len(i["description"]) + 4 for i in full) <= self.max_chars:
+            return full
+        names = fit_examples([n.name for n in nodes], self.max_chars, 200)
+        if len(names) < len(nodes):
+            self._notes.append(f"a propose prompt showed {len(names)} of {len(nodes)} clusters (max_chars={self.max_chars})")
+        return [{"name": name, "description": ""} for name in names]
+
+    # ------------------------------------------------------------------ steps
+    def _propose(self, children: list[Node], E: np.ndarray, target: int, stage: str) -> tuple[list[str], int]:
+        n = len(children)
+        k = max(1, round(n / self.neighbourhood_size))
+        labels, centres = self._kmeans(E, k)
+        groups = [np.flatnonzero(labels == g) for g in range(len(centres))]
+        jobs, wanted = [], []
+        for g, members in enumerate(groups):
+            if len(members) == 0:
+                continue
+            desired = max(1, round(target * len(members) / n))
+            low, high = max(1, int(0.5 * desired)), max(1, int(1.5 * desired))
+            outside = nearest_non_members(E, labels, centres, g, self.n_outside) if len(groups) > 1 else []
+            prompt = self._prompts["propose"].render(
+                criteria=self.criteria,
+                clusters=self._cluster_items([children[i] for i in members]),
+                outside=[{"name": name} for name in fit_examples([children[i].name for i in outside], (self.max_chars or 10**9) // 4, 200)],
+                desired=desired,
+                low=low,
+                high=high,
+            )
+            jobs.append(LLMJob(prompt=prompt, params=self._params(60 + 25 * high, ("</answer>",))))
+            wanted.append((members, desired))
+        results = self.gateway.ask_many(jobs, stage=f"{stage}.propose", desc="propose parents")
+        candidates: list[str] = []
+        for (members, desired), result in zip(wanted, results):
+            names = parse_name_list(_answer_text(result)) if result.ok else []
+            if not names:
+                # keep going with the neighbourhood's biggest clusters as its candidates
+                self._notes.append(f"propose failed for a neighbourhood of {len(members)} ({result.error or 'no names'}); used its largest cluster names")
+                names = [children[i].name for i in sorted(members, key=lambda i: -children[i].size)[:desired]]
+            candidates.extend(names)
+        return _dedupe_exact(candidates), len(jobs)
+
+    def _dedupe_call(self, names: list[str], desired: int, stage: str) -> list[str]:
+        low, high = max(1, int(0.5 * desired)), max(1, int(1.5 * desired))
+        prompt = self._prompts["dedupe"].render(criteria=self.criteria, names=names, desired=desired, low=low, high=high)
+        (result,) = self.gateway.ask_many([LLMJob(prompt=prompt, params=self._params(60 + 25 * high, ("</answer>",)))], stage=f"{stage}.dedupe", desc="deduplicate")
+        merged = parse_name_list(_answer_text(result)) if result.ok else []
+        if not merged:
+            self._notes.append(f"dedupe failed for {len(names)} names ({result.error or 'no names'}); kept them")
+            return names
+        return merged
+
+    def _dedupe(self, candidates: list[str], target: int, low: int, high: int, neighbourhoods: int, stage: str) -> list[str]:
+        if neighbourhoods == 1 and low <= len(candidates) <= high and not self.always_dedupe:
+            return candidates  # one neighbourhood already proposed distinct names in range
+        if len(candidates) <= self.dedupe_max_names:
+            return self._dedupe_call(candidates, target, stage)
+        # Too many for one prompt: dedupe groups of similar names, each to its share of the target.
+        n_chunks = math.ceil(len(candidates) / self.dedupe_max_names)
+        labels, _ = self._kmeans(self._embed(candidates), n_chunks)
+        merged: list[str] = []
+        for g in range(n_chunks):
+            chunk = [c for c, label in zip(candidates, labels) if label == g]
+            if chunk:
+                merged.extend(self._dedupe_call(chunk, max(1, round(target * len(chunk) / len(candidates))), stage))
+        return _dedupe_exact(merged)
+
+    def _fit_count(self, names: list[str], pool: list[str], low: int, high: int) -> list[str]:
+        """Bring the parent count into [low, high] without the model: too many -> keep the name
+        nearest each of `high` k-means groups; too few -> add back the proposed candidates least
+        similar to those already kept."""
+        if len(names) > high:
+            E = self._embed(names)
+            labels, centres = self._kmeans(E, high)
+            keep = sorted({int(np.flatnonzero(labels == g)[np.argmax(E[labels == g] @ centres[g])]) for g in range(high) if np.any(labels == g)})
+            self._notes.append(f"{len(names)} parent names above the maximum {high}; kept one per group of similar names")
+            names = [names[i] for i in keep]
+        if len(names) < low:
+            extra = [p for p in pool if p.lower() not in {n.lower() for n in names}]
+            if extra:
+                chosen, E_extra = self._embed(names), self._embed(extra)
+                added = 0
+                while len(names) < low and extra:
+                    i = int(np.argmin((E_extra @ chosen.T).max(axis=1)))
+                    names.append(extra.pop(i))
+                    chosen = np.vstack([chosen, E_extra[i]])
+                    E_extra = np.delete(E_extra, i, axis=0)
+                    added += 1
+                self._notes.append(f"parent names below the minimum {low}; added back {added} proposed candidates")
+        return names
+
+    def _assign(self, children: list[Node], E_children: np.ndarray, parents: list[str], stage: str) -> list[int]:
+        jobs, orders = [], []
+        for child in children:
+            order = self._rng.permutation(len(parents))  # a fresh order per child: no position bias
+            orders.append(order)
+            prompt = self._prompts["assign"].render(parents=[parents[i] for i in order], name=child.name, description=child.description or "(none)")
+            jobs.append(LLMJob(prompt=prompt, params=self._params(80, ("</answer>",))))
+        results = self.gateway.ask_many(jobs, stage=f"{stage}.assign", desc="assign children")
+        chosen: list[int | None] = []
+        for child, result in zip(children, results):
+            if result.ok:
+                index, how = resolve_choice(_answer_text(result), parents, self.fuzzy_cutoff)
+            else:
+                index, how = None, "fallback"
+                child.error = f"assign: {result.error}"
+            chosen.append(index)
+            child.assignment = how
+        # Whatever is still open is matched by meaning: the reply when there is one, else the child.
+        open_ = [i for i, c in enumerate(chosen) if c is None]
+        if open_:
+            E_parents = self._embed(parents)
+            texts = [_answer_text(results[i]) if children[i].assignment == "unresolved" else "" for i in open_]
+            have_text = [i for i, t in zip(open_, texts) if t.strip()]
+            vectors = dict(zip(have_text, self._embed([t for t in texts if t.strip()]))) if have_text else {}
+            for i in open_:
+                if i in vectors:
+                    children[i].assignment = "embedding"
+                    chosen[i] = int(np.argmax(E_parents @ vectors[i]))
+                else:
+                    children[i].assignment = "fallback"
+                    chosen[i] = int(np.argmax(E_parents @ E_children[i]))
+        return [int(c) for c in chosen]  # type: ignore[arg-type]
+
+    def _rename(self, groups: list[list[Node]], fallback: list[str], stage: str) -> list[tuple[str, str, str | None]]:
+        jobs = []
+        for kids in groups:
+            names = fit_examples([k.name for k in sorted(kids, key=lambda k: -k.size)], self.max_chars, 200)
+            jobs.append(LLMJob(prompt=self._prompts["rename"].render(criteria=self.criteria, children=names), params=self._params(200, ("</name>",))))
+        results = self.gateway.ask_many(jobs, stage=f"{stage}.rename", desc="rename parents")
+        out = []
+        for result, old in zip(results, fallback):
+            name = clean_name(result.value["name"]) if result.ok else ""
+            if name:
+                out.append((name, result.value["summary"].strip(), None))
+            else:
+                out.append((old, "", f"rename: {result.error or 'empty name'}"))
+        return out
+
+    def _build_level(self, children: list[Node], level: int, target: int, low: int, high: int) -> list[Node]:
+        stage = "hierarchy"
+        E = self._embed([f"{c.name}: {c.description}" if c.description else c.name for c in children])
+        candidates, neighbourhoods = self._propose(children, E, target, stage)
+        merged = self._dedupe(candidates, target, low, high, neighbourhoods, stage)
+        parents = self._fit_count(_dedupe_exact(merged), candidates, low, high)
+        chosen = self._assign(children, E, parents, stage)
+
+        groups: dict[int, list[Node]] = {}
+        for child, p in zip(children, chosen):
+            groups.setdefault(p, []).append(child)
+        used = sorted(groups)  # empty parents are dropped here
+        if len(used) < len(parents):
+            self._notes.append(f"level {level}: dropped {len(parents) - len(used)} parent(s) that received no child")
+        renamed = self._rename([groups[p] for p in used], [parents[p] for p in used], stage)
+
+        nodes = []
+        for j, (p, (name, description, error)) in enumerate(zip(used, renamed)):
+            node = Node(id=f"{level}-{j}", level=level, name=name, description=description, size=sum(c.size for c in groups[p]), children=[c.id for c in groups[p]], error=error)
+            for child in groups[p]:
+                child.parent_id = node.id
+            nodes.append(node)
+        self._notes.append(
+            f"level {level}: {len(children)} children, {neighbourhoods} neighbourhood(s), {len(candidates)} candidates, "
+            f"{len(parents)} parents after dedupe (target {target}, range {low}-{high}), {len(nodes)} kept"
+        )
+        return nodes
+
+    # ------------------------------------------------------------------ public
+    def fit(self, base: Sequence[Any]) -> Hierarchy:
+        self._rng = np.random.default_rng(self.random_state)
+        self._notes: list[str] = []
+        current = [_base_node(b) for b in base]
+        empty = [n for n in current if n.size <= 0]
+        if empty:
+            self._notes.append(f"left out {len(empty)} empty base cluster(s)")
+            current = [n for n in current if n.size > 0]
+        if not current:
+            raise ConfigError("the hierarchy needs at least one non-empty base cluster")
+        if len({n.id for n in current}) != len(current):
+            raise ConfigError("base clusters have duplicate ids")
+        all_nodes = list(current)
+        plan = plan_level_sizes(len(current), self.top_k, self.levels, self.branching)
+        top_high = max(1, int(1.5 * self.top_k))
+        level, extra = 0, 0
+        while True:
+            level += 1
+            n_now = len(current)
+            if level < len(plan):
+                target = plan[level]
+                if self.levels is None and n_now <= top_high:
+                    self._notes.append(f"stopped before level {level}: {n_now} clusters already within range of top_k={self.top_k}")
+                    break
+            elif self.levels is None and n_now > top_high and extra < self.max_extra_levels:
+                target, extra = self.top_k, extra + 1  # the model kept too many: add a level
+            else:
+                break
+            if n_now <= 1:
+                self._notes.append(f"stopped before level {level}: only one cluster left")
+                break
+            target = max(1, min(target, n_now - 1))
+            low, high = level_range(target, n_now)
+            current = self._build_level(current, level, target, low, high)
+            all_nodes.extend(current)
+        return Hierarchy(nodes=all_nodes, planned_sizes=plan, notes=self._notes)
+
+
+def build_hierarchy(
+    base: Sequence[Any],
+    embed: Embed,
+    gateway: LLMGateway,
+    *,
+    top_k: int = 10,
+    levels: int | None = None,
+    neighbourhood_size: int = 40,
+    random_state: Any = None,
+    **options: Any,
+) -> Hierarchy:
+    """Build the tree over `base` (records or dicts with id or cluster_id, name, description,
+    size). `levels` counts all levels including the base; other options go to `Hierarchizer`."""
+    return Hierarchizer(embed, gateway, top_k=top_k, levels=levels, neighbourhood_size=neighbourhood_size, random_state=random_state, **options).fit(base)
+
+
+def _base_node(record: Any) -> Node:
+    get = record.get if isinstance(record, dict) else lambda key, default=None: getattr(record, key, default)
+    cluster_id = get("id", None)
+    if cluster_id is None:
+        cluster_id = get("cluster_id", None)
+    if cluster_id is None or get("name", None) is None or get("size", None) is None:
+        raise ConfigError(f"base cluster record needs id (or cluster_id), name and size: {record!r}"[:200])
+    return Node(id=base_node_id(cluster_id), level=0, name=str(get("name")), description=str(get("description", "") or ""), size=int(get("size")))
+
+
+def _dedupe_exact(names: list[str]) -> list[str]:
+    seen, out = set(), []
+    for name in names:
+        key = _norm(name)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(name)
+    return out

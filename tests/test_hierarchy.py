@@ -1,0 +1,264 @@
+import re
+import zlib
+
+import numpy as np
+import pytest
+
+from clio.errors import ConfigError
+from clio.hierarchy import Hierarchy, build_hierarchy, level_range, parse_name_list, plan_level_sizes, resolve_choice
+from clio.llm.backends import FakeBackend
+from clio.llm.gateway import LLMGateway
+from clio.naming import ClusterName
+
+# Topic keyword -> broader group; the fake model names things with these words so that it can
+# answer every step "plausibly" from what the prompt shows it.
+GROUP = {"python": "software", "database": "software", "cooking": "household", "garden": "household",
+         "travel": "leisure", "music": "leisure", "poetry": "writing", "essay": "writing"}
+
+
+def crc(text):
+    return zlib.crc32(text.encode())
+
+
+def embed(texts):
+    """Bag of hashed words: texts sharing words are close, like a sentence embedder would put them."""
+    out = np.zeros((len(texts), 64))
+    for row, text in enumerate(texts):
+        for word in re.findall(r"[a-z]+", text.lower()):
+            out[row] += np.random.default_rng(crc(word)).normal(size=64) * (3.0 if word in GROUP or word in GROUP.values() else 1.0)
+    return out + 1e-6
+
+
+def topics_in(text):
+    return [t for t in GROUP if t in text.lower()]
+
+
+def groups_in(text):
+    found = [g for g in dict.fromkeys(GROUP.values()) if g in text.lower()]
+    return found or [GROUP[t] for t in topics_in(text)]
+
+
+def section(prompt, tag):
+    body = re.search(rf"<{tag}>(.*?)</{tag}>", prompt.messages[-1].content, re.S)
+    return [line[2:].strip() for line in body.group(1).strip().splitlines()] if body else []
+
+
+def fake_model(prompt):
+    text = prompt.messages[-1].content
+    if prompt.name in ("hierarchy_propose", "hierarchy_dedupe"):
+        items = section(prompt, "cluster_list" if prompt.name == "hierarchy_propose" else "cluster_names")
+        desired = int(re.search(r"about\s+(\d+)", text).group(1))
+        topics = list(dict.fromkeys(t for item in items for t in topics_in(item)))
+        if len(topics) > desired or not topics:  # asked for fewer: go one step broader
+            names = [f"Handle {g} matters" for g in dict.fromkeys(g for item in items for g in groups_in(item))]
+        else:
+            names = [f"Assist with {t} requests" for t in topics]
+        return "\n" + "\n".join(f"{i}. {n}" for i, n in enumerate(names, 1)) + "\n</answer>"
+    if prompt.name == "hierarchy_assign":
+        parents = section(prompt, "higher_level_clusters")
+        child = re.search(r"Name: (.*)", text).group(1)
+        wanted = topics_in(child) + groups_in(child)
+        pick = next((p for w in wanted for p in parents if w in p.lower()), parents[0])
+        roll = crc(child) % 10
+        if roll == 0:
+            pick = pick[:5] + pick[6:]  # a typo: resolved by closest match
+        elif roll == 1:
+            pick = f"The best fit is {pick}."  # chatter around the name
+        return pick + "</answer>"
+    if prompt.name == "hierarchy_rename":
+        kids = section(prompt, "answers")
+        topics = list(dict.fromkeys(t for k in kids for t in topics_in(k)))
+        groups = list(dict.fromkeys(g for k in kids for g in groups_in(k)))
+        name = f"Assist with {topics[0]} requests" if len(topics) == 1 else f"Handle {groups[0]} matters"
+        return f" Users asked for help with {len(kids)} related things. They wanted practical answers.</summary>\n<name>{name}</name>"
+    raise AssertionError(prompt.name)
+
+
+def base_clusters(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    topics = list(GROUP)
+    out = []
+    for i in range(n):
+        topic = topics[i % len(topics)]
+        verb = ["Fix", "Plan", "Explain", "Improve", "Compare"][int(rng.integers(5))]
+        out.append(ClusterName(cluster_id=i, name=f"{verb} {topic} questions variant {i}", description=f"Users asked about {topic} issue {i}.", size=int(rng.integers(1, 50))))
+    return out
+
+
+def gateway(responder=fake_model, **kw):
+    return LLMGateway(FakeBackend(responder), None, show_progress=False, **kw)
+
+
+def check_invariants(h: Hierarchy, base_total: int):
+    index = {n.id: n for n in h.nodes}
+    levels = h.levels()
+    for level, nodes in enumerate(levels):
+        assert nodes, f"level {level} is empty"
+        assert sum(n.size for n in nodes) == base_total, f"sizes do not add up at level {level}"
+        for n in nodes:
+            if level < len(levels) - 1:
+                parent = index[n.parent_id]  # exactly one parent, one level up, that lists it
+                assert parent.level == level + 1 and n.id in parent.children
+            else:
+                assert n.parent_id is None
+            if level > 0:
+                assert n.children and n.size == sum(index[c].size for c in n.children)
+                assert all(index[c].parent_id == n.id for c in n.children)
+    listed = [c for n in h.nodes for c in n.children]
+    assert len(listed) == len(set(listed)) == sum(len(lv) for lv in levels[:-1])
+
+
+@pytest.fixture(scope="module")
+def built():
+    base = base_clusters()
+    backend = FakeBackend(fake_model)
+    h = build_hierarchy(base, embed, LLMGateway(backend, None, show_progress=False), top_k=3, levels=3, neighbourhood_size=20, random_state=0)
+    return base, h, backend
+
+
+def test_invariants_on_60_clusters(built):
+    base, h, _ = built
+    assert h.depth == 3
+    check_invariants(h, sum(b.size for b in base))
+    assert h.planned_sizes == [60, 13, 3]
+    for level in (1, 2):
+        low, high = level_range(h.planned_sizes[level], len(h.levels()[level - 1]))
+        assert low <= len(h.levels()[level]) <= high
+    assert len(h.top()) <= int(1.5 * 3)
+
+
+def test_assignments_are_resolved_and_recorded(built):
+    _, h, backend = built
+    counts = h.assignment_counts()
+    assert counts.get("fuzzy", 0) > 0 and counts.get("contains", 0) > 0 and counts.get("exact", 0) > 0
+    assert sum(counts.values()) == sum(len(lv) for lv in h.levels()[:-1])  # every child, no silent drop
+    # the fake assigns by topic, so each level-1 parent holds a single topic
+    for node in h.levels()[1]:
+        kids = {GROUP_KEY for c in node.children for GROUP_KEY in [next(t for t in GROUP if t in h.node(c).name.lower())]}
+        assert len(kids) == 1, (node.name, kids)
+    # parent lists were shuffled per child
+    orders = [tuple(section(p, "higher_level_clusters")) for p in backend.calls if p.name == "hierarchy_assign"]
+    assert len(set(orders)) > 1
+
+
+def test_neighbourhoods_see_nearby_outside_clusters(built):
+    _, _, backend = built
+    proposals = [p for p in backend.calls if p.name == "hierarchy_propose"]
+    level1 = [p for p in proposals if "variant" in p.messages[-1].content]
+    assert len(level1) == 3  # 60 clusters / neighbourhood_size 20
+    for p in level1:
+        inside, outside = section(p, "cluster_list"), section(p, "nearby_clusters")
+        assert len(outside) == 10 and not set(outside) & {i.split(":")[0] for i in inside}
+    assert sum(len(section(p, "cluster_list")) for p in level1) == 60
+    assert any(p.name == "hierarchy_dedupe" for p in backend.calls)
+
+
+def test_deterministic_with_random_state(built):
+    base, h, _ = built
+    again = build_hierarchy(base, embed, gateway(), top_k=3, levels=3, neighbourhood_size=20, random_state=0)
+    assert again.to_frame().equals(h.to_frame())
+
+
+def test_tree_and_frame(built):
+    base, h, _ = built
+    tree = h.render_tree()
+    total = sum(b.size for b in base)
+    assert tree.count("\n") + 1 == len(h.nodes)
+    assert sum(int(re.search(r"\(([\d,]+)\)$", line).group(1).replace(",", "")) for line in tree.splitlines() if not line.startswith((" ", "│", "├", "└"))) == total
+    assert len(h.render_tree(max_depth=1).splitlines()) == len(h.top())
+    frame = h.to_frame()
+    assert len(frame) == len(h.nodes) and {"id", "level", "name", "size", "parent_id", "assignment"} <= set(frame.columns)
+    top = h.top()[0]
+    assert [c.id for c in h.children(top.id)] == top.children
+    leaf = h.levels()[0][0]
+    assert [a.level for a in h.ancestors(leaf.id)] == [1, 2]
+
+
+def test_few_base_clusters_still_give_three_levels():
+    base = base_clusters(12, seed=1)
+    h = build_hierarchy(base, embed, gateway(), top_k=10, levels=3, random_state=1)
+    assert h.depth == 3 and h.planned_sizes == [12, 11, 10]
+    check_invariants(h, sum(b.size for b in base))
+    h2 = build_hierarchy(base, embed, gateway(), top_k=2, levels=3, random_state=1)
+    assert h2.depth == 3 and len(h2.top()) <= 3
+    check_invariants(h2, sum(b.size for b in base))
+
+
+def test_failed_calls_are_recorded_not_dropped():
+    def flaky(prompt):
+        if prompt.name == "hierarchy_assign" and re.search(r"variant 3\b", prompt.messages[-1].content):
+            return "</answer>"  # empty: the gateway gives up, we fall back to embeddings
+        if prompt.name == "hierarchy_rename":
+            return "nope"
+        if prompt.name == "hierarchy_propose" and "variant 0" in prompt.messages[-1].content:
+            return "</answer>"
+        return fake_model(prompt)
+
+    base = base_clusters(24)
+    h = build_hierarchy(base, embed, gateway(flaky, max_reasks=0), top_k=4, levels=2, neighbourhood_size=12, random_state=0)
+    check_invariants(h, sum(b.size for b in base))
+    failed = h.node("0-3")
+    assert failed.assignment == "fallback" and failed.error.startswith("assign:")
+    assert all(n.error and n.error.startswith("rename:") and n.description == "" for n in h.top())
+    assert any("propose failed" in note for note in h.notes)
+
+
+def test_unresolvable_reply_is_matched_by_embedding():
+    def vague(prompt):
+        if prompt.name == "hierarchy_assign":
+            child = re.search(r"Name: (.*)", prompt.messages[-1].content).group(1)
+            return f"something about {topics_in(child)[0]}</answer>"
+        return fake_model(prompt)
+
+    base = base_clusters(16)
+    h = build_hierarchy(base, embed, gateway(vague), top_k=8, levels=2, random_state=0)
+    check_invariants(h, sum(b.size for b in base))
+    assert set(h.assignment_counts()) == {"embedding"}
+
+
+def test_large_candidate_lists_are_deduplicated_in_chunks():
+    backend = FakeBackend(fake_model)
+    base = base_clusters(40)
+    h = build_hierarchy(base, embed, LLMGateway(backend, None, show_progress=False), top_k=8, levels=2, neighbourhood_size=5, dedupe_max_names=6, random_state=0)
+    check_invariants(h, sum(b.size for b in base))
+    assert sum(p.name == "hierarchy_dedupe" for p in backend.calls) >= 2
+
+
+def test_levels_none_stops_at_top_k():
+    base = base_clusters(60)
+    h = build_hierarchy(base, embed, gateway(), top_k=8, neighbourhood_size=30, random_state=0)
+    assert h.planned_sizes == [60, 8] and h.depth == 2 and len(h.top()) <= 12
+    small = build_hierarchy(base_clusters(6), embed, gateway(), top_k=10, random_state=0)
+    assert small.depth == 1 and len(small.top()) == 6
+
+
+def test_plan_level_sizes():
+    assert plan_level_sizes(300, 10) == [300, 55, 10]
+    assert plan_level_sizes(1000, 10, levels=3) == [1000, 100, 10]
+    assert plan_level_sizes(12, 3, levels=3) == [12, 6, 3]
+    assert plan_level_sizes(12, 20, levels=3) == [12, 6, 3]  # top_k too big: halve per level
+    assert plan_level_sizes(2, 5, levels=3) == [2, 1, 1]
+    assert plan_level_sizes(5, 10) == [5]
+    with pytest.raises(ConfigError):
+        plan_level_sizes(10, 0)
+    with pytest.raises(ConfigError):
+        plan_level_sizes(10, 2, levels=0)
+
+
+def test_reply_parsing_helpers():
+    assert parse_name_list("\n1. Cook meals\n2. Write Python 3 scripts.\n") == ["Cook meals", "Write Python 3 scripts"]
+    assert parse_name_list("1. A things 2. B things 3. A things") == ["A things", "B things"]
+    options = ["Cook meals", "Write code"]
+    assert resolve_choice("<cluster> cook meals. </cluster>", options) == (0, "exact")
+    assert resolve_choice("Wrte code", options) == (1, "fuzzy")
+    assert resolve_choice("Best fit: Write code", options) == (1, "contains")
+    assert resolve_choice("gardening", options) == (None, "unresolved")
+
+
+def test_base_records_may_be_dicts():
+    base = [{"id": f"c{i}", "name": f"Fix python bug {i}" if i % 2 else f"Bake cooking bread {i}", "description": "", "size": 2} for i in range(8)]
+    h = build_hierarchy(base, embed, gateway(), top_k=2, levels=2, random_state=0)
+    check_invariants(h, 16)
+    assert {n.id for n in h.levels()[0]} == {f"0-c{i}" for i in range(8)}
+    with pytest.raises(ConfigError, match="needs id"):
+        build_hierarchy([{"name": "x"}], embed, gateway(), top_k=1)
