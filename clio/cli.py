@@ -1,7 +1,8 @@
 """`clio` command line.
 
-    clio facets [hydra overrides...]   load, sample, extract facets, embed  (Hydra; -m for sweeps)
-    clio show RUN_DIR                  print a run's manifest summary
+    clio run [hydra overrides...]      the whole pipeline: facets, clusters, names, privacy, hierarchy, map
+    clio facets [hydra overrides...]   only load, sample, extract facets, embed  (Hydra; -m for sweeps)
+    clio show RUN_DIR [--depth N]      a run's counts, usage, privacy report and cluster tree
     clio prompts                       list prompt files with versions and hashes
 
 Hydra commands are a thin `@hydra.main` shell over plain `run_*` functions. Errors that a user
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from clio.errors import ClioError
 
-HYDRA_COMMANDS = {"facets"}
+HYDRA_COMMANDS = {"facets", "run"}
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 
@@ -27,7 +28,7 @@ def _hydra_entry(command: str, argv: list[str]) -> int:
 
     from clio import pipeline
 
-    runners = {"facets": pipeline.run_facets}
+    runners = {"facets": pipeline.run_facets, "run": pipeline.run_all}
     outcome: dict[str, int] = {"code": 0}
 
     @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
@@ -62,6 +63,16 @@ def _print_summary(manifest: dict, run_dir: str) -> None:
     console.print("timings (s): " + ", ".join(f"{k}={v}" for k, v in manifest.get("timings_s", {}).items()))
     for note in manifest.get("notes", []):
         console.print(f"note: {note}")
+    privacy = manifest.get("privacy")
+    if privacy:
+        console.print(f"[bold]privacy:[/bold] {privacy['base_clusters_in']} base clusters -> {privacy['base_clusters_out']} after the privacy layers")
+        for layer, state in privacy["layers"].items():
+            console.print(f"  {layer}: {state}")
+    tree = Path(run_dir) / "analyst" / "tree.txt"
+    if tree.exists():
+        console.print(f"[bold]cluster tree[/bold] ({tree}):")
+        console.print(tree.read_text(encoding="utf-8"), markup=False, highlight=False)
+    console.print(f"[bold]analyst-facing outputs:[/bold] {Path(run_dir) / 'analyst'}   [bold]private:[/bold] {Path(run_dir) / 'private'}")
 
 
 def _show(args: list[str]) -> int:

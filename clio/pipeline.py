@@ -181,3 +181,198 @@ def run_facets(cfg: DictConfig) -> dict[str, Any]:
     facets, facets_fp = stage_facets(ctx, conversations, data_hash(conversations))
     stage_embed(ctx, facets, facets_fp)
     return write_manifest(ctx, ["load", "facets", "embed"])
+
+
+# --------------------------------------------------------------------------- clusters -> map
+
+
+def stage_cluster(ctx: RunContext, vectors: np.ndarray, upstream: str) -> tuple[pd.DataFrame, np.ndarray, str]:
+    from clio.clustering import choose_k, cluster_embeddings
+
+    c = ctx.cfg.clustering
+    fp = fingerprint("cluster", _cfg(c), ctx.cfg.run.seed, upstream)
+    out, centroids_out = ctx.folder.private / "assignments.parquet", ctx.folder.private / "centroids.npy"
+    index = pd.read_parquet(ctx.folder.private / "embedding_index.parquet")
+    if ctx.folder.is_fresh("cluster", fp, [out, centroids_out]):
+        return pd.read_parquet(out), np.load(centroids_out), fp
+    started = time.perf_counter()
+    k = choose_k(len(vectors), rule=c.rule, k=c.k, min_k=c.min_k, max_k=c.max_k, per_cluster=c.per_cluster)
+    result = cluster_embeddings(np.asarray(vectors), k, method=c.method, random_state=ctx.cfg.run.seed, **_cfg(c.options))
+    assignments = index.assign(cluster_id=result.labels.astype(int))
+    ctx.folder.write_parquet(out, assignments)
+    ctx.folder.write_array(centroids_out, result.centroids)
+    ctx.timings["cluster"] = time.perf_counter() - started
+    ctx.folder.finish_stage("cluster", fp, {"k": int(k), "method": c.method})
+    return assignments, result.centroids, fp
+
+
+def stage_name(ctx: RunContext, facets: pd.DataFrame, vectors: np.ndarray, assignments: pd.DataFrame, centroids: np.ndarray, upstream: str) -> tuple[pd.DataFrame, str]:
+    from clio.naming import name_clusters
+
+    n, facet = ctx.cfg.naming, ctx.cfg.embedding.facet
+    criteria = n.criteria.get(facet) or n.criteria.request
+    template_ref = load_prompt("cluster_name").ref
+    fp = fingerprint("name", _cfg(n), criteria, template_ref, ctx.gateway.backend.identity(), ctx.cfg.run.seed, upstream)
+    out = ctx.folder.private / "base_clusters.parquet"
+    if ctx.folder.is_fresh("name", fp, [out]):
+        return pd.read_parquet(out), fp
+    started = time.perf_counter()
+    summaries = assignments.merge(facets[["conversation_id", facet, "account_id"]], on="conversation_id", how="left")
+    names = name_clusters(
+        summaries[facet].astype(str).tolist(), np.asarray(vectors), assignments["cluster_id"].to_numpy(), centroids, ctx.gateway,
+        criteria=criteria, n_members=n.n_members, n_contrast=n.n_contrast, random_state=ctx.cfg.run.seed,
+        temperature=n.temperature, max_tokens=n.max_tokens, max_chars=n.max_chars, max_item_chars=n.max_item_chars,
+    )
+    accounts = summaries.groupby("cluster_id")["account_id"].nunique()
+    frame = pd.DataFrame(
+        [{"cluster_id": c.cluster_id, "name": c.name, "description": c.description, "size": c.size, "accounts": int(accounts.get(c.cluster_id, 0)), "error": c.error} for c in names]
+    )
+    ctx.folder.write_parquet(out, frame)
+    ctx.timings["name"] = time.perf_counter() - started
+    ctx.folder.finish_stage("name", fp, {"clusters": len(frame), "naming_failures": int(frame["error"].notna().sum())})
+    return frame, fp
+
+
+def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str) -> tuple[pd.DataFrame, dict[str, Any], str]:
+    """Layers 2 and 4 of the paper: aggregation thresholds, then the privacy auditor. Layers 1 and
+    3 are the PII-free instructions in the facet and naming prompts. Removed clusters' names stay
+    in the private area; the analyst-facing report only counts them."""
+    from clio.privacy import apply_thresholds, audit_clusters, make_auditor
+
+    p = ctx.cfg.privacy
+    auditor_kind = p.auditor.kind if p.auditor.enabled else None
+    uses_llm = auditor_kind in ("llm", "hybrid")
+    fp = fingerprint("privacy", _cfg(p), load_prompt("privacy_audit").ref if uses_llm else None, ctx.gateway.backend.identity() if uses_llm else None, upstream)
+    out, report_out = ctx.folder.private / "clusters_kept.parquet", ctx.folder.analyst / "privacy_report.json"
+    if ctx.folder.is_fresh("privacy", fp, [out, report_out]):
+        return pd.read_parquet(out), json.loads(report_out.read_text()), fp
+    removed_rows: list[dict[str, Any]] = []
+    if p.safety_mode:
+        kept = base.copy()
+        threshold_removed: dict[Any, str] = {}
+    else:
+        sizes = {int(r.cluster_id): (int(r.size), int(r.accounts)) for r in base.itertuples()}
+        kept_ids, threshold_removed = apply_thresholds(sizes, p.min_conversations, p.min_accounts)
+        kept = base[base["cluster_id"].isin(kept_ids)]
+        removed_rows += [{"cluster_id": cid, "layer": "thresholds", "reason": why} for cid, why in threshold_removed.items()]
+    audit_removed = []
+    if auditor_kind and len(kept):
+        auditor = make_auditor(auditor_kind, gateway=ctx.gateway if uses_llm else None)
+        records = kept.to_dict("records")
+        kept_records, audit_removed = audit_clusters(records, auditor, min_score=p.auditor.min_score)
+        kept = pd.DataFrame(kept_records, columns=base.columns)
+        removed_rows += [
+            {"cluster_id": r.cluster["cluster_id"], "layer": "auditor", "reason": f"rated {r.rating.score}: {'; '.join(r.rating.reasons)}"} for r in audit_removed
+        ]
+    removed = pd.DataFrame(removed_rows, columns=["cluster_id", "layer", "reason"]).merge(base, on="cluster_id", how="left")
+    ctx.folder.write_parquet(ctx.folder.private / "clusters_removed.parquet", removed)
+    ctx.folder.write_parquet(out, kept.reset_index(drop=True))
+    report = {
+        "safety_mode": bool(p.safety_mode),
+        "layers": {
+            "1_pii_free_summaries": "on (facet prompts instruct: no names, places, contact details, proper nouns)",
+            "2_aggregation_thresholds": "off (safety mode)" if p.safety_mode else {"min_conversations": p.min_conversations, "min_accounts": p.min_accounts, "clusters_removed": len(threshold_removed)},
+            "3_pii_free_cluster_names": "on (naming and hierarchy prompts forbid identifying details)",
+            "4_privacy_auditor": {"kind": auditor_kind, "min_score": p.auditor.min_score, "clusters_removed": len(audit_removed)} if auditor_kind else "off",
+        },
+        "base_clusters_in": int(len(base)),
+        "base_clusters_out": int(len(kept)),
+        "conversations_in_kept_clusters": int(kept["size"].sum()) if len(kept) else 0,
+        "conversations_total": int(base["size"].sum()),
+    }
+    from clio.runfolder import write_json
+
+    write_json(report_out, report)
+    ctx.folder.finish_stage("privacy", fp, {"kept": int(len(kept)), "removed": len(removed_rows)})
+    if not len(kept):
+        raise ClioError(
+            f"the privacy layers removed all {len(base)} clusters ({len(threshold_removed)} by thresholds, {len(audit_removed)} by the auditor); "
+            "use more data, fewer clusters (clustering.k) or lower privacy.min_conversations/min_accounts"
+        )
+    return kept.reset_index(drop=True), report, fp
+
+
+def stage_hierarchy(ctx: RunContext, kept: pd.DataFrame, upstream: str):
+    from clio.embeddings import Embedder
+    from clio.hierarchy import Hierarchy, build_hierarchy
+
+    h = ctx.cfg.hierarchy
+    refs = [load_prompt(f"hierarchy_{s}").ref for s in ("propose", "dedupe", "assign", "rename")]
+    criteria = ctx.cfg.naming.criteria.get(ctx.cfg.embedding.facet) or ctx.cfg.naming.criteria.request
+    fp = fingerprint("hierarchy", _cfg(h), criteria, refs, ctx.gateway.backend.identity(), ctx.cfg.embedding.model, ctx.cfg.run.seed, upstream)
+    out, frame_out = ctx.folder.analyst / "hierarchy.json", ctx.folder.analyst / "clusters.parquet"
+    if ctx.folder.is_fresh("hierarchy", fp, [out, frame_out]):
+        return Hierarchy.model_validate_json(out.read_text()), fp
+    started = time.perf_counter()
+    embedder = Embedder(ctx.cfg.embedding.model, cache_dir=ctx.cfg.cache.embeddings, show_progress=False)
+    records = kept[["cluster_id", "name", "description", "size"]].to_dict("records")
+    hierarchy = build_hierarchy(
+        records, embedder.embed, ctx.gateway, top_k=h.top_k, levels=h.levels, neighbourhood_size=h.neighbourhood_size,
+        random_state=ctx.cfg.run.seed, n_outside=h.n_outside, temperature=h.temperature, max_chars=h.max_chars,
+        always_dedupe=h.always_dedupe, criteria=criteria,
+    )
+    from clio.runfolder import atomic_write
+
+    atomic_write(out, lambda p: p.write_text(hierarchy.model_dump_json(indent=1), encoding="utf-8"))
+    ctx.folder.write_parquet(frame_out, hierarchy.to_frame())
+    atomic_write(ctx.folder.analyst / "tree.txt", lambda p: p.write_text(hierarchy.render_tree(), encoding="utf-8"))
+    ctx.timings["hierarchy"] = time.perf_counter() - started
+    ctx.folder.finish_stage("hierarchy", fp, {"levels": [len(level) for level in hierarchy.levels()], "assignments": hierarchy.assignment_counts(), "notes": hierarchy.notes})
+    return hierarchy, fp
+
+
+def stage_project(ctx: RunContext, vectors: np.ndarray, assignments: pd.DataFrame, kept: pd.DataFrame, hierarchy, upstream: str) -> str:
+    from clio.hierarchy import base_node_id
+    from clio.projection import fit_projection
+
+    pr = ctx.cfg.projection
+    fp = fingerprint("project", _cfg(pr), ctx.cfg.run.seed, upstream)
+    outputs = [ctx.folder.private / "coords.parquet", ctx.folder.analyst / "map_points.parquet", ctx.folder.analyst / "map_clusters.parquet"]
+    if ctx.folder.is_fresh("project", fp, outputs):
+        return fp
+    started = time.perf_counter()
+    projection = fit_projection(np.asarray(vectors), n_neighbors=pr.n_neighbors, min_dist=pr.min_dist, metric=pr.metric, random_state=ctx.cfg.run.seed, fit_sample=pr.fit_sample)
+    coords = assignments.assign(x=projection.coords[:, 0], y=projection.coords[:, 1])
+    ctx.folder.write_parquet(outputs[0], coords)
+    # Analyst-facing map: only points of clusters that passed the privacy layers, no conversation ids.
+    visible = coords[coords["cluster_id"].isin(kept["cluster_id"])]
+    points = pd.DataFrame({"x": visible["x"].to_numpy(), "y": visible["y"].to_numpy(), "node_id": [base_node_id(c) for c in visible["cluster_id"]]})
+    ctx.folder.write_parquet(outputs[1], points.sample(frac=1.0, random_state=ctx.cfg.run.seed).reset_index(drop=True))
+    # Every node's position is the mean of its conversations' positions.
+    rows = []
+    for level in hierarchy.levels():
+        for node in level:
+            base_ids = _descendant_base_ids(hierarchy, node)
+            member = points[points["node_id"].isin(base_ids)]
+            rows.append({"node_id": node.id, "level": node.level, "x": float(member["x"].mean()), "y": float(member["y"].mean()), "size": node.size})
+    ctx.folder.write_parquet(outputs[2], pd.DataFrame(rows))
+    ctx.timings["project"] = time.perf_counter() - started
+    ctx.folder.finish_stage("project", fp, {"method": projection.method, "fitted_on": projection.fitted_on, "notes": projection.notes})
+    return fp
+
+
+def _descendant_base_ids(hierarchy, node) -> list[str]:
+    if node.level == 0:
+        return [node.id]
+    out: list[str] = []
+    for child in hierarchy.children(node.id):
+        out += _descendant_base_ids(hierarchy, child)
+    return out
+
+
+def run_all(cfg: DictConfig) -> dict[str, Any]:
+    """`clio run`: the whole pipeline, each stage reused when its fingerprint is unchanged."""
+    ctx = RunContext(cfg=cfg, folder=RunFolder(cfg.run.dir))
+    conversations = stage_load(ctx)
+    facets, fp = stage_facets(ctx, conversations, data_hash(conversations))
+    vectors, fp = stage_embed(ctx, facets, fp)
+    assignments, centroids, fp = stage_cluster(ctx, vectors, fp)
+    base, fp = stage_name(ctx, facets, vectors, assignments, centroids, fp)
+    kept, report, fp = stage_privacy(ctx, base, fp)
+    hierarchy, fp = stage_hierarchy(ctx, kept, fp)
+    stage_project(ctx, vectors, assignments, kept, hierarchy, fp)
+    ctx.counts.update(base_clusters=int(len(base)), clusters_after_privacy=int(len(kept)), hierarchy_levels=[len(level) for level in hierarchy.levels()])
+    manifest = write_manifest(ctx, ["load", "facets", "embed", "cluster", "name", "privacy", "hierarchy", "project"])
+    manifest["privacy"] = report
+    ctx.folder.write_manifest(manifest)
+    return manifest

@@ -3,6 +3,7 @@
 Layout:
   <run>/manifest.json        analyst-facing: config, prompt versions, models, counts, tokens, cost, timings
   <run>/stages/<stage>.json  fingerprint + summary of each finished stage
+  <run>/analyst/             analyst-facing outputs: named clusters, hierarchy, map, privacy report
   <run>/private/             per-conversation data (summaries, embeddings): never analyst-facing
 
 A stage's fingerprint covers its config subtree, the prompts it uses (name, version, hash), the
@@ -54,8 +55,9 @@ class RunFolder:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.private = self.root / "private"
+        self.analyst = self.root / "analyst"
         self.stages = self.root / "stages"
-        for d in (self.root, self.private, self.stages):
+        for d in (self.root, self.private, self.analyst, self.stages):
             d.mkdir(parents=True, exist_ok=True)
 
     # -- stage bookkeeping

@@ -58,8 +58,12 @@ def test_facets_run_writes_outputs_and_resumes_without_calls(tmp_path, fake_llm)
     facets = pd.read_parquet(run / "private" / "facets.parquet")
     n = manifest["counts"]["sampled"]
     assert len(facets) == n > 0
-    for column in ["request", "task", "language", "concern", "turns", "user_chars"]:
+    for column in ["request", "task", "concern", "turns", "user_chars"]:
         assert facets[column].notna().all(), column
+    # "2+2?" has no human language: recorded as a facet error, not guessed
+    missing = facets[facets["language"].isna()]
+    assert missing["facet_errors"].str.contains("language").all()
+    assert facets["language"].notna().sum() >= len(facets) - 1
     vectors = np.load(run / "private" / "embeddings.npy")
     assert vectors.shape == (n, 384)
     calls_first = len(fake_llm.calls)
@@ -103,4 +107,5 @@ def test_manifest_has_no_conversation_text(tmp_path, fake_llm, monkeypatch):
     manifest_text = (tmp_path / "runs" / "t" / "manifest.json").read_text()
     for line in FIXTURE.read_text().splitlines():
         for message in json.loads(line)["messages"]:
-            assert message["content"] not in manifest_text
+            if len(message["content"]) >= 20:  # short ones ("4") occur by chance in any JSON
+                assert message["content"] not in manifest_text

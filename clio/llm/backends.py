@@ -153,7 +153,7 @@ class LocalLlamaBackend(Backend):
     def identity(self) -> dict[str, Any]:
         from clio import model_assets
 
-        return {"backend": self.name, "model": self.model, "sha256": model_assets.expected_sha256(self.model), "grammar": self.use_grammar, "n_ctx": self.n_ctx}
+        return {"backend": self.name, "model": model_assets.model_identity(self.model), "grammar": self.use_grammar, "n_ctx": self.n_ctx}
 
     def _load(self):
         if self._llm is None:

@@ -1,0 +1,175 @@
+"""`clio run` end to end with a deliberately leaky fake model: its summaries and names copy the
+user's words, so planted canaries reach cluster names unless the privacy layers stop them.
+The embedding model, k-means, UMAP and the rule-based privacy auditor are real."""
+
+import json
+import re
+import zlib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+
+from clio import pipeline
+from clio.cli import CONF_DIR, main
+from clio.errors import ClioError, ConfigError
+from clio.llm.backends import FakeBackend
+from clio.llm.cache import ResponseCache
+from clio.llm.gateway import LLMGateway
+
+CANARIES = ["Zyxquv Canarysson", "zyxquv.canarysson@example.com", "555-0199", "purple walrus sings at dawn"]
+
+TOPICS = {
+    "bread": "How long should I let my sourdough bread dough rise before baking it?",
+    "python": "Why does my Python script raise a KeyError when reading the dictionary?",
+    "travel": "Can you plan a three day hiking trip itinerary in the mountains for me?",
+    "resume": "Please help me rewrite my resume summary for a nursing job application.",
+    "garden": "What vegetables grow well in a shady backyard garden in early spring?",
+    "math": "How do I solve this quadratic equation by completing the square step by step?",
+}
+
+
+def write_dataset(path: Path, per_topic: int = 12) -> None:
+    rows = []
+    for t, (topic, question) in enumerate(TOPICS.items()):
+        for i in range(per_topic):
+            text = f"{question} (variant {i})"
+            if topic == "resume":  # every resume chat carries the canaries, so their cluster passes thresholds
+                text = f"I am {CANARIES[0]}, write to {CANARIES[1]} or call {CANARIES[2]}. {CANARIES[3]}. {question}"
+            rows.append({"id": f"{topic}-{i}", "account_id": f"acct-{t}-{i}", "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "Sure."}]})
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+def section(prompt, tag):
+    body = re.search(rf"<{tag}>(.*?)</{tag}>", prompt.messages[-1].content, re.S)
+    return [line[2:].strip() for line in body.group(1).strip().splitlines() if line.strip()] if body else []
+
+
+def leaky_model(prompt):
+    last = prompt.messages[-1].content
+    if prompt.name == "facet_rating":
+        return "1</answer>"
+    if prompt.name == "facet_open":  # copies the user's words, like a small model that keeps proper nouns
+        user = re.search(r"<user>(.*?)</user>", prompt.messages[1].content, re.S).group(1)
+        return " " + " ".join(user.split()[:20]) + "</answer>"
+    if prompt.name == "cluster_name":
+        first = section(prompt, "answers")[0]
+        return f" Users asked: {first}. They wanted help.</summary>\n<name>{first[:80]}</name>"
+    if prompt.name in ("hierarchy_propose", "hierarchy_dedupe"):
+        desired = int(re.search(r"about\s+(\d+)|(\d+) distinct", last).group(1) or re.search(r"(\d+) distinct", last).group(1))
+        return "\n" + "\n".join(f"{i}. Help with everyday topic group {i}" for i in range(1, desired + 1)) + "\n</answer>"
+    if prompt.name == "hierarchy_assign":  # spread children over parents, deterministically
+        parents = sorted(section(prompt, "higher_level_clusters"))
+        child = re.search(r"Name: (.*)", last).group(1)
+        return parents[zlib.crc32(child.encode()) % len(parents)] + "</answer>"
+    if prompt.name == "hierarchy_rename":
+        return " Users asked for help with related topics. They wanted answers.</summary>\n<name>Help with a group of everyday topics</name>"
+    if prompt.name == "privacy_audit":
+        return "5</answer>"
+    raise AssertionError(prompt.name)
+
+
+@pytest.fixture
+def leaky_llm(monkeypatch):
+    backend = FakeBackend(leaky_model)
+    monkeypatch.setattr(pipeline, "build_gateway", lambda cfg: LLMGateway(backend, ResponseCache(cfg.cache.llm), show_progress=False))
+    return backend
+
+
+def overrides(tmp_path, data):
+    return [
+        f"run.root={tmp_path}/runs", "run.name=e2e", f"cache.dir={tmp_path}/cache", "data=file", f"data.source={data}",
+        "progress=false", "clustering.k=6", "privacy.min_conversations=5", "privacy.min_accounts=5", "privacy.auditor.kind=rules",
+        "hierarchy.top_k=2", "hierarchy.levels=3",
+    ]
+
+
+def make_cfg(tmp_path, data, *extra):
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        return compose("config", overrides=overrides(tmp_path, data) + list(extra))
+
+
+def analyst_text(run: Path) -> str:
+    parts = [(run / "manifest.json").read_text()]
+    for path in (run / "analyst").rglob("*"):
+        if path.suffix == ".parquet":
+            parts.append(pd.read_parquet(path).to_json())
+        elif path.is_file():
+            parts.append(path.read_text())
+    return "\n".join(parts)
+
+
+@pytest.mark.integration
+def test_run_end_to_end_keeps_canaries_out_of_analyst_outputs(tmp_path, leaky_llm):
+    data = tmp_path / "chats.jsonl"
+    write_dataset(data)
+    manifest = pipeline.run_all(make_cfg(tmp_path, data))
+    run = tmp_path / "runs" / "e2e"
+
+    # the leaky model really did put canaries into the private per-conversation summaries
+    private = pd.read_parquet(run / "private" / "facets.parquet").to_json()
+    assert CANARIES[1] in private
+    # ...and into a base cluster name, which the auditor then removed
+    removed = pd.read_parquet(run / "private" / "clusters_removed.parquet")
+    assert (removed["layer"] == "auditor").sum() >= 1
+    assert manifest["privacy"]["layers"]["4_privacy_auditor"]["clusters_removed"] >= 1
+
+    text = analyst_text(run)
+    for canary in CANARIES:
+        assert canary.lower() not in text.lower(), canary
+
+    clusters = pd.read_parquet(run / "analyst" / "clusters.parquet")
+    assert clusters["level"].nunique() >= 3
+    for level, group in clusters.groupby("level"):
+        assert group["size"].sum() == clusters[clusters["level"] == 0]["size"].sum()
+    points = pd.read_parquet(run / "analyst" / "map_points.parquet")
+    assert list(points.columns) == ["x", "y", "node_id"] and len(points) == manifest["privacy"]["conversations_in_kept_clusters"]
+    assert manifest["llm_usage"]["total"]["calls"] > 0
+
+    # rerun: every stage reused, no model call
+    calls = len(leaky_llm.calls)
+    again = pipeline.run_all(make_cfg(tmp_path, data))
+    assert len(leaky_llm.calls) == calls and again["llm_usage"]["total"]["calls"] == 0
+
+
+@pytest.mark.integration
+def test_changed_naming_prompt_invalidates_only_downstream(tmp_path, leaky_llm, monkeypatch):
+    data = tmp_path / "chats.jsonl"
+    write_dataset(data)
+    pipeline.run_all(make_cfg(tmp_path, data))
+    run = tmp_path / "runs" / "e2e"
+    before = {s: json.loads((run / "stages" / f"{s}.json").read_text())["fingerprint"] for s in ("facets", "embed", "cluster", "name", "hierarchy")}
+
+    from clio import prompts
+
+    original = prompts.load_prompt("cluster_name")
+    edited = original.model_copy(update={"content_hash": "edited" + original.content_hash[6:]})
+    monkeypatch.setattr(pipeline, "load_prompt", lambda name: edited if name == "cluster_name" else prompts.load_prompt(name))
+    pipeline.run_all(make_cfg(tmp_path, data))
+    after = {s: json.loads((run / "stages" / f"{s}.json").read_text())["fingerprint"] for s in before}
+    assert after["facets"] == before["facets"] and after["embed"] == before["embed"] and after["cluster"] == before["cluster"]
+    assert after["name"] != before["name"] and after["hierarchy"] != before["hierarchy"]
+
+
+def test_k_larger_than_data_is_one_line_error(tmp_path, leaky_llm, capsys):
+    data = tmp_path / "chats.jsonl"
+    write_dataset(data, per_topic=2)
+    with pytest.raises(ConfigError, match="k=50 is larger"):
+        pipeline.run_all(make_cfg(tmp_path, data, "clustering.k=50"))
+
+
+def test_unknown_facet_for_embedding_is_one_line_error(tmp_path, leaky_llm):
+    data = tmp_path / "chats.jsonl"
+    write_dataset(data, per_topic=2)
+    with pytest.raises(ConfigError, match="embedding.facet 'mood' is not an extracted facet"):
+        pipeline.run_all(make_cfg(tmp_path, data, "embedding.facet=mood"))
+
+
+def test_cli_reports_bad_input_in_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "messages": [{"role": "user", "content": "hi"}]}\n{not json\n')
+    code = main(["facets", f"run.root={tmp_path}/runs", f"cache.dir={tmp_path}/c", "data=file", f"data.source={bad}", "progress=false"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "bad.jsonl:2" in err[0] and "Traceback" not in err[0]
