@@ -21,6 +21,7 @@ those and return at once instead of hashing a gigabyte again.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.metadata as md
 import json
@@ -31,9 +32,10 @@ import struct
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Literal
+from typing import Any, BinaryIO, Literal, Self
 
 from clio.errors import ConfigError
 
@@ -424,7 +426,8 @@ class _JoinedReader:
     """A read-only, seekable file object over several files laid end to end (for zipfile)."""
 
     def __init__(self, paths: list[Path]):
-        self._files: list[BinaryIO] = [open(p, "rb") for p in paths]
+        self._stack = contextlib.ExitStack()
+        self._files: list[BinaryIO] = [self._stack.enter_context(open(p, "rb")) for p in paths]  # noqa: SIM115
         self._sizes = [p.stat().st_size for p in paths]
         self._starts = [sum(self._sizes[:i]) for i in range(len(paths))]
         self._total = sum(self._sizes)
@@ -461,10 +464,9 @@ class _JoinedReader:
         return bytes(out)
 
     def close(self) -> None:
-        for f in self._files:
-            f.close()
+        self._stack.close()
 
-    def __enter__(self) -> "_JoinedReader":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
