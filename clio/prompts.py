@@ -5,6 +5,7 @@ edited prompt can never silently reuse results made with the old text."""
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +18,16 @@ from clio.errors import ConfigError
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
+_INCLUDE = re.compile(r"""{%-?\s*include\s+['"]([^'"]+)['"]""")
+
+
+@lru_cache(maxsize=None)
+def _environment(directory: str) -> jinja2.Environment:
+    # Prompts may include shared snippets (e.g. one system prompt for every facet question, so
+    # local backends reuse its cached tokens); the snippets count in the prompt's hash.
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory), undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False
+    )
 
 
 class OutputSpec(BaseModel):
@@ -46,6 +56,7 @@ class PromptTemplate(BaseModel):
     prefill: str = ""
     output: OutputSpec = Field(default_factory=OutputSpec)
     content_hash: str = ""
+    directory: str = str(PROMPTS_DIR)
 
     @property
     def ref(self) -> str:
@@ -56,8 +67,9 @@ class PromptTemplate(BaseModel):
         if missing:
             raise ConfigError(f"prompt {self.name}: missing variable(s) {', '.join(missing)}")
         try:
-            messages = [ChatMessage(role=m.role, content=_ENV.from_string(m.content).render(**variables)) for m in self.messages]
-            prefill = _ENV.from_string(self.prefill).render(**variables)
+            env = _environment(self.directory)
+            messages = [ChatMessage(role=m.role, content=env.from_string(m.content).render(**variables)) for m in self.messages]
+            prefill = env.from_string(self.prefill).render(**variables)
         except jinja2.UndefinedError as exc:
             raise ConfigError(f"prompt {self.name}: {exc.message}") from None
         output = self.output
@@ -97,9 +109,15 @@ def load_prompt(name: str, prompts_dir: str | None = None) -> PromptTemplate:
     if not path.exists():
         raise ConfigError(f"prompt '{name}' not found (looked for {path})")
     text = path.read_text(encoding="utf-8")
+    hashed = text
+    for include in _INCLUDE.findall(text):
+        snippet = path.parent / include
+        if not snippet.exists():
+            raise ConfigError(f"{path}: included file '{include}' not found")
+        hashed += "\n--include " + include + "\n" + snippet.read_text(encoding="utf-8")
     try:
         data = yaml.safe_load(text)
-        return PromptTemplate(**data, content_hash=_file_hash(text))
+        return PromptTemplate(**data, content_hash=_file_hash(hashed), directory=str(path.parent))
     except Exception as exc:  # yaml or validation error: one line naming the file
         raise ConfigError(f"{path}: invalid prompt file: {str(exc).splitlines()[0]}") from None
 

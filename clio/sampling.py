@@ -23,11 +23,13 @@ Strategy = Literal["conversations", "completions"]
 
 
 def sample_conversations(convs: Sequence[Conversation], n: int, seed: int) -> list[Conversation]:
-    """n conversations drawn uniformly without replacement (all of them when n >= len)."""
+    """n conversations drawn uniformly without replacement (all of them when n >= len).
+    Samples are nested: with the same seed, the sample of n is contained in the sample of m > n,
+    so growing a study reuses the work (and cached model calls) already done on the smaller one."""
     _check_n(n)
     if n >= len(convs):
         return list(convs)
-    picked = np.random.default_rng(seed).choice(len(convs), size=n, replace=False)
+    picked = np.random.default_rng(seed).permutation(len(convs))[:n]
     return [convs[i] for i in sorted(picked.tolist())]
 
 

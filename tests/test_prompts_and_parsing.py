@@ -67,3 +67,28 @@ def test_parse_choice_and_tagged():
         parse_reply("<answer>", "maybe</answer>", OutputSpec(kind="choice", options=["Yes", "No"]))
     spec = OutputSpec(kind="tagged", tags=["summary", "name"])
     assert parse_reply("<summary>", "Two sentences.</summary> <name>Fix code</name>", spec) == {"summary": "Two sentences.", "name": "Fix code"}
+
+
+def test_included_snippets_are_rendered_and_count_in_the_hash(tmp_path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "sys.txt").write_text("Shared rules v1.")
+    (tmp_path / "p.yaml").write_text(
+        "name: p\nversion: 1\nvariables: [x]\nmessages:\n  - role: system\n    content: \"{% include 'shared/sys.txt' %}\"\n  - role: user\n    content: '{{ x }}'\n"
+    )
+    first = load_prompt("p", str(tmp_path))
+    assert first.render(x="hi").messages[0].content == "Shared rules v1."
+    load_prompt.cache_clear()
+    (tmp_path / "shared" / "sys.txt").write_text("Shared rules v2.")
+    second = load_prompt("p", str(tmp_path))
+    load_prompt.cache_clear()
+    assert first.content_hash != second.content_hash  # editing a snippet invalidates caches
+
+
+def test_facet_prompts_share_one_system_prompt_for_prefix_reuse():
+    rendered = [
+        load_prompt("facet_open").render(transcript="t", question="q", prefill="p"),
+        load_prompt("facet_rating").render(transcript="t", question="q", low=1, high=5),
+        load_prompt("facet_categorical").render(transcript="t", question="q"),
+    ]
+    assert len({r.messages[0].content for r in rendered}) == 1
+    assert len({r.messages[1].content for r in rendered}) == 1  # the transcript turn too

