@@ -21,7 +21,7 @@ install: $(STAMP)
 
 ## Main job on the embedded offline default: real ShareGPT conversations -> facets -> embeddings.
 demo: install
-	$(BIN)/clio run +experiment=demo
+	$(BIN)/clio run experiment=demo
 	$(BIN)/clio show runs/demo
 
 ## The test suite (offline; real embedding model and real local LLM where marked).

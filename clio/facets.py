@@ -59,6 +59,8 @@ class TranscriptConfig(BaseModel):
 def parse_facet_specs(raw: dict[str, dict[str, Any]]) -> list[FacetSpec]:
     specs = []
     for name, body in raw.items():
+        if body is None:  # `facets.specs.NAME: null` switches a facet off (e.g. in an experiment)
+            continue
         try:
             spec = FacetSpec(name=name, **dict(body))
         except Exception as exc:

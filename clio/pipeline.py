@@ -17,7 +17,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from clio.errors import ClioError, ConfigError
-from clio.facets import FacetSpec, TranscriptConfig, extract_facets, parse_facet_specs
+from clio.facets import FacetSpec, TranscriptConfig, extract_facets, parse_facet_specs, screen
 from clio.llm.backends import make_backend
 from clio.llm.cache import ResponseCache
 from clio.llm.gateway import LLMGateway, Prices
@@ -87,6 +87,23 @@ def stage_load(ctx: RunContext) -> list[Conversation]:
         ctx.notes.append("the dataset has no account ids: one synthetic account per conversation was assigned")
     ctx.folder.finish_stage("load", data_hash(sampled), {"counts": dict(ctx.counts), "skipped_examples": loaded.skipped[:20]})
     return sampled
+
+
+def stage_screen(ctx: RunContext, conversations: list[Conversation]) -> list[Conversation]:
+    """Optional screener (paper G.3): keep conversations for which `data.screen` answers Yes.
+    Decisions are cached like every model call, so a rerun re-screens for free."""
+    question = ctx.cfg.data.get("screen")
+    if not question:
+        return conversations
+    started = time.perf_counter()
+    transcript = TranscriptConfig(**_cfg(ctx.cfg.facets.transcript))
+    kept, decisions = screen(conversations, question, ctx.gateway, transcript)
+    ctx.timings["screen"] = time.perf_counter() - started
+    errors = sum(1 for d in decisions.values() if d.startswith("error"))
+    ctx.counts.update(screened_in=len(kept), screened_out=len(conversations) - len(kept) - errors, screen_errors=errors)
+    if not kept:
+        raise ClioError(f"no conversations left after screening {len(conversations)} with data.screen='{question}' ({errors} screener errors)")
+    return kept
 
 
 def facet_specs(cfg: DictConfig) -> list[FacetSpec]:
@@ -177,7 +194,7 @@ def write_manifest(ctx: RunContext, stages_done: list[str]) -> dict[str, Any]:
 def run_facets(cfg: DictConfig) -> dict[str, Any]:
     """`clio facets`: load, sample, extract facets, embed the summary facet."""
     ctx = RunContext(cfg=cfg, folder=RunFolder(cfg.run.dir))
-    conversations = stage_load(ctx)
+    conversations = stage_screen(ctx, stage_load(ctx))
     facets, facets_fp = stage_facets(ctx, conversations, data_hash(conversations))
     stage_embed(ctx, facets, facets_fp)
     return write_manifest(ctx, ["load", "facets", "embed"])
@@ -364,7 +381,7 @@ def _descendant_base_ids(hierarchy, node) -> list[str]:
 def run_all(cfg: DictConfig) -> dict[str, Any]:
     """`clio run`: the whole pipeline, each stage reused when its fingerprint is unchanged."""
     ctx = RunContext(cfg=cfg, folder=RunFolder(cfg.run.dir))
-    conversations = stage_load(ctx)
+    conversations = stage_screen(ctx, stage_load(ctx))
     facets, fp = stage_facets(ctx, conversations, data_hash(conversations))
     vectors, fp = stage_embed(ctx, facets, fp)
     assignments, centroids, fp = stage_cluster(ctx, vectors, fp)

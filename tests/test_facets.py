@@ -138,3 +138,8 @@ def test_screener_keeps_yes_only_and_reports_every_decision():
     kept, decisions = screen(convs, "Is this about politics?", gateway)
     assert [c.id for c in kept] == ["c1"]
     assert decisions == {"c1": "Yes", "c2": "No"}
+
+
+def test_a_facet_set_to_null_is_switched_off():
+    specs = parse_facet_specs({"request": {"kind": "summary", "question": "q"}, "concern": None})
+    assert [s.name for s in specs] == ["request"]

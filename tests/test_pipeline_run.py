@@ -67,6 +67,8 @@ def leaky_model(prompt):
         return " Users asked for help with related topics. They wanted answers.</summary>\n<name>Help with a group of everyday topics</name>"
     if prompt.name == "privacy_audit":
         return "5</answer>"
+    if prompt.name == "screener":
+        return ("Yes" if "sourdough" in prompt.messages[0].content else "No") + "</answer>"
     raise AssertionError(prompt.name)
 
 
@@ -173,3 +175,48 @@ def test_cli_reports_bad_input_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and "bad.jsonl:2" in err[0] and "Traceback" not in err[0]
+
+
+def test_screener_keeps_matching_conversations_and_empty_result_is_one_line_error(tmp_path, leaky_llm):
+    data = tmp_path / "chats.jsonl"
+    write_dataset(data, per_topic=3)
+    manifest = pipeline.run_facets(make_cfg(tmp_path, data, "data.screen='Is this about baking?'"))
+    assert manifest["counts"]["screened_in"] == 3 and manifest["counts"]["screened_out"] == 15
+    with pytest.raises(ClioError, match="no conversations left after screening 18"):
+        pipeline.run_facets(make_cfg(tmp_path, data, "data.screen='Is this about space travel?'", "run.name=other", "data.sample.n=18"))
+
+
+class Interrupted(BaseException):
+    """Stands in for a kill (KeyboardInterrupt/SIGTERM): not an Exception, so nothing catches it."""
+
+
+@pytest.mark.integration
+def test_interrupted_stage_resumes_without_paying_twice(tmp_path, monkeypatch):
+    data = tmp_path / "chats.jsonl"
+    write_dataset(data)
+    paid: list[str] = []
+
+    def flaky(prompt):
+        if prompt.name == "hierarchy_assign" and sum(p == "hierarchy_assign" for p in paid) == 3:
+            raise Interrupted()  # killed in the middle of the hierarchy stage
+        paid.append(prompt.name)
+        return leaky_model(prompt)
+
+    backend = FakeBackend(flaky)
+    monkeypatch.setattr(pipeline, "build_gateway", lambda cfg: LLMGateway(backend, ResponseCache(cfg.cache.llm), show_progress=False))
+    with pytest.raises(Interrupted):
+        pipeline.run_all(make_cfg(tmp_path, data))
+    run = tmp_path / "runs" / "e2e"
+    assert (run / "stages" / "name.json").exists() and not (run / "stages" / "hierarchy.json").exists()
+    before = list(paid)
+
+    resumed = FakeBackend(leaky_model)
+    monkeypatch.setattr(pipeline, "build_gateway", lambda cfg: LLMGateway(resumed, ResponseCache(cfg.cache.llm), show_progress=False))
+    manifest = pipeline.run_all(make_cfg(tmp_path, data))
+    # nothing before the interruption is asked again: no facet, naming or earlier hierarchy call
+    assert not any(p.name in ("facet_open", "facet_rating", "cluster_name") for p in resumed.calls)
+    assert sum(p.name == "hierarchy_assign" for p in resumed.calls) >= 1
+    assign_hits = sum(u["cache_hits"] for stage, u in manifest["llm_usage"]["per_stage"].items() if stage.endswith("assign"))
+    assert assign_hits >= 3  # the three assignments made before the kill came from the cache
+    assert (run / "analyst" / "clusters.parquet").exists()
+    assert len(before) > len(resumed.calls)
