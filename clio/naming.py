@@ -23,8 +23,8 @@ from clio.prompts import load_prompt
 
 # Criteria for the request facet (paper G.5: names are imperative sentences stating the request).
 REQUEST_CRITERIA = (
-    "The name is a short imperative sentence stating what the users asked for, "
-    "for example 'Plan a budget for a family holiday' or 'Debug a failing database query'."
+    "The name is a short imperative sentence that starts with a verb and states what the users "
+    "asked for. (No example names here: small local models copy examples verbatim.)"
 )
 
 

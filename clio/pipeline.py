@@ -145,6 +145,20 @@ def stage_facets(ctx: RunContext, conversations: list[Conversation], upstream: s
     return frame, fp
 
 
+def summary_texts(cfg: DictConfig, values: pd.Series) -> list[str]:
+    """Summaries without their facet's constant prefill ("The user's overall request for the
+    assistant is to"): the shared opening carries no information, dominates small embedding
+    models' vectors, and costs prompt tokens in every naming call."""
+    spec = next((s for s in facet_specs(cfg) if s.name == cfg.embedding.facet), None)
+    prefill = (spec.prefill if spec else "").strip()
+    texts = []
+    for value in values.astype(str):
+        if prefill and value.startswith(prefill):
+            value = value[len(prefill):].strip()
+        texts.append(value)
+    return texts
+
+
 def stage_embed(ctx: RunContext, facets: pd.DataFrame, upstream: str) -> tuple[np.ndarray, str]:
     from clio.embeddings import Embedder
 
@@ -158,7 +172,7 @@ def stage_embed(ctx: RunContext, facets: pd.DataFrame, upstream: str) -> tuple[n
     started = time.perf_counter()
     usable = facets[facets[emb.facet].notna()]
     embedder = Embedder(emb.model, batch_size=emb.batch_size, cache_dir=ctx.cfg.cache.embeddings, show_progress=ctx.cfg.progress)
-    vectors = embedder.embed(usable[emb.facet].astype(str).tolist())
+    vectors = embedder.embed(summary_texts(ctx.cfg, usable[emb.facet]))
     ctx.folder.write_array(out, vectors)
     ctx.folder.write_parquet(index_out, usable[["conversation_id"]].reset_index(drop=True))
     ctx.timings["embed"] = time.perf_counter() - started
@@ -236,7 +250,7 @@ def stage_name(ctx: RunContext, facets: pd.DataFrame, vectors: np.ndarray, assig
     started = time.perf_counter()
     summaries = assignments.merge(facets[["conversation_id", facet, "account_id"]], on="conversation_id", how="left")
     names = name_clusters(
-        summaries[facet].astype(str).tolist(), np.asarray(vectors), assignments["cluster_id"].to_numpy(), centroids, ctx.gateway,
+        summary_texts(ctx.cfg, summaries[facet]), np.asarray(vectors), assignments["cluster_id"].to_numpy(), centroids, ctx.gateway,
         criteria=criteria, n_members=n.n_members, n_contrast=n.n_contrast, random_state=ctx.cfg.run.seed,
         temperature=n.temperature, max_tokens=n.max_tokens, max_chars=n.max_chars, max_item_chars=n.max_item_chars,
     )
@@ -329,14 +343,35 @@ def stage_hierarchy(ctx: RunContext, kept: pd.DataFrame, upstream: str):
         random_state=ctx.cfg.run.seed, n_outside=h.n_outside, temperature=h.temperature, max_chars=h.max_chars,
         always_dedupe=h.always_dedupe, criteria=criteria,
     )
+    withheld = _audit_parent_names(ctx, hierarchy)
     from clio.runfolder import atomic_write
 
     atomic_write(out, lambda p: p.write_text(hierarchy.model_dump_json(indent=1), encoding="utf-8"))
     ctx.folder.write_parquet(frame_out, hierarchy.to_frame())
     atomic_write(ctx.folder.analyst / "tree.txt", lambda p: p.write_text(hierarchy.render_tree(), encoding="utf-8"))
     ctx.timings["hierarchy"] = time.perf_counter() - started
-    ctx.folder.finish_stage("hierarchy", fp, {"levels": [len(level) for level in hierarchy.levels()], "assignments": hierarchy.assignment_counts(), "notes": hierarchy.notes})
+    ctx.folder.finish_stage(
+        "hierarchy", fp, {"levels": [len(level) for level in hierarchy.levels()], "assignments": hierarchy.assignment_counts(), "names_withheld": withheld, "notes": hierarchy.notes}
+    )
     return hierarchy, fp
+
+
+def _audit_parent_names(ctx: RunContext, hierarchy) -> int:
+    """Parent names are written by the model from already-audited children, but they are new
+    text: the same auditor rates them, and a name rated below the threshold is withheld."""
+    p = ctx.cfg.privacy
+    if not p.auditor.enabled:
+        return 0
+    from clio.privacy import cluster_text, make_auditor
+
+    auditor = make_auditor(p.auditor.kind, gateway=ctx.gateway if p.auditor.kind in ("llm", "hybrid") else None)
+    parents = [n for n in hierarchy.nodes if n.level > 0]
+    withheld = 0
+    for node, rating in zip(parents, auditor.rate([cluster_text(n) for n in parents], stage="cluster")):
+        if rating.score < p.auditor.min_score:
+            node.name, node.description = f"Withheld category {node.id}", ""
+            withheld += 1
+    return withheld
 
 
 def stage_project(ctx: RunContext, vectors: np.ndarray, assignments: pd.DataFrame, kept: pd.DataFrame, hierarchy, upstream: str) -> str:

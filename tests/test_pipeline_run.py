@@ -220,3 +220,23 @@ def test_interrupted_stage_resumes_without_paying_twice(tmp_path, monkeypatch):
     assert assign_hits >= 3  # the three assignments made before the kill came from the cache
     assert (run / "analyst" / "clusters.parquet").exists()
     assert len(before) > len(resumed.calls)
+
+
+@pytest.mark.integration
+def test_leaky_parent_names_are_withheld(tmp_path, monkeypatch):
+    data = tmp_path / "chats.jsonl"
+    write_dataset(data)
+
+    def leaky_parents(prompt):
+        if prompt.name == "hierarchy_rename":
+            return " Users wrote to quentin.blorp@example.org about topics.</summary>\n<name>Email quentin.blorp@example.org for help</name>"
+        return leaky_model(prompt)
+
+    backend = FakeBackend(leaky_parents)
+    monkeypatch.setattr(pipeline, "build_gateway", lambda cfg: LLMGateway(backend, ResponseCache(cfg.cache.llm), show_progress=False))
+    pipeline.run_all(make_cfg(tmp_path, data))
+    run = tmp_path / "runs" / "e2e"
+    assert "quentin.blorp" not in analyst_text(run)
+    clusters = pd.read_parquet(run / "analyst" / "clusters.parquet")
+    assert clusters[clusters["level"] > 0]["name"].str.startswith("Withheld category").all()
+    assert json.loads((run / "stages" / "hierarchy.json").read_text())["names_withheld"] == (clusters["level"] > 0).sum()

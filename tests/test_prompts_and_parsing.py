@@ -92,3 +92,13 @@ def test_facet_prompts_share_one_system_prompt_for_prefix_reuse():
     ]
     assert len({r.messages[0].content for r in rendered}) == 1
     assert len({r.messages[1].content for r in rendered}) == 1  # the transcript turn too
+
+
+def test_local_grammar_continues_after_a_prefill_that_opens_the_first_tag():
+    from clio.llm.backends import _gbnf_for
+
+    spec = OutputSpec(kind="tagged", tags=["summary", "name"])
+    after_prefill = _gbnf_for(spec, (1, 5), "<summary>")
+    assert after_prefill.startswith('root ::= [^<\\n]+ "</summary>"') and '"<name>"' in after_prefill
+    assert _gbnf_for(spec, (1, 5), "").startswith('root ::= "<summary>"')
+    assert _gbnf_for(OutputSpec(kind="integer"), (1, 3), "<answer>") == 'root ::= ("1" | "2" | "3") "</answer>"'

@@ -109,8 +109,9 @@ class FakeBackend(Backend):
 # --------------------------------------------------------------------------- local (llama.cpp)
 
 
-def _gbnf_for(spec: OutputSpec, integer_range: tuple[int, int]) -> str:
-    """A grammar that only admits a well-formed answer: shorter, faster and always parseable."""
+def _gbnf_for(spec: OutputSpec, integer_range: tuple[int, int], prefill: str = "") -> str:
+    """A grammar that only admits a well-formed answer: shorter, faster and always parseable.
+    It describes the continuation after the prefill (which may already open the first tag)."""
     close = f'"</{spec.tag}>"'
     if spec.kind == "integer":
         low, high = integer_range
@@ -120,8 +121,10 @@ def _gbnf_for(spec: OutputSpec, integer_range: tuple[int, int]) -> str:
         options = " | ".join(f'"{o}"' for o in spec.options)
         return f"root ::= ({options}) {close}"
     if spec.kind == "tagged":
-        parts = " ".join(f'"<{t}>" [^<\\n]+ "</{t}>" "\\n"?' for t in spec.tags)
-        return f"root ::= {parts}"
+        parts = [f'"<{t}>" [^<\\n]+ "</{t}>" "\\n"?' for t in spec.tags]
+        if prefill.rstrip().endswith(f"<{spec.tags[0]}>"):
+            parts[0] = f'[^<\\n]+ "</{spec.tags[0]}>" "\\n"?'
+        return "root ::= " + " ".join(parts)
     return f"root ::= [^<\\n]+ {close}"
 
 
@@ -181,7 +184,7 @@ class LocalLlamaBackend(Backend):
     def _grammar(self, prompt: RenderedPrompt):
         from llama_cpp import LlamaGrammar
 
-        source = _gbnf_for(prompt.output, prompt.integer_range)
+        source = _gbnf_for(prompt.output, prompt.integer_range, prompt.prefill)
         if source not in self._grammars:
             self._grammars[source] = LlamaGrammar.from_string(source, verbose=False)
         return self._grammars[source]
