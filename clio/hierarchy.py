@@ -383,7 +383,7 @@ class Hierarchizer:
                 merged.extend(self._dedupe_call(chunk, max(1, round(target * len(chunk) / len(candidates))), stage))
         return _dedupe_exact(merged)
 
-    def _fit_count(self, names: list[str], pool: list[str], low: int, high: int) -> list[str]:
+    def _fit_count(self, names: list[str], pool: list[str], low: int, high: int, children: Sequence[Node] = ()) -> list[str]:
         """Bring the parent count into [low, high] without the model: too many -> keep the name
         nearest each of `high` k-means groups; too few -> add back the proposed candidates least
         similar to those already kept."""
@@ -405,6 +405,13 @@ class Hierarchizer:
                     E_extra = np.delete(E_extra, i, axis=0)
                     added += 1
                 self._notes.append(f"parent names below the minimum {low}; added back {added} proposed candidates")
+        if len(names) < low and children:
+            # Still short (a small model proposed too few): seed parents with the largest children's
+            # names; the rename step renames each parent from the children it actually receives.
+            taken = {n.lower() for n in names}
+            extra = [c.name for c in sorted(children, key=lambda c: -c.size) if c.name.lower() not in taken][: low - len(names)]
+            names += extra
+            self._notes.append(f"parent names below the minimum {low}; seeded {len(extra)} from the largest children")
         return names
 
     def _assign(self, children: list[Node], E_children: np.ndarray, parents: list[str], stage: str) -> list[int]:
@@ -460,7 +467,7 @@ class Hierarchizer:
         E = self._embed([f"{c.name}: {c.description}" if c.description else c.name for c in children])
         candidates, neighbourhoods = self._propose(children, E, target, stage)
         merged = self._dedupe(candidates, target, low, high, neighbourhoods, stage)
-        parents = self._fit_count(_dedupe_exact(merged), candidates, low, high)
+        parents = self._fit_count(_dedupe_exact(merged), candidates, low, high, children)
         chosen = self._assign(children, E, parents, stage)
 
         groups: dict[int, list[Node]] = {}
@@ -517,6 +524,8 @@ class Hierarchizer:
                 break
             target = max(1, min(target, n_now - 1))
             low, high = level_range(target, n_now)
+            if self.levels is not None and level < self.levels - 1:
+                low = max(low, min(2, high))  # levels were requested: leave something for the next one to group
             current = self._build_level(current, level, target, low, high)
             all_nodes.extend(current)
         return Hierarchy(nodes=all_nodes, planned_sizes=plan, notes=self._notes)

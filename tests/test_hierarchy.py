@@ -262,3 +262,22 @@ def test_base_records_may_be_dicts():
     assert {n.id for n in h.levels()[0]} == {f"0-c{i}" for i in range(8)}
     with pytest.raises(ConfigError, match="needs id"):
         build_hierarchy([{"name": "x"}], embed, gateway(), top_k=1)
+
+
+def test_requested_levels_survive_a_model_that_proposes_a_single_parent():
+    def one_parent(prompt):
+        if prompt.name in ("hierarchy_propose", "hierarchy_dedupe"):
+            return "1. Help with everything</answer>"
+        if prompt.name == "hierarchy_assign":
+            options = section(prompt, "higher_level_clusters")
+            child = re.search(r"Name: (.*)", prompt.messages[-1].content).group(1)
+            return options[crc(child) % len(options)] + "</answer>"
+        if prompt.name == "hierarchy_rename":
+            return " Users asked for several things. They got answers.</summary>\n<name>Assist with mixed requests</name>"
+        raise AssertionError(prompt.name)
+
+    base = base_clusters(n=4)
+    gateway = LLMGateway(FakeBackend(one_parent), None, show_progress=False)
+    tree = build_hierarchy(base, embed, gateway, top_k=1, levels=3, random_state=0)
+    assert [len(level) for level in tree.levels()][:2] == [4, 2] and tree.depth >= 3
+    assert any("seeded" in note for note in tree.notes)
