@@ -68,7 +68,8 @@ def leaky_model(prompt):
     if prompt.name == "privacy_audit":
         return "5</answer>"
     if prompt.name == "screener":
-        return ("Yes" if "sourdough" in prompt.messages[0].content else "No") + "</answer>"
+        about_baking = "baking" in prompt.messages[-1].content and "sourdough" in prompt.messages[0].content
+        return ("Yes" if about_baking else "No") + "</answer>"
     raise AssertionError(prompt.name)
 
 
