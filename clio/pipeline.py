@@ -24,7 +24,7 @@ from clio.llm.gateway import LLMGateway, Prices
 from clio.loaders import load_conversations
 from clio.prompts import load_prompt
 from clio.records import Conversation, ConversationFacets
-from clio.runfolder import RunFolder, data_hash, fingerprint
+from clio.runfolder import RunFolder, atomic_write, data_hash, fingerprint, write_json
 from clio.sampling import sample
 
 
@@ -312,8 +312,6 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str) -> tuple[p
         "conversations_in_kept_clusters": int(kept["size"].sum()) if len(kept) else 0,
         "conversations_total": int(base["size"].sum()),
     }
-    from clio.runfolder import write_json
-
     write_json(report_out, report)
     ctx.folder.finish_stage("privacy", fp, {"kept": int(len(kept)), "removed": len(removed_rows)})
     if not len(kept):
@@ -344,8 +342,6 @@ def stage_hierarchy(ctx: RunContext, kept: pd.DataFrame, upstream: str):
         always_dedupe=h.always_dedupe, criteria=criteria,
     )
     withheld = _audit_parent_names(ctx, hierarchy)
-    from clio.runfolder import atomic_write
-
     atomic_write(out, lambda p: p.write_text(hierarchy.model_dump_json(indent=1), encoding="utf-8"))
     ctx.folder.write_parquet(frame_out, hierarchy.to_frame())
     atomic_write(ctx.folder.analyst / "tree.txt", lambda p: p.write_text(hierarchy.render_tree(), encoding="utf-8"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from clio.errors import ConfigError
@@ -377,15 +377,6 @@ class AnthropicBackend(Backend):
             else:
                 results[entry.custom_id] = TransientLLMError(f"batch item {entry.result.type}")
         return results
-
-
-@dataclass
-class BackendSpec:
-    """The `llm` config group, validated."""
-
-    backend: str
-    model: str
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 def make_backend(backend: str, model: str, **options: Any) -> Backend:
