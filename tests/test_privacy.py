@@ -315,3 +315,13 @@ def test_identity_for_fingerprints(rules):
     ident = HybridAuditor(rules, LLMAuditor(gateway)).identity()
     assert ident["rules"]["version"] and ident["llm"]["prompt"].startswith("privacy_audit@v")
     assert ident["rules"]["ner"].startswith(("spacy:", "capitalisation-only"))
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: the Title-Case headline exemption lets common person names through "
+                   "('Maria Gonzalez', 'Tom Baker') when spaCy does not tag them; found on real cluster names, not fixed yet")
+def test_common_person_names_in_title_case_cluster_names_are_caught():
+    from clio.privacy import RuleAuditor
+
+    auditor = RuleAuditor()
+    ratings = auditor.rate(["Help Maria Gonzalez With Her Visa: users asked for help.", "Plan Tom Baker Retirement Party: a party."], stage="cluster")
+    assert all(r.score <= 2 for r in ratings)
