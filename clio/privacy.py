@@ -47,7 +47,7 @@ Stage = Literal["raw", "summary", "cluster"]
 STAGES: tuple[str, ...] = ("raw", "summary", "cluster")
 MIN_PRIVATE_OK = 3  # scores >= this are privacy-preserving (paper, appendix D)
 # Bump when the rule auditor's detectors or lists change, so stage fingerprints change with them.
-RULES_VERSION = "rules-2026.11-1"
+RULES_VERSION = "rules-2026.11-2"
 
 
 class Rating(BaseModel):
@@ -747,6 +747,29 @@ def _zipf(word: str) -> float:
 
 
 @functools.lru_cache(maxsize=50_000)
+@functools.lru_cache(maxsize=1)
+def _first_names() -> Any:
+    """gender-guesser's list of ~40k given names (shipped in its wheel), or None if absent."""
+    try:
+        import gender_guesser.detector as detector
+    except ImportError:
+        return None
+    return detector.Detector(case_sensitive=False)
+
+
+def _has_first_name_pair(words: Sequence[str]) -> bool:
+    """A known given name followed by another capitalised word ("Maria Gonzalez", "Tom Baker"):
+    in a Title-Case headline the capitals say nothing, but this pattern still reads as a person."""
+    names = _first_names()
+    if names is None:
+        return False
+    clean = [w.strip(".,;:'’\"()") for w in words]
+    for first, second in zip(clean, clean[1:]):
+        if first[:1].isupper() and second[:1].isupper() and second.lower() not in _CONNECTORS and names.get_gender(first) != "unknown":
+            return True
+    return False
+
+
 def _common_word(word: str, lang: str = "en", threshold: float = 3.8) -> bool:
     """A frequent word (English, or the text's own language) when written in lower case, so that a
     capital is likely just sentence position or title case."""
@@ -1085,13 +1108,17 @@ class RuleAuditor:
         if len(stripped) == 1 and stripped[0] in surnames:
             return True
         # A public name followed or preceded by generic words: "Harvard Law School", "Google Maps app".
+        # Not when the rest holds a given name + capitalised word ("Maria Gonzalez With Her Visa").
+        original = span.split()
+        aligned = len(original) == len(words)
         for i in range(len(words)):
             for j in range(len(words), i, -1):
                 if (i, j) == (0, len(words)):
                     continue
                 if " ".join(words[i:j]) in full:
                     rest = words[:i] + words[j:]
-                    if all(w in _INSTITUTION_WORDS or _common_word(w, "en", 2.5) for w in rest):
+                    rest_original = original[:i] + original[j:] if aligned else original
+                    if all(w in _INSTITUTION_WORDS or _common_word(w, "en", 2.5) for w in rest) and not _has_first_name_pair(rest_original):
                         return True
         return False
 
@@ -1289,7 +1316,12 @@ class RuleAuditor:
         if not person_cue and len(content) >= 2 and content[-1] in _REGION_SUFFIXES and not labels & {"ORG", "FAC"}:
             return Finding("place-mid", 3, f"named region '{span}'")
         # Title-case headline made only of ordinary words: no signal.
-        if cand["headline"] and all(_common_word(w, lang) or w in _CONNECTORS for w in norm_words) and not person_cue:
+        if (
+            cand["headline"]
+            and all(_common_word(w, lang) or w in _CONNECTORS for w in norm_words)
+            and not person_cue
+            and not _has_first_name_pair(words)
+        ):
             return None
         if len(content) == 1 and not person_cue and not cand["quoted"]:
             word = content[0]

@@ -317,11 +317,12 @@ def test_identity_for_fingerprints(rules):
     assert ident["rules"]["ner"].startswith(("spacy:", "capitalisation-only"))
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: the Title-Case headline exemption lets common person names through "
-                   "('Maria Gonzalez', 'Tom Baker') when spaCy does not tag them; found on real cluster names, not fixed yet")
 def test_common_person_names_in_title_case_cluster_names_are_caught():
     from clio.privacy import RuleAuditor
 
     auditor = RuleAuditor()
     ratings = auditor.rate(["Help Maria Gonzalez With Her Visa: users asked for help.", "Plan Tom Baker Retirement Party: a party."], stage="cluster")
     assert all(r.score <= 2 for r in ratings)
+    # ...while public figures next to generic words stay fine
+    public = auditor.rate(["Discuss Taylor Swift Songs: fans asked about lyrics."], stage="cluster")
+    assert public[0].score >= 3
