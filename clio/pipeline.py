@@ -36,12 +36,23 @@ class RunContext:
     counts: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     _gateway: LLMGateway | None = None
+    _auditor: Any = None
 
     @property
     def gateway(self) -> LLMGateway:
         if self._gateway is None:
             self._gateway = build_gateway(self.cfg)
         return self._gateway
+
+    @property
+    def auditor(self) -> Any:
+        """The configured privacy auditor (built once: loading its NER model takes seconds), or None."""
+        p = self.cfg.privacy.auditor
+        if p.enabled and self._auditor is None:
+            from clio.privacy import make_auditor
+
+            self._auditor = make_auditor(p.kind, gateway=self.gateway if p.kind in ("llm", "hybrid") else None)
+        return self._auditor
 
 
 def build_gateway(cfg: DictConfig) -> LLMGateway:
@@ -268,12 +279,11 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str) -> tuple[p
     """Layers 2 and 4 of the paper: aggregation thresholds, then the privacy auditor. Layers 1 and
     3 are the PII-free instructions in the facet and naming prompts. Removed clusters' names stay
     in the private area; the analyst-facing report only counts them."""
-    from clio.privacy import apply_thresholds, audit_clusters, make_auditor
+    from clio.privacy import apply_thresholds, audit_clusters
 
     p = ctx.cfg.privacy
     auditor_kind = p.auditor.kind if p.auditor.enabled else None
-    uses_llm = auditor_kind in ("llm", "hybrid")
-    auditor = make_auditor(auditor_kind, gateway=ctx.gateway if uses_llm else None) if auditor_kind else None
+    auditor = ctx.auditor
     # The auditor's identity covers its rules version, NER model, prompt and backend.
     fp = fingerprint("privacy", _cfg(p), auditor.identity() if auditor else None, upstream)
     out, report_out = ctx.folder.private / "clusters_kept.parquet", ctx.folder.analyst / "privacy_report.json"
@@ -356,11 +366,11 @@ def _audit_parent_names(ctx: RunContext, hierarchy) -> int:
     """Parent names are written by the model from already-audited children, but they are new
     text: the same auditor rates them, and a name rated below the threshold is withheld."""
     p = ctx.cfg.privacy
-    if not p.auditor.enabled:
+    auditor = ctx.auditor
+    if auditor is None:
         return 0
-    from clio.privacy import cluster_text, make_auditor
+    from clio.privacy import cluster_text
 
-    auditor = make_auditor(p.auditor.kind, gateway=ctx.gateway if p.auditor.kind in ("llm", "hybrid") else None)
     parents = [n for n in hierarchy.nodes if n.level > 0]
     withheld = 0
     for node, rating in zip(parents, auditor.rate([cluster_text(n) for n in parents], stage="cluster")):

@@ -56,7 +56,11 @@ def fit_projection(
     fit_sample: int | None = 50_000,
     **umap_options: Any,
 ) -> Projection:
-    """Project the rows of X to 2D; see `project` for the parameters."""
+    """Project the rows of X to 2D.
+
+    UMAP is fitted on a seeded sample of `fit_sample` rows when n is larger (None: fit on all),
+    and the rest is transformed. With fewer than n_neighbors + 2 rows, PCA is used instead.
+    Extra keyword options go to `umap.UMAP`."""
     X = np.asarray(X, dtype=np.float32)
     if X.ndim != 2:
         raise ConfigError(f"projection input must be a 2-D array, got shape {X.shape}")
@@ -87,24 +91,9 @@ def fit_projection(
     return Projection(coords, "umap+transform", fit_sample, [f"UMAP fitted on a seeded sample of {fit_sample} of {n} points, the rest transformed"])
 
 
-def project(
-    X: np.ndarray,
-    *,
-    n_neighbors: int = 15,
-    min_dist: float = 0.0,
-    metric: str = "cosine",
-    random_state: Any = None,
-    fit_sample: int | None = 50_000,
-    **umap_options: Any,
-) -> np.ndarray:
-    """(n, 2) map coordinates for the rows of X.
-
-    UMAP is fitted on a seeded sample of `fit_sample` rows when n is larger (None: fit on all),
-    and the rest is transformed. With fewer than n_neighbors + 2 rows, PCA is used instead.
-    Extra keyword options go to `umap.UMAP`."""
-    return fit_projection(
-        X, n_neighbors=n_neighbors, min_dist=min_dist, metric=metric, random_state=random_state, fit_sample=fit_sample, **umap_options
-    ).coords
+def project(X: np.ndarray, **options: Any) -> np.ndarray:
+    """(n, 2) map coordinates for the rows of X; options as for `fit_projection`."""
+    return fit_projection(X, **options).coords
 
 
 def project_clusters(coords: np.ndarray, labels: np.ndarray, n_clusters: int | None = None, how: str = "mean") -> np.ndarray:
