@@ -40,6 +40,9 @@ class OutputSpec(BaseModel):
     high_var: str | None = None
     options: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)  # kind=tagged: several tags in order
+    # Parsing only, so left out of cache keys: a reply that opens with a refusal ("I'm sorry, I
+    # can't ...") is a valid answer here, e.g. a synthetic assistant declining a harmful request.
+    refusal_ok: bool = Field(False, exclude=True)
 
 
 class ChatMessage(BaseModel):
