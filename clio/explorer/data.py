@@ -1,0 +1,398 @@
+"""Read a finished run folder and answer the explorer's questions with aggregates only.
+
+Inputs: analyst/ (clusters, map) and, when present, private/facets.parquet + private/assignments.parquet.
+The private files are read here, on the analyst's own machine, and never leave as rows: every
+answer is a count per (cluster, facet value) or per (cluster, period), and every count between 1 and
+k-1 is hidden, where k is the run's aggregation threshold (privacy.min_conversations). Hiding one
+cell of a breakdown is not enough when the row total is known (total - shown = hidden), so a second
+cell is hidden with it (secondary suppression). Known limit: differences between a parent and its
+children's published counts can still narrow a hidden cell down; aggregation over the tree is the
+paper's design, and cluster sizes are at least k by construction.
+
+Per-conversation text (summary facets such as `request`) is only read by `traces()`, which the
+server exposes in privileged mode only. Account ids are never read into any answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clio.errors import ClioError
+
+# Columns of private/facets.parquet that are identifiers or bookkeeping, never facets.
+NOT_FACETS = {"conversation_id", "account_id", "timestamp", "facet_errors", "cluster_id"}
+# Free-text facets are per-conversation text: detected from the run's facet config (kind: summary)
+# and, for runs from elsewhere, by shape (many distinct or long values).
+TEXT_MAX_DISTINCT = 200
+TEXT_MIN_MEAN_CHARS = 40
+MAX_VALUES = 15  # a categorical facet shows its most common values, the rest as "other"
+OTHER, MISSING = "other", "(missing)"
+# Boundaries for bucketing wide numeric facets (turns, characters): 1, 2, 3-4, 5-9, 10-19, ...
+NICE = [1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 1_000_000]
+DEFAULT_MIN_COUNT = 10  # conf/privacy/default.yaml, used when a run folder does not say
+
+
+@dataclass
+class Facet:
+    name: str
+    kind: str  # "category" | "multi" (";"-separated, e.g. "Welsh; English") | "ordinal" | "boolean"
+    values: list[str]
+    ordered: bool
+    counts: np.ndarray = field(repr=False)  # (n_nodes, n_values) conversations per node and value
+    base: np.ndarray = field(repr=False)  # (n_values,) over all conversations on the map
+
+
+def _fmt(v: float) -> str:
+    return f"{int(v) // 1000}k" if v >= 1000 and v % 1000 == 0 else str(int(v))
+
+
+def _numeric_buckets(values: pd.Series) -> tuple[list[str], np.ndarray]:
+    """Small integer ranges stay as they are (concern 1-5); wide ones go into NICE ranges."""
+    finite = values.dropna()
+    distinct = np.unique(finite)
+    if np.all(np.equal(np.mod(distinct, 1), 0)) and distinct.max() - distinct.min() < 10:
+        labels = [str(int(v)) for v in distinct]
+        lookup = {float(v): i for i, v in enumerate(distinct)}
+        return labels, np.array([lookup.get(float(v), -1) if not pd.isna(v) else -1 for v in values])
+    lo, hi = float(finite.min()), float(finite.max())
+    edges = [e for e in NICE if e <= hi] or [NICE[0]]
+    while len(edges) > 1 and edges[1] <= lo:
+        edges = edges[1:]
+    labels = []
+    for i, e in enumerate(edges):
+        if i + 1 < len(edges):
+            top = edges[i + 1] - 1
+            labels.append(_fmt(e) if top == e else f"{_fmt(e)}-{_fmt(top)}")
+        else:
+            labels.append(f"{_fmt(e)}+")
+    codes = np.searchsorted(np.array(edges, dtype=float), values.to_numpy(dtype=float), side="right") - 1
+    codes = np.where(np.isnan(values.to_numpy(dtype=float)), -1, np.maximum(codes, 0))
+    return labels, codes
+
+
+class RunData:
+    """Everything the explorer shows, computed once when the server starts or the export runs."""
+
+    def __init__(self, run_dir: str | Path):
+        self.root = Path(run_dir)
+        analyst = self.root / "analyst"
+        clusters_path = analyst / "clusters.parquet"
+        if not clusters_path.exists():
+            raise ClioError(f"{self.root}: no analyst/clusters.parquet (not a finished `clio run` folder)")
+        self.manifest = _read_json(self.root / "manifest.json")
+        self.privacy = _read_json(analyst / "privacy_report.json") or self.manifest.get("privacy") or {}
+        self.min_count = self._threshold()
+
+        clusters = pd.read_parquet(clusters_path)
+        self.nodes = self._nodes(clusters, analyst / "map_clusters.parquet")
+        self.index = {n["id"]: i for i, n in enumerate(self.nodes)}
+        self.base_ids = [n["id"] for n in self.nodes if n["level"] == 0]
+        self.levels = 1 + max(n["level"] for n in self.nodes)
+        # membership[i, b] = 1 when base cluster b is node i or below it: counts go up the tree by a product.
+        self.membership = self._membership()
+
+        points_path = analyst / "map_points.parquet"
+        self._points = pd.read_parquet(points_path) if points_path.exists() else pd.DataFrame({"x": [], "y": [], "node_id": []})
+
+        self.facets: list[Facet] = []
+        self.timeline: dict[str, Any] | None = None
+        self._conv: pd.DataFrame | None = None  # private per-conversation frame; never returned as rows
+        self._load_private()
+        self.total = int(sum(n["size"] for n in self.nodes if n["parent_id"] is None))
+
+    # ---------------------------------------------------------------- loading
+    def _threshold(self) -> int:
+        layer = (self.privacy.get("layers") or {}).get("2_aggregation_thresholds")
+        if isinstance(layer, dict) and "min_conversations" in layer:
+            return max(1, int(layer["min_conversations"]))
+        # Thresholds off (safety mode) or unknown: still aggregate at the configured level.
+        configured = ((self.manifest.get("config") or {}).get("privacy") or {}).get("min_conversations")
+        return max(1, int(configured)) if configured is not None else DEFAULT_MIN_COUNT
+
+    @staticmethod
+    def _nodes(clusters: pd.DataFrame, map_path: Path) -> list[dict[str, Any]]:
+        xy = {}
+        if map_path.exists():
+            for row in pd.read_parquet(map_path).itertuples():
+                xy[row.node_id] = (float(row.x), float(row.y))
+        nodes = []
+        for row in clusters.sort_values(["level", "id"], ascending=[False, True]).itertuples():
+            parent = row.parent_id if isinstance(row.parent_id, str) and row.parent_id else None
+            children = [str(c) for c in (row.children if row.children is not None else [])]
+            x, y = xy.get(row.id, (math.nan, math.nan))
+            nodes.append({
+                "id": str(row.id), "level": int(row.level), "name": str(row.name),
+                "description": "" if row.description is None or pd.isna(row.description) else str(row.description),
+                "size": int(row.size), "parent_id": parent, "children": children,
+                "x": None if math.isnan(x) else round(x, 5), "y": None if math.isnan(y) else round(y, 5),
+            })
+        ids = {n["id"] for n in nodes}
+        for n in nodes:  # a parent the privacy layers dropped: treat the node as a root
+            if n["parent_id"] not in ids:
+                n["parent_id"] = None
+            n["children"] = [c for c in n["children"] if c in ids]
+        return nodes
+
+    def _membership(self) -> np.ndarray:
+        base_pos = {b: j for j, b in enumerate(self.base_ids)}
+        m = np.zeros((len(self.nodes), len(self.base_ids)), dtype=np.float64)
+        by_id = {n["id"]: n for n in self.nodes}
+
+        def mark(i: int, node_id: str) -> None:
+            node = by_id[node_id]
+            if node["level"] == 0:
+                m[i, base_pos[node_id]] = 1
+            for c in node["children"]:
+                mark(i, c)
+
+        for i, n in enumerate(self.nodes):
+            mark(i, n["id"])
+        return m
+
+    def _load_private(self) -> None:
+        facets_path, assign_path = self.root / "private" / "facets.parquet", self.root / "private" / "assignments.parquet"
+        if not (facets_path.exists() and assign_path.exists()):
+            return  # an analyst-only copy of a run: map and tree work, breakdowns do not
+        facets = pd.read_parquet(facets_path)
+        facets = facets.drop(columns=[c for c in ("account_id",) if c in facets.columns])  # never needed
+        assign = pd.read_parquet(assign_path)[["conversation_id", "cluster_id"]]
+        assign["base"] = assign["cluster_id"].map(lambda c: str(c) if str(c).startswith("0-") else f"0-{c}")
+        base_pos = {b: j for j, b in enumerate(self.base_ids)}
+        conv = facets.merge(assign[["conversation_id", "base"]], on="conversation_id", how="inner")
+        conv = conv[conv["base"].isin(base_pos)].reset_index(drop=True)  # conversations on the map only
+        conv["_b"] = conv["base"].map(base_pos).astype(int)
+        self._conv = conv
+        text = self._text_facets(facets)
+        for col in facets.columns:
+            if col in NOT_FACETS or col in text:
+                continue
+            facet = self._facet(col, conv)
+            if facet is not None:
+                self.facets.append(facet)
+        self._build_timeline(conv)
+
+    def _text_facets(self, facets: pd.DataFrame) -> set[str]:
+        specs = ((self.manifest.get("config") or {}).get("facets") or {}).get("specs") or {}
+        text = {name for name, spec in specs.items() if isinstance(spec, dict) and spec.get("kind") == "summary"}
+        for col in facets.columns:
+            s = facets[col]
+            if s.dtype == object or pd.api.types.is_string_dtype(s):
+                values = s.dropna().astype(str)
+                if values.empty:
+                    continue
+                if values.nunique() > TEXT_MAX_DISTINCT or values.str.len().mean() > TEXT_MIN_MEAN_CHARS:
+                    text.add(col)
+        return text
+
+    def _facet(self, col: str, conv: pd.DataFrame) -> Facet | None:
+        s = conv[col]
+        if s.isna().all():
+            return None
+        n_base = len(self.base_ids)
+        rows = conv["_b"].to_numpy()
+        if pd.api.types.is_bool_dtype(s):
+            kind, ordered, values = "boolean", False, ["yes", "no"]
+            codes = np.where(s.isna(), -1, np.where(s.fillna(False).astype(bool), 0, 1))
+        elif pd.api.types.is_numeric_dtype(s):
+            kind, ordered = "ordinal", True
+            values, codes = _numeric_buckets(s)
+        else:
+            # Categorical text with few values; "A; B" means the conversation has both values.
+            parts = s.fillna("").astype(str).str.split(";")
+            multi = bool((parts.str.len() > 1).any())
+            kind, ordered = ("multi" if multi else "category"), False
+            exploded = parts.explode().str.strip()
+            exploded = exploded[exploded != ""]
+            counts = exploded.value_counts()
+            # Values rarer than k in the whole run are never named: they go into "other".
+            common = [v for v, c in counts.items() if c >= self.min_count][:MAX_VALUES]
+            values = common + ([OTHER] if len(common) < len(counts) else [])
+            lookup = {v: i for i, v in enumerate(common)}
+            other = len(common)
+            row_idx = exploded.index.to_numpy()
+            val_idx = np.array([lookup.get(v, other) for v in exploded.to_numpy()], dtype=int)
+            base_counts = np.zeros((n_base, len(values)), dtype=np.float64)
+            # A conversation counts once per distinct value (dedupe "English; English").
+            pairs = np.unique(np.stack([row_idx, val_idx]), axis=1) if len(row_idx) else np.zeros((2, 0), int)
+            np.add.at(base_counts, (rows[pairs[0]], pairs[1]), 1)
+            return self._finish(col, kind, values, ordered, base_counts, missing=int((parts.str.join("").str.strip() == "").sum()))
+        base_counts = np.zeros((n_base, len(values)), dtype=np.float64)
+        ok = codes >= 0
+        np.add.at(base_counts, (rows[ok], codes[ok]), 1)
+        return self._finish(col, kind, values, ordered, base_counts, missing=int((~ok).sum()))
+
+    def _finish(self, name: str, kind: str, values: list[str], ordered: bool, base_counts: np.ndarray, missing: int) -> Facet:
+        counts = self.membership @ base_counts
+        return Facet(name=name, kind=kind, values=values, ordered=ordered, counts=counts, base=base_counts.sum(axis=0))
+
+    def _build_timeline(self, conv: pd.DataFrame) -> None:
+        if "timestamp" not in conv.columns:
+            return
+        ts = pd.to_datetime(conv["timestamp"], utc=True, errors="coerce", format="mixed")
+        ok = ts.notna().to_numpy()
+        if ok.sum() < self.min_count:
+            return
+        span_days = (ts[ok].max() - ts[ok].min()).total_seconds() / 86400
+        period = "day" if span_days <= 14 else "week" if span_days <= 2 * 365 else "month"
+        naive = ts[ok].dt.tz_localize(None)
+        if period == "day":
+            starts = naive.dt.floor("D")
+        elif period == "week":
+            starts = (naive - pd.to_timedelta(naive.dt.day_of_week, unit="D")).dt.floor("D")
+        else:
+            starts = naive.dt.to_period("M").dt.start_time
+        labels = sorted(starts.unique())
+        pos = {t: i for i, t in enumerate(labels)}
+        base_counts = np.zeros((len(self.base_ids), len(labels)))
+        np.add.at(base_counts, (conv["_b"].to_numpy()[ok], starts.map(pos).to_numpy()), 1)
+        self.timeline = {
+            "period": period,
+            "labels": [pd.Timestamp(t).strftime("%Y-%m-%d") for t in labels],
+            "counts": self.membership @ base_counts,  # (n_nodes, n_periods)
+            "totals": base_counts.sum(axis=0),
+            "undated": int((~ok).sum()),
+        }
+
+    # ---------------------------------------------------------------- answers
+    def _hide(self, count: float) -> bool:
+        return 0 < count < self.min_count
+
+    def _node(self, node_id: str) -> int:
+        if node_id not in self.index:
+            raise KeyError(node_id)
+        return self.index[node_id]
+
+    def meta(self, privileged: bool = False) -> dict[str, Any]:
+        return {
+            "run": self.root.name,
+            "privileged": privileged,
+            "min_count": self.min_count,
+            "total": self.total,
+            "conversations_total": self.privacy.get("conversations_total"),
+            "levels": self.levels,
+            "safety_mode": bool(self.privacy.get("safety_mode")),
+            "nodes": [{**n, "share": round(n["size"] / self.total, 6) if self.total else 0} for n in self.nodes],
+            "facets": [{"name": f.name, "kind": f.kind, "values": f.values, "ordered": f.ordered} for f in self.facets],
+            "period": self.timeline["period"] if self.timeline else None,
+            "has_breakdowns": self._conv is not None,
+        }
+
+    def points(self) -> dict[str, Any]:
+        """Map points as base64 little-endian typed arrays: x, y (float32), base cluster index."""
+        pos = {b: j for j, b in enumerate(self.base_ids)}
+        p = self._points[self._points["node_id"].isin(pos)]
+        dtype = np.uint16 if len(self.base_ids) < 65535 else np.uint32
+        enc = lambda a: base64.b64encode(np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes()).decode("ascii")  # noqa: E731
+        return {
+            "n": int(len(p)),
+            "x": enc(p["x"].to_numpy(np.float32)),
+            "y": enc(p["y"].to_numpy(np.float32)),
+            "base": enc(p["node_id"].map(pos).to_numpy(dtype)),
+            "base_dtype": "uint16" if dtype is np.uint16 else "uint32",
+            "base_ids": self.base_ids,
+        }
+
+    def cluster(self, node_id: str) -> dict[str, Any]:
+        i = self._node(node_id)
+        size = self.nodes[i]["size"]
+        breakdowns = []
+        for f in self.facets:
+            row = f.counts[i]
+            hidden = {j for j, c in enumerate(row) if self._hide(c)}
+            if len(hidden) == 1:  # secondary suppression: one hidden cell would follow from the total
+                rest = [j for j in np.argsort(row) if row[j] > 0 and j not in hidden]
+                if rest:
+                    hidden.add(int(rest[0]))
+            total_base = f.base.sum() if f.kind == "multi" else self.total
+            cells = []
+            for j, value in enumerate(f.values):
+                c = int(row[j])
+                cells.append({
+                    "value": value,
+                    "count": None if j in hidden else c,
+                    "share": None if j in hidden else round(float(c / size), 4) if size else 0,
+                    "base_share": round(float(f.base[j]) / self.total, 4) if self.total else 0,
+                })
+            breakdowns.append({"facet": f.name, "kind": f.kind, "ordered": f.ordered, "cells": cells, "hidden": len(hidden), "total_base": int(total_base)})
+        return {"id": node_id, "breakdowns": breakdowns, "timeline": self._timeline(i)}
+
+    def _timeline(self, i: int) -> dict[str, Any] | None:
+        t = self.timeline
+        if not t:
+            return None
+        points = []
+        for label, c, total in zip(t["labels"], t["counts"][i], t["totals"]):
+            if self._hide(c) or self._hide(total):
+                points.append({"t": label, "count": None, "share": None})
+            else:
+                points.append({"t": label, "count": int(c), "share": round(float(c / total), 4) if total else None})
+        return {"period": t["period"], "points": points}
+
+    def overlay_keys(self) -> list[tuple[str, str, str]]:
+        """Every (facet, op, value) overlay the UI offers: '=' for each value, '>=' for ordered facets."""
+        keys = []
+        for f in self.facets:
+            for j, v in enumerate(f.values):
+                keys.append((f.name, "=", v))
+                if f.ordered and 0 < j:
+                    keys.append((f.name, ">=", v))
+        return keys
+
+    def overlay(self, facet: str, op: str, value: str) -> dict[str, Any]:
+        """Prevalence of a facet value in every node relative to its rate over the whole map."""
+        f = next((f for f in self.facets if f.name == facet), None)
+        if f is None or value not in f.values or op not in ("=", ">="):
+            raise KeyError(f"{facet}{op}{value}")
+        j = f.values.index(value)
+        cols = slice(j, None) if op == ">=" and f.ordered else slice(j, j + 1)
+        counts = f.counts[:, cols].sum(axis=1)
+        base_rate = float(f.base[cols].sum()) / self.total if self.total else 0.0
+        ratio, prevalence = [], []
+        for n, c in zip(self.nodes, counts):
+            if self._hide(c) or not n["size"]:
+                ratio.append(None)
+                prevalence.append(None)
+                continue
+            p = c / n["size"]
+            prevalence.append(round(float(p), 4))
+            ratio.append(round(float(p / base_rate), 4) if base_rate else None)
+        return {"facet": facet, "op": op, "value": value, "base_rate": round(base_rate, 4), "ratio": ratio, "prevalence": prevalence}
+
+    def traces(self, node_id: str, limit: int = 20, seed: int = 0) -> dict[str, Any]:
+        """Privileged only: a sample of per-conversation summaries under a node (no ids, no accounts)."""
+        i = self._node(node_id)
+        if self._conv is None:
+            return {"id": node_id, "traces": []}
+        members = np.flatnonzero(self.membership[i] > 0)
+        rows = self._conv[self._conv["_b"].isin(members)]
+        rows = rows.sample(n=min(limit, len(rows)), random_state=seed) if len(rows) else rows
+        text = [c for c in self._text_facets(self._conv.drop(columns=["base", "_b"])) if c in rows.columns]
+        cats = [f.name for f in self.facets]
+        out = []
+        for _, r in rows.iterrows():
+            out.append({**{c: (None if pd.isna(r[c]) else str(r[c])) for c in text}, **{c: (None if pd.isna(r[c]) else str(r[c])) for c in cats}})
+        return {"id": node_id, "text_facets": text, "traces": out}
+
+    def bundle(self) -> dict[str, Any]:
+        """Everything the static export needs, precomputed: meta, points, every cluster, every overlay."""
+        return {
+            "meta": self.meta(privileged=False),
+            "points": self.points(),
+            "clusters": {n["id"]: self.cluster(n["id"]) for n in self.nodes},
+            "overlays": {f"{f}{op}{v}": self.overlay(f, op, v) for f, op, v in self.overlay_keys()},
+        }
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, json.JSONDecodeError):
+        return {}
