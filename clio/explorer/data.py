@@ -50,6 +50,12 @@ class Facet:
     base: np.ndarray = field(repr=False)  # (n_values,) over all conversations on the map
 
 
+def _count(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Counts of (row, col) pairs as a dense matrix (np.bincount: much faster than np.add.at)."""
+    flat = np.bincount(rows.astype(np.int64) * shape[1] + cols.astype(np.int64), minlength=shape[0] * shape[1])
+    return flat.reshape(shape).astype(np.float64)
+
+
 def _fmt(v: float) -> str:
     return f"{int(v) // 1000}k" if v >= 1000 and v % 1000 == 0 else str(int(v))
 
@@ -60,8 +66,8 @@ def _numeric_buckets(values: pd.Series) -> tuple[list[str], np.ndarray]:
     distinct = np.unique(finite)
     if np.all(np.equal(np.mod(distinct, 1), 0)) and distinct.max() - distinct.min() < 10:
         labels = [str(int(v)) for v in distinct]
-        lookup = {float(v): i for i, v in enumerate(distinct)}
-        return labels, np.array([lookup.get(float(v), -1) if not pd.isna(v) else -1 for v in values])
+        raw = values.to_numpy(dtype=float)
+        return labels, np.where(np.isnan(raw), -1, np.searchsorted(distinct.astype(float), np.nan_to_num(raw)))
     lo, hi = float(finite.min()), float(finite.max())
     edges = [e for e in NICE if e <= hi] or [NICE[0]]
     while len(edges) > 1 and edges[1] <= lo:
@@ -164,7 +170,8 @@ class RunData:
         facets = pd.read_parquet(facets_path)
         facets = facets.drop(columns=[c for c in ("account_id",) if c in facets.columns])  # never needed
         assign = pd.read_parquet(assign_path)[["conversation_id", "cluster_id"]]
-        assign["base"] = assign["cluster_id"].map(lambda c: str(c) if str(c).startswith("0-") else f"0-{c}")
+        cid = assign["cluster_id"].astype(str)
+        assign["base"] = cid.where(cid.str.startswith("0-"), "0-" + cid)  # ints in assignments, "0-3" on the map
         base_pos = {b: j for j, b in enumerate(self.base_ids)}
         conv = facets.merge(assign[["conversation_id", "base"]], on="conversation_id", how="inner")
         conv = conv[conv["base"].isin(base_pos)].reset_index(drop=True)  # conversations on the map only
@@ -206,27 +213,25 @@ class RunData:
             values, codes = _numeric_buckets(s)
         else:
             # Categorical text with few values; "A; B" means the conversation has both values.
-            parts = s.fillna("").astype(str).str.split(";")
-            multi = bool((parts.str.len() > 1).any())
+            text = s.fillna("").astype(str)
+            multi = bool(text.str.contains(";", regex=False).any())
             kind, ordered = ("multi" if multi else "category"), False
-            exploded = parts.explode().str.strip()
-            exploded = exploded[exploded != ""]
-            counts = exploded.value_counts()
+            parts = (text.str.split(";").explode() if multi else text).str.strip()
+            parts = parts[parts != ""]
+            counts = parts.value_counts()
             # Values rarer than k in the whole run are never named: they go into "other".
             common = [v for v, c in counts.items() if c >= self.min_count][:MAX_VALUES]
             values = common + ([OTHER] if len(common) < len(counts) else [])
-            lookup = {v: i for i, v in enumerate(common)}
-            other = len(common)
-            row_idx = exploded.index.to_numpy()
-            val_idx = np.array([lookup.get(v, other) for v in exploded.to_numpy()], dtype=int)
-            base_counts = np.zeros((n_base, len(values)), dtype=np.float64)
-            # A conversation counts once per distinct value (dedupe "English; English").
-            pairs = np.unique(np.stack([row_idx, val_idx]), axis=1) if len(row_idx) else np.zeros((2, 0), int)
-            np.add.at(base_counts, (rows[pairs[0]], pairs[1]), 1)
-            return self._finish(col, kind, values, ordered, base_counts, missing=int((parts.str.join("").str.strip() == "").sum()))
-        base_counts = np.zeros((n_base, len(values)), dtype=np.float64)
+            val_idx = pd.Categorical(parts.to_numpy(), categories=common).codes.astype(np.int64)
+            val_idx[val_idx < 0] = len(common)
+            row_idx = parts.index.to_numpy()
+            if multi:  # a conversation counts once per distinct value ("English; English")
+                key = np.unique(row_idx * len(values) + val_idx)
+                row_idx, val_idx = key // len(values), key % len(values)
+            base_counts = _count(rows[row_idx], val_idx, (n_base, len(values)))
+            return self._finish(col, kind, values, ordered, base_counts, missing=int(len(s) - len(np.unique(row_idx))))
         ok = codes >= 0
-        np.add.at(base_counts, (rows[ok], codes[ok]), 1)
+        base_counts = _count(rows[ok], codes[ok], (n_base, len(values)))
         return self._finish(col, kind, values, ordered, base_counts, missing=int((~ok).sum()))
 
     def _finish(self, name: str, kind: str, values: list[str], ordered: bool, base_counts: np.ndarray, missing: int) -> Facet:
@@ -236,7 +241,10 @@ class RunData:
     def _build_timeline(self, conv: pd.DataFrame) -> None:
         if "timestamp" not in conv.columns:
             return
-        ts = pd.to_datetime(conv["timestamp"], utc=True, errors="coerce", format="mixed")
+        try:  # ISO 8601 is what the loaders write, and parses fast; anything else goes through "mixed"
+            ts = pd.to_datetime(conv["timestamp"], utc=True, errors="raise", format="ISO8601")
+        except (ValueError, TypeError):
+            ts = pd.to_datetime(conv["timestamp"], utc=True, errors="coerce", format="mixed")
         ok = ts.notna().to_numpy()
         if ok.sum() < self.min_count:
             return
@@ -251,8 +259,7 @@ class RunData:
             starts = naive.dt.to_period("M").dt.start_time
         labels = sorted(starts.unique())
         pos = {t: i for i, t in enumerate(labels)}
-        base_counts = np.zeros((len(self.base_ids), len(labels)))
-        np.add.at(base_counts, (conv["_b"].to_numpy()[ok], starts.map(pos).to_numpy()), 1)
+        base_counts = _count(conv["_b"].to_numpy()[ok], starts.map(pos).to_numpy(), (len(self.base_ids), len(labels)))
         self.timeline = {
             "period": period,
             "labels": [pd.Timestamp(t).strftime("%Y-%m-%d") for t in labels],
@@ -287,6 +294,11 @@ class RunData:
 
     def points(self) -> dict[str, Any]:
         """Map points as base64 little-endian typed arrays: x, y (float32), base cluster index."""
+        if getattr(self, "_points_payload", None) is None:
+            self._points_payload = self._encode_points()
+        return self._points_payload
+
+    def _encode_points(self) -> dict[str, Any]:
         pos = {b: j for j, b in enumerate(self.base_ids)}
         p = self._points[self._points["node_id"].isin(pos)]
         dtype = np.uint16 if len(self.base_ids) < 65535 else np.uint32

@@ -212,6 +212,7 @@ function buildTree(meta, baseIds) {
       selectedSet = new Set();
       const walk = (nid) => { selectedSet.add(nid); (byId.get(nid)?.children || []).forEach(walk); };
       walk(id);
+      for (let p = byId.get(id)?.parent_id; p; p = byId.get(p)?.parent_id) selectedSet.add(p); // ancestors stay legible
     },
     isInSelection: (id) => selectedSet.has(id),
   };
