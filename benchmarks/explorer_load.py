@@ -31,6 +31,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages split between the processes that share them, so a sum
+    over chromium's processes does not count its shared libraries once per process (RSS would)."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def descendants(root: int) -> list[int]:
     parents = {}
     for d in Path("/proc").iterdir():
@@ -48,14 +57,14 @@ def descendants(root: int) -> list[int]:
     return out
 
 
-def browser_rss_mb(exclude: set[int]) -> float:
+def browser_pss_mb(exclude: set[int]) -> float:
     total = 0.0
     for pid in descendants(os.getpid()):
         if pid in exclude:
             continue
         try:
             if b"chrom" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                total += rss_mb(pid)
+                total += pss_mb(pid)
         except OSError:
             pass
     return total
@@ -83,6 +92,9 @@ def first_render(browser, url: str) -> dict:
     page.click(".node[data-level='2'] > .row")
     page.wait_for_selector("#sidebar-body[data-loaded='1']")
     select_s = time.perf_counter() - t3
+    shots = Path(__file__).resolve().parent.parent / "runs" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"bench_{'export' if url.startswith('file:') else 'served'}_100k.png"))
     heap = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}.get("JSHeapUsedSize", 0) / 2**20
     return {"wall_s": wall, "nav_ms": nav, "render_ms": render_ms, "zoom_s": zoom_s, "overlay_s": overlay_s, "select_s": select_s, "heap_mb": heap, "page": page}
 
@@ -126,7 +138,7 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, headless=True, args=["--no-sandbox"])
             served = first_render(browser, url)
-            browser_mb = browser_rss_mb({server.pid})
+            browser_mb = browser_pss_mb({server.pid})
             served["page"].close()
             server_mb = rss_mb(server.pid)
 
@@ -136,7 +148,7 @@ def main() -> int:
             out = export_html(run, work / "explorer.html")
             export_s = time.perf_counter() - t
             exported = first_render(browser, out.resolve().as_uri())
-            export_browser_mb = browser_rss_mb({server.pid})
+            export_browser_mb = browser_pss_mb({server.pid})
             browser.close()
     finally:
         server.terminate()
@@ -147,7 +159,7 @@ def main() -> int:
     for name, r, mem in (("served", served, browser_mb), ("export (file://)", exported, export_browser_mb)):
         print(f"{name}: first render {r['wall_s']:.2f} s wall ({r['nav_ms']:.0f} ms after navigation start), "
               f"one map frame {r['render_ms']:.1f} ms, zoom {1000 * r['zoom_s']:.0f} ms, overlay {1000 * r['overlay_s']:.0f} ms, "
-              f"select+sidebar {1000 * r['select_s']:.0f} ms; JS heap {r['heap_mb']:.0f} MB, browser RSS {mem:.0f} MB")
+              f"select+sidebar {1000 * r['select_s']:.0f} ms; JS heap {r['heap_mb']:.0f} MB, browser PSS {mem:.0f} MB (all chromium processes)")
     print(f"export: {export_s:.2f} s to write, {out.stat().st_size / 1e6:.1f} MB")
     shutil.rmtree(work, ignore_errors=True)
     return 0
