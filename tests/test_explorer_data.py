@@ -136,3 +136,17 @@ def test_cli_export_and_errors(run_dir, tmp_path, capsys):
     assert main(["explore", str(run_dir), "--privileged", "--token", "short"]) == 2
     err = capsys.readouterr().err
     assert "--token only applies with --privileged" in err and "at least 16" in err
+
+
+def test_values_no_conversation_has_are_not_offered(run_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    facets = pd.read_parquet(copy / "private" / "facets.parquet")
+    facets["has_tool_use"] = False
+    facets.to_parquet(copy / "private" / "facets.parquet", index=False)
+    data = RunData(copy)
+    assert next(f for f in data.facets if f.name == "has_tool_use").values == ["no"]
+    with pytest.raises(KeyError):
+        data.overlay("has_tool_use", "=", "yes")

@@ -235,6 +235,8 @@ class RunData:
         return self._finish(col, kind, values, ordered, base_counts, missing=int((~ok).sum()))
 
     def _finish(self, name: str, kind: str, values: list[str], ordered: bool, base_counts: np.ndarray, missing: int) -> Facet:
+        present = base_counts.sum(axis=0) > 0  # a value no conversation has (has_tool_use = yes, none) is no option
+        values, base_counts = [v for v, keep in zip(values, present) if keep], base_counts[:, present]
         counts = self.membership @ base_counts
         return Facet(name=name, kind=kind, values=values, ordered=ordered, counts=counts, base=base_counts.sum(axis=0))
 
