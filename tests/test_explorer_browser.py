@@ -237,7 +237,7 @@ def test_served_app_privileged_mode_shows_traces(browser, run_dir):
         assert CANARY in page.inner_text("#sidebar .traces")
         assert ACCOUNT_PREFIX not in page.content()
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.locator("#sidebar .traces").scroll_into_view_if_needed()
+        page.eval_on_selector("#sidebar .traces", "e => e.scrollIntoView({block: 'start'})")
         page.locator("#sidebar").screenshot(path=str(SHOTS / "privileged_sidebar.png"))
         page.close()
 
