@@ -33,6 +33,7 @@ dropped.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
@@ -249,9 +250,27 @@ class _Unparsed:
     chars: int = 0
 
 
+# UTF-32 first: its little-endian mark starts with UTF-16's.
+_BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"), (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+
+
+def _check_text_encoding(path: Path, where: str) -> None:
+    """A UTF-16/32 file would fail on every line as 'not UTF-8'; say what it is, once, instead."""
+    try:
+        with _open_binary(path) as fh:
+            head = fh.read(4)
+    except (OSError, EOFError, zlib.error):
+        return  # the reader reports unreadable files with its own message
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if head.startswith(mark):
+            raise DataError(f"the file is {encoding} text (byte-order mark); convert it to UTF-8, e.g. iconv -f {encoding} -t UTF-8", where)
+
+
 def _read_records(path: Path, where: str) -> Iterator[tuple[int | None, Any]]:
     name = path.name.lower()
     stem = name[:-3] if name.endswith(".gz") else name
+    if stem.endswith((".jsonl", ".ndjson", ".json")):
+        _check_text_encoding(path, where)
     if stem.endswith((".jsonl", ".ndjson")):
         return _read_jsonl(path, where)
     if stem.endswith(".json"):
@@ -292,7 +311,7 @@ def _decode_json_line(raw: bytes, *, first: bool) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
-        return _Unparsed(f"invalid JSON: {err.msg} at column {err.colno}", len(text))
+        return _Unparsed(f"invalid JSON: {err.msg.removesuffix(' at')} at column {err.colno}", len(text))
     except RecursionError:
         return _Unparsed("invalid JSON: nested too deeply", len(text))
 

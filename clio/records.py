@@ -70,6 +70,8 @@ class LLMUsage(BaseModel):
     cost_usd: float = 0.0
     failures: int = 0
     reasks: int = 0
+    retries: int = 0  # transient errors retried (timeouts, 429, 5xx)
+    retried_items: int = 0  # asks that needed a retry or a re-ask, whatever their outcome
     seconds: float = 0.0
 
     def add(self, other: "LLMUsage") -> "LLMUsage":

@@ -8,9 +8,10 @@ Layout:
 
 A stage's fingerprint covers its config subtree, the prompts it uses (name, version, hash), the
 fingerprint of its upstream stage and the hash of its input data. A rerun reuses a stage only if
-its fingerprint is unchanged and its output file still reads back; anything else is recomputed.
-Every write is atomic (temp file + rename), so a killed run never leaves a half-written output
-that looks finished.
+its fingerprint is unchanged and its output files still read back with the SHA-256 recorded when
+the stage finished; anything else is recomputed. Every write is atomic (temp file + rename), so a
+killed run never leaves a half-written output that looks finished, and a file damaged or swapped
+afterwards (truncated, a flipped byte in a data page that still parses) is not trusted.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class RunFolder:
         self.stages = self.root / "stages"
         for d in (self.root, self.private, self.analyst, self.stages):
             d.mkdir(parents=True, exist_ok=True)
+        self._declared: dict[str, list[Path]] = {}  # stage -> outputs named by its is_fresh call
 
     # -- stage bookkeeping
     def stage_record(self, stage: str) -> dict[str, Any] | None:
@@ -71,16 +73,34 @@ class RunFolder:
             return None  # corrupt record: treat the stage as not done
 
     def is_fresh(self, stage: str, fp: str, outputs: list[Path]) -> bool:
+        """True if the stage finished with this fingerprint and every output still matches the
+        checksum recorded then. The call also declares the stage's outputs: `finish_stage` records
+        their checksums. (Records written before checksums existed fall back to a read check.)"""
+        self._declared[stage] = list(outputs)
         record = self.stage_record(stage)
         if not record or record.get("fingerprint") != fp:
             return False
+        sums = record.get("output_sha256") or {}
         for output in outputs:
             if not output.exists() or not _readable(output):
+                return False
+            expected = sums.get(self._relative(output))
+            if expected is not None and expected != file_sha256(output):
                 return False
         return True
 
     def finish_stage(self, stage: str, fp: str, summary: dict[str, Any]) -> None:
-        write_json(self.stages / f"{stage}.json", {"stage": stage, "fingerprint": fp, "finished": datetime.now(timezone.utc).isoformat(), **summary})
+        sums = {self._relative(p): file_sha256(p) for p in self._declared.pop(stage, []) if p.exists()}
+        write_json(
+            self.stages / f"{stage}.json",
+            {"stage": stage, "fingerprint": fp, "finished": datetime.now(timezone.utc).isoformat(), **summary, "output_sha256": sums},
+        )
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return str(Path(path).resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path)
 
     # -- outputs
     def write_parquet(self, path: Path, frame: pd.DataFrame) -> None:
@@ -96,6 +116,11 @@ class RunFolder:
     def read_manifest(self) -> dict[str, Any]:
         path = self.root / "manifest.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _readable(path: Path) -> bool:

@@ -118,16 +118,24 @@ class LLMGateway:
         return total
 
     # ------------------------------------------------------------------ one completion
-    def _complete(self, prompt: RenderedPrompt, params: SamplingParams, sample_index: int, stage: str) -> tuple[Completion, bool]:
+    def _complete(self, prompt: RenderedPrompt, params: SamplingParams, sample_index: int, stage: str, retried: list[int]) -> tuple[Completion, bool]:
+        """One completion, from the cache or the backend. Transient errors are retried; each retry
+        is counted in `retried[0]` and in the stage's `retries`, so a run can report them."""
         key = cache_key(self.backend.identity(), prompt, params, sample_index)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self._account(stage, cache_hits=1)
             return hit, True
         started = time.perf_counter()
+
+        def count_retry(state: RetryCallState) -> None:
+            retried[0] += 1
+            self._account(stage, retries=1)
+
         retrying = Retrying(
             retry=retry_if_exception_type(TransientLLMError),
             stop=stop_after_attempt(self.max_retries + 1),
             wait=_wait_for(self.backoff_base, self.backoff_max),
+            before_sleep=count_retry,
             reraise=True,
         )
         completion = retrying(self.backend.complete, prompt, params)
@@ -147,12 +155,19 @@ class LLMGateway:
     # ------------------------------------------------------------------ one question, parsed
     def ask(self, prompt: RenderedPrompt, params: SamplingParams, *, stage: str, sample_index: int = 0) -> LLMResult:
         """Ask, parse, and re-ask on a malformed reply. Never raises for a bad reply or an
-        exhausted retry budget; raises ConfigError for configuration problems."""
+        exhausted retry budget; raises ConfigError for configuration problems. An item that
+        needed a transient retry or a re-ask counts once in the stage's `retried_items`."""
+        result = self._ask(prompt, params, stage, sample_index, retried := [0])
+        if retried[0] or result.attempts > 1:
+            self._account(stage, retried_items=1)
+        return result
+
+    def _ask(self, prompt: RenderedPrompt, params: SamplingParams, stage: str, sample_index: int, retried: list[int]) -> LLMResult:
         current = prompt
         all_cached = True
         for attempt in range(self.max_reasks + 1):
             try:
-                completion, cached = self._complete(current, params, sample_index, stage)
+                completion, cached = self._complete(current, params, sample_index, stage, retried)
             except ConfigError:
                 raise
             except TransientLLMError as exc:

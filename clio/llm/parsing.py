@@ -16,7 +16,15 @@ class ParseError(ValueError):
     """The reply does not have the required shape; the message says what was expected."""
 
 
-REFUSAL_PATTERNS = re.compile(r"^\s*(i'?m sorry|i cannot|i can'?t|as an ai)\b", re.IGNORECASE)
+REFUSAL_PATTERNS = re.compile(r"^\s*(i'?m sorry|i am sorry|i cannot|i can'?t|as an ai)\b", re.IGNORECASE)
+_LEADING_TAGS = re.compile(r"^(?:\s*</?[a-zA-Z_]+>)+")
+
+
+def is_refusal(reply: str) -> bool:
+    """A reply that opens with a refusal. After a prefill such as `<answer>The user's request is
+    to`, an unclosed tag still parses, so without this check "I'm sorry, I can't help" would
+    become a summary; rejecting it makes the gateway re-ask and, if it persists, record a failure."""
+    return bool(REFUSAL_PATTERNS.match(_LEADING_TAGS.sub("", reply.replace("\u2019", "'"))))
 
 
 def extract_tag(text: str, tag: str) -> str:
@@ -35,10 +43,15 @@ def extract_tag(text: str, tag: str) -> str:
     raise ParseError(f"no <{tag}> tag in the reply; put the answer inside <{tag}></{tag}>")
 
 
+_UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+
+
 def _clean_text(value: str, max_chars: int) -> str:
     value = re.sub(r"\s+", " ", value).strip().strip('"').strip()
     if not value:
         raise ParseError("the answer is empty")
+    if _UNREADABLE.search(value):  # binary junk or a broken decode, not an answer
+        raise ParseError("the answer contains control or replacement characters; write plain text")
     if len(value) > max_chars:
         raise ParseError(f"the answer is too long ({len(value)} characters); keep it under {max_chars}")
     return value
@@ -46,6 +59,8 @@ def _clean_text(value: str, max_chars: int) -> str:
 
 def parse_reply(prefill: str, reply: str, spec: OutputSpec, integer_range: tuple[int, int] = (1, 5)) -> str | int | dict[str, str]:
     """Parse one reply according to the prompt's output spec."""
+    if is_refusal(reply):
+        raise ParseError("the reply is a refusal; answer the question as asked")
     full = prefill + reply
     if spec.kind == "tagged":
         return {tag: _clean_text(extract_tag(full, tag), spec.max_chars) for tag in spec.tags}
