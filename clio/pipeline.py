@@ -20,6 +20,7 @@ from clio.errors import ClioError, ConfigError
 from clio.facets import FacetSpec, TranscriptConfig, extract_facets, parse_facet_specs, screen
 from clio.llm.backends import make_backend
 from clio.llm.cache import ResponseCache
+from clio.llm.faults import FaultInjectingBackend, fault_config
 from clio.llm.gateway import LLMGateway, Prices
 from clio.loaders import load_conversations
 from clio.prompts import load_prompt
@@ -59,6 +60,9 @@ def build_gateway(cfg: DictConfig) -> LLMGateway:
     llm = cfg.llm
     options = OmegaConf.to_container(llm.get("options", {}), resolve=True) or {}
     backend = make_backend(llm.backend, llm.model, **{k: v for k, v in options.items() if v is not None})
+    # Fault injection (tests and `python -m evals.reliability`): off unless llm.faults is set.
+    if faults := fault_config(_cfg(llm.get("faults"))):
+        backend = FaultInjectingBackend(backend, faults)
     return LLMGateway(
         backend,
         cache=ResponseCache(cfg.cache.llm),
@@ -66,6 +70,8 @@ def build_gateway(cfg: DictConfig) -> LLMGateway:
         max_retries=llm.max_retries,
         max_reasks=llm.max_reasks,
         concurrency=llm.concurrency,
+        # optional: fault-injection runs shorten the backoff (`+llm.backoff_base=0.001`)
+        **{k: llm[k] for k in ("backoff_base", "backoff_max") if llm.get(k) is not None},
         show_progress=cfg.progress,
     )
 
@@ -222,7 +228,18 @@ def run_facets(cfg: DictConfig) -> dict[str, Any]:
     conversations = stage_screen(ctx, stage_load(ctx))
     facets, facets_fp = stage_facets(ctx, conversations, data_hash(conversations))
     stage_embed(ctx, facets, facets_fp)
+    _account_items(ctx, facets)
     return write_manifest(ctx, ["load", "facets", "embed"])
+
+
+def _account_items(ctx: RunContext, facets: pd.DataFrame) -> None:
+    """Where every input record went (clio/accounting.py); a non-zero `unaccounted` is noted."""
+    from clio.accounting import item_accounting
+
+    items = item_accounting(ctx.counts, facets, ctx.cfg.embedding.facet, ctx._gateway.total_usage() if ctx._gateway else None)
+    ctx.counts["items"] = items
+    if items["unaccounted"]:
+        ctx.notes.append(f"{items['unaccounted']} input records are not accounted for (see counts.items)")
 
 
 # --------------------------------------------------------------------------- clusters -> map
@@ -275,17 +292,20 @@ def stage_name(ctx: RunContext, facets: pd.DataFrame, vectors: np.ndarray, assig
     return frame, fp
 
 
-def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str) -> tuple[pd.DataFrame, dict[str, Any], str]:
+def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries: list[tuple[str, str]] | None = None) -> tuple[pd.DataFrame, dict[str, Any], str]:
     """Layers 2 and 4 of the paper: aggregation thresholds, then the privacy auditor. Layers 1 and
     3 are the PII-free instructions in the facet and naming prompts. Removed clusters' names stay
-    in the private area; the analyst-facing report only counts them."""
-    from clio.privacy import apply_thresholds, audit_clusters
+    in the private area; the analyst-facing report only counts them. With `summaries` ((account,
+    summary) pairs), layer 2 also removes clusters whose text quotes the summaries of fewer than
+    min_accounts accounts (privacy.quoted_details)."""
+    from clio.privacy import QUOTE_CHECK_VERSION, apply_thresholds, audit_clusters, cluster_text, quoted_details
 
     p = ctx.cfg.privacy
     auditor_kind = p.auditor.kind if p.auditor.enabled else None
     auditor = ctx.auditor
     # The auditor's identity covers its rules version, NER model, prompt and backend.
-    fp = fingerprint("privacy", _cfg(p), auditor.identity() if auditor else None, upstream)
+    quote_check = QUOTE_CHECK_VERSION if summaries is not None and not p.safety_mode else None
+    fp = fingerprint("privacy", _cfg(p), auditor.identity() if auditor else None, quote_check, upstream)
     out, report_out = ctx.folder.private / "clusters_kept.parquet", ctx.folder.analyst / "privacy_report.json"
     if ctx.folder.is_fresh("privacy", fp, [out, report_out]):
         return pd.read_parquet(out), json.loads(report_out.read_text()), fp
@@ -298,6 +318,17 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str) -> tuple[p
         kept_ids, threshold_removed = apply_thresholds(sizes, p.min_conversations, p.min_accounts)
         kept = base[base["cluster_id"].isin(kept_ids)]
         removed_rows += [{"cluster_id": cid, "layer": "thresholds", "reason": why} for cid, why in threshold_removed.items()]
+    # Thresholds count accounts per cluster, not per phrase: a name can still quote one person's
+    # summary (found by the canary test with a model that copies; no pattern or NER sees it).
+    quoting: dict[int, list[tuple[str, int]]] = {}
+    if quote_check and len(kept):
+        quotes = quoted_details([cluster_text(r) for r in kept.to_dict("records")], summaries, p.min_accounts)
+        quoting = {int(cid): q for cid, q in zip(kept["cluster_id"], quotes) if q}
+        kept = kept[~kept["cluster_id"].isin(quoting)]
+        removed_rows += [
+            {"cluster_id": cid, "layer": "quoted_details", "reason": f"quotes a detail used by fewer than {p.min_accounts} accounts: " + "; ".join(f"'{g}' ({n})" for g, n in q[:3])}
+            for cid, q in quoting.items()
+        ]
     audit_removed = []
     if auditor is not None and len(kept):
         records = kept.to_dict("records")
@@ -313,7 +344,7 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str) -> tuple[p
         "safety_mode": bool(p.safety_mode),
         "layers": {
             "1_pii_free_summaries": "on (facet prompts instruct: no names, places, contact details, proper nouns)",
-            "2_aggregation_thresholds": "off (safety mode)" if p.safety_mode else {"min_conversations": p.min_conversations, "min_accounts": p.min_accounts, "clusters_removed": len(threshold_removed)},
+            "2_aggregation_thresholds": "off (safety mode)" if p.safety_mode else {"min_conversations": p.min_conversations, "min_accounts": p.min_accounts, "clusters_removed": len(threshold_removed), "clusters_quoting_few_accounts_removed": len(quoting)},
             "3_pii_free_cluster_names": "on (naming and hierarchy prompts forbid identifying details)",
             "4_privacy_auditor": {"kind": auditor_kind, "min_score": p.auditor.min_score, "clusters_removed": len(audit_removed)} if auditor_kind else "off",
         },
@@ -326,7 +357,7 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str) -> tuple[p
     ctx.folder.finish_stage("privacy", fp, {"kept": int(len(kept)), "removed": len(removed_rows)})
     if not len(kept):
         raise ClioError(
-            f"the privacy layers removed all {len(base)} clusters ({len(threshold_removed)} by thresholds, {len(audit_removed)} by the auditor); "
+            f"the privacy layers removed all {len(base)} clusters ({len(threshold_removed)} by thresholds, {len(quoting)} for quoting few accounts, {len(audit_removed)} by the auditor); "
             "use more data, fewer clusters (clustering.k) or lower privacy.min_conversations/min_accounts"
         )
     return kept.reset_index(drop=True), report, fp
@@ -427,10 +458,12 @@ def run_all(cfg: DictConfig) -> dict[str, Any]:
     vectors, fp = stage_embed(ctx, facets, fp)
     assignments, centroids, fp = stage_cluster(ctx, vectors, fp)
     base, fp = stage_name(ctx, facets, vectors, assignments, centroids, fp)
-    kept, report, fp = stage_privacy(ctx, base, fp)
+    summaries = list(zip(facets["account_id"].astype(str), summary_texts(cfg, facets[cfg.embedding.facet].fillna(""))))
+    kept, report, fp = stage_privacy(ctx, base, fp, summaries)
     hierarchy, fp = stage_hierarchy(ctx, kept, fp)
     stage_project(ctx, vectors, assignments, kept, hierarchy, fp)
     ctx.counts.update(base_clusters=int(len(base)), clusters_after_privacy=int(len(kept)), hierarchy_levels=[len(level) for level in hierarchy.levels()])
+    _account_items(ctx, facets)
     manifest = write_manifest(ctx, ["load", "facets", "embed", "cluster", "name", "privacy", "hierarchy", "project"])
     manifest["privacy"] = report
     ctx.folder.write_manifest(manifest)

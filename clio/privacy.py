@@ -107,6 +107,57 @@ def apply_thresholds(
     return kept, removed
 
 
+# =========================================================================== quoted details (layer 2, on text)
+
+QUOTE_CHECK_VERSION = "quotes-2"
+_WORD = re.compile(r"[^\W_]+(?:['’.@+-][^\W_]+)*")
+
+
+def _word_grams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def quoted_details(texts: Sequence[str], sources: Iterable[tuple[str, str]], min_accounts: int, n: int = 5) -> list[list[tuple[str, int]]]:
+    """For each text (a cluster's "name: description"), the runs of `n` words it copies verbatim
+    from `sources` ((account id, summary) pairs) that carry an uncommon word found in the
+    summaries of at least one but fewer than `min_accounts` accounts, with that word's count.
+
+    The aggregation threshold counts the accounts in a cluster, not behind each detail of its
+    name: a name that quotes one person's summary carries that person's detail (an unusual
+    phrase, a made-up name) into analyst outputs even when no pattern or NER recognises it.
+    Quotes made only of words many accounts used ("fix a python keyerror") pass, and so do a
+    model's own words; a quote shorter than `n` words is not caught."""
+    from wordfreq import zipf_frequency
+
+    per_text = [_word_grams(t, n) for t in texts]
+    wanted = set().union(*per_text) if per_text else set()
+    wanted_words = {w for g in wanted for w in g}
+    quoted: set[tuple[str, ...]] = set()
+    word_accounts: dict[str, set[str]] = {w: set() for w in wanted_words}
+    for account, text in sources:
+        grams = _word_grams(text, n)
+        quoted |= grams & wanted
+        for word in set(_WORD.findall(text.lower())) & wanted_words:
+            word_accounts[word].add(account)
+
+    @functools.lru_cache(maxsize=None)
+    def rare(word: str) -> int:
+        """Accounts that used the word, when that is 1..min_accounts-1 and the word is uncommon; else 0."""
+        count = len(word_accounts[word])
+        return count if 0 < count < min_accounts and zipf_frequency(word, "en") < 4.5 else 0
+
+    out = []
+    for grams in per_text:
+        found = []
+        for g in sorted(grams & quoted):
+            counts = [rare(w) for w in g if rare(w)]
+            if counts:
+                found.append((" ".join(g), min(counts)))
+        out.append(found)
+    return out
+
+
 # =========================================================================== cluster audit (layer 4)
 
 
@@ -1431,6 +1482,7 @@ __all__ = [
     "Finding",
     "RemovedCluster",
     "apply_thresholds",
+    "quoted_details",
     "audit_clusters",
     "cluster_text",
     "make_auditor",

