@@ -59,7 +59,7 @@ def _clean_text(value: str, max_chars: int) -> str:
 
 def parse_reply(prefill: str, reply: str, spec: OutputSpec, integer_range: tuple[int, int] = (1, 5)) -> str | int | dict[str, str]:
     """Parse one reply according to the prompt's output spec."""
-    if is_refusal(reply):
+    if not spec.refusal_ok and is_refusal(reply):  # refusal_ok: a refusal is the answer (synthetic replies)
         raise ParseError("the reply is a refusal; answer the question as asked")
     full = prefill + reply
     if spec.kind == "tagged":
