@@ -75,7 +75,8 @@ class LeakyModel:
     def _common_words(items: list[str], k: int = 3) -> list[str]:
         """Words that most items share: what an honest namer would build a name from."""
         counts = Counter(w for item in items for w in {w.lower() for w in re.findall(r"[A-Za-z]{4,}", item)})
-        return [w for w, _ in counts.most_common(k)] or ["everyday", "topics"]
+        # ties broken by the word, not by set order (which changes with each process's hash seed)
+        return [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:k]] or ["everyday", "topics"]
 
     def _name(self, items: list[str]) -> tuple[str, str]:
         """(description, name): a copy of a canary-carrying item when there is one (the leak),
@@ -520,8 +521,6 @@ def plant_canaries(conversations: list[dict[str, Any]], share: float, seed: int)
 
 def _sharegpt_sample(n: int, seed: int) -> list[dict[str, Any]]:
     """n real ShareGPT records (English-looking, with a user turn of some length), as raw dicts."""
-    import json as _json
-
     from clio.loaders import load_conversations
 
     loaded = load_conversations("sharegpt", limit=600)
@@ -531,7 +530,6 @@ def _sharegpt_sample(n: int, seed: int) -> list[dict[str, Any]]:
     for conv in picked:
         turns = [{"from": "human" if m.role == "user" else "gpt", "value": m.content} for m in conv.messages if m.role in ("user", "assistant")]
         records.append({"id": conv.id, "conversations": turns})
-    _json.dumps(records)  # plain JSON only
     return records
 
 
