@@ -2,6 +2,9 @@
 
     clio run [hydra overrides...]      the whole pipeline: facets, clusters, names, privacy, hierarchy, map
     clio facets [hydra overrides...]   only load, sample, extract facets, embed  (Hydra; -m for sweeps)
+    clio eval [hydra overrides...]     score a variant on a labelled benchmark, log it to MLflow (evals/run.py)
+    clio gate RUN --baseline FILE      exit 1 when an eval's metrics dropped below a stored baseline
+    clio report RUN | --mlflow-run ID  regenerate an eval's figures and tables (reports/)
     clio show RUN_DIR [--depth N]      a run's counts, usage, privacy report and cluster tree
     clio prompts                       list prompt files with versions and hashes
     clio explore RUN_DIR [--port N] [--privileged --token T]   the explorer on http://127.0.0.1
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from clio.errors import ClioError
 
-HYDRA_COMMANDS = {"facets", "run"}
+HYDRA_COMMANDS = {"facets", "run", "eval"}
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 
@@ -29,19 +32,23 @@ def _hydra_entry(command: str, argv: list[str]) -> int:
     from omegaconf import DictConfig
 
     from clio import pipeline
+    from evals.run import run_eval
 
-    runners = {"facets": pipeline.run_facets, "run": pipeline.run_all}
+    runners = {"facets": pipeline.run_facets, "run": pipeline.run_all, "eval": run_eval}
     outcome: dict[str, int] = {"code": 0}
 
     @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
     def entry(cfg: DictConfig) -> None:
         try:
-            manifest = runners[command](cfg)
+            result = runners[command](cfg)
         except ClioError as exc:
             print(f"clio {command}: error: {exc}", file=sys.stderr)
             outcome["code"] = 2
             return
-        _print_summary(manifest, cfg.run.dir)
+        if command == "eval":
+            _print_eval(result, cfg.run.dir)
+        else:
+            _print_summary(result, cfg.run.dir)
 
     sys.argv = [f"clio {command}", *argv, f"command={command}"]
     entry()
@@ -88,6 +95,15 @@ def _show(args: list[str]) -> int:
     return 0
 
 
+def _print_eval(results: dict, run_dir: str) -> None:
+    from reports.figures import headline_table, table_per_language
+
+    print(headline_table(results))
+    print()
+    print(table_per_language(results["supervised"]))
+    print(f"\nreport: {Path(run_dir) / 'eval' / 'index.md'}" + (f"   MLflow run: {results['mlflow_run_id']}" if results.get("mlflow_run_id") else ""))
+
+
 def _prompts(args: list[str]) -> int:
     from clio.prompts import available_prompts, load_prompt
 
@@ -114,7 +130,15 @@ def main(argv: list[str] | None = None) -> int:
             from clio.explorer import commands
 
             return getattr(commands, command)(rest)
-        raise ClioError(f"unknown command '{command}' (try: {', '.join(sorted(HYDRA_COMMANDS | {'show', 'prompts', 'explore', 'export'}))})")
+        if command == "gate":
+            from evals.gate import main as gate
+
+            return gate(rest)
+        if command == "report":
+            from reports.__main__ import main as report
+
+            return report(rest)
+        raise ClioError(f"unknown command '{command}' (try: {', '.join(sorted(HYDRA_COMMANDS | {'show', 'prompts', 'gate', 'report', 'explore', 'export'}))})")
     except ClioError as exc:
         print(f"clio {command}: error: {exc}", file=sys.stderr)
         return 2

@@ -89,6 +89,9 @@ COMPUTED_FACETS: dict[str, ComputedFn] = {
     "has_tool_use": lambda c, t: any(m.tool_calls or m.role == "tool" for m in c.messages),
     "has_attachments": lambda c, t: any(m.attachments for m in c.messages),
     "transcript_truncated": lambda c, t: t.truncated,
+    # The users' own words (first 1,000 characters): the no-LLM baseline embeds this instead of a
+    # summary. Raw text, so it stays in the private area like every per-conversation value.
+    "user_text": lambda c, t: " ".join(m.content for m in c.messages if m.role == "user")[:1000],
 }
 
 

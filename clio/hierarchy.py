@@ -491,6 +491,16 @@ class Hierarchizer:
         return nodes
 
     # ------------------------------------------------------------------ public
+    def assign_to(self, base: Sequence[Any], parents: Sequence[str], stage: str = "assign") -> tuple[list[int], list[str]]:
+        """The G.7 assignment step alone: each base cluster to one of fixed parent names (supervised
+        reconstruction assigns to the ground-truth categories this way). Returns the chosen parent
+        index per cluster and how it was chosen (exact / fuzzy / embedding / fallback)."""
+        self._rng = np.random.default_rng(self.random_state)
+        children = [_base_node(b) for b in base]
+        E = self._embed([f"{c.name}: {c.description}" if c.description else c.name for c in children])
+        chosen = self._assign(children, E, list(parents), stage)
+        return chosen, [c.assignment or "" for c in children]
+
     def fit(self, base: Sequence[Any]) -> Hierarchy:
         self._rng = np.random.default_rng(self.random_state)
         self._notes: list[str] = []

@@ -80,28 +80,14 @@ def split_items(items: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any
 
 
 def score_ratings(items: Sequence[dict[str, Any]], predicted: Sequence[int]) -> dict[str, Any]:
-    """Binary accuracy (rating >= 3 == privacy-preserving), per stage, confusion matrix."""
-    def block(pairs: list[tuple[dict[str, Any], int]]) -> dict[str, Any]:
-        tp = sum(1 for it, p in pairs if it["private"] and p <= 2)  # private caught
-        fn = sum(1 for it, p in pairs if it["private"] and p >= 3)  # private let through
-        tn = sum(1 for it, p in pairs if not it["private"] and p >= 3)
-        fp = sum(1 for it, p in pairs if not it["private"] and p <= 2)  # safe content dropped
-        n = len(pairs)
-        exact = sum(1 for it, p in pairs if "rating" in it and int(it["rating"]) == p)
-        within1 = sum(1 for it, p in pairs if "rating" in it and abs(int(it["rating"]) - p) <= 1)
-        return {
-            "n": n,
-            "accuracy": (tp + tn) / n if n else None,
-            "private_recall": tp / (tp + fn) if tp + fn else None,
-            "preserving_recall": tn / (tn + fp) if tn + fp else None,
-            "confusion": {"private_as_private": tp, "private_as_preserving": fn, "preserving_as_preserving": tn, "preserving_as_private": fp},
-            "exact_score_match": exact / n if n else None,
-            "within_one": within1 / n if n else None,
-        }
+    """Binary accuracy (rating >= 3 == privacy-preserving), per stage, confusion matrix
+    (`evals.metrics.privacy_auditor`), plus how often the 1-5 score itself matches the gold one."""
+    from evals.metrics import privacy_auditor
 
-    pairs = list(zip(items, predicted))
-    result = block(pairs)
-    result["per_stage"] = {s: block([(it, p) for it, p in pairs if it["stage"] == s]) for s in STAGES if any(it["stage"] == s for it in items)}
+    result = privacy_auditor([bool(it["private"]) for it in items], predicted, [it["stage"] for it in items])
+    rated = [(int(it["rating"]), int(p)) for it, p in zip(items, predicted) if "rating" in it]
+    result["exact_score_match"] = sum(g == p for g, p in rated) / len(rated) if rated else None
+    result["within_one"] = sum(abs(g - p) <= 1 for g, p in rated) / len(rated) if rated else None
     return result
 
 

@@ -1,0 +1,175 @@
+"""`clio eval`: score one pipeline variant on a labelled benchmark (paper appendix C and D).
+
+    clio eval experiment=eval_dev                      # offline default, LLM naming + assignment
+    clio eval experiment=eval_dev_embedding_only       # the no-LLM baseline on the same sample
+    clio eval -m experiment=eval_dev clustering.k=8,12  # a sweep: grouped runs in MLflow
+
+Steps (each model call goes through the cached gateway, each pipeline stage is resumable):
+load + sample the benchmark -> facets -> embed -> base clusters -> [names] -> map clusters onto the
+ground-truth categories -> metrics -> figures and tables -> MLflow run. Outputs: `<run>/eval/`
+(metrics.json, predictions, tables, figures, index.md). Per-conversation predictions stay in
+`<run>/private/`: they carry conversation ids.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig
+
+from clio.errors import ConfigError
+from clio.runfolder import RunFolder, data_hash, write_json
+from evals import metrics as M
+from evals import reconstruction
+
+REQUIRED_LABELS = ("category", "language")
+
+
+def labels_frame(conversations: list[Any]) -> pd.DataFrame:
+    rows = []
+    for conv in conversations:
+        meta = conv.metadata or {}
+        rows.append(
+            {
+                "conversation_id": conv.id,
+                "category": meta.get("category"),
+                "subcategory": meta.get("subcategory"),
+                "language": meta.get("language"),
+                "expected_concern": meta.get("expected_concern"),
+                "has_pii": bool(meta.get("has_pii", False)),
+                "pii": list(meta.get("pii") or []),
+                "user_text": " ".join(m.content for m in conv.messages if m.role == "user")[:1000],
+            }
+        )
+    frame = pd.DataFrame(rows)
+    missing = [c for c in REQUIRED_LABELS if frame[c].isna().all()]
+    if missing:
+        raise ConfigError(f"clio eval needs a labelled dataset: '{', '.join(missing)}' missing in every record of the sample (data.source)")
+    return frame
+
+
+def _concerning_categories(labels: pd.DataFrame) -> set[str]:
+    """A category counts as concerning when its conversations' expected concern averages 3 or more."""
+    if labels["expected_concern"].isna().all():
+        return set()
+    mean = labels.groupby("category")["expected_concern"].mean()
+    return set(mean[mean >= 3].index)
+
+
+def run_eval(cfg: DictConfig) -> dict[str, Any]:
+    from clio import pipeline as P
+    from clio.embeddings import Embedder
+
+    e = cfg.eval
+    if e.assign not in ("llm", "embedding"):
+        raise ConfigError(f"eval.assign must be 'llm' or 'embedding', not '{e.assign}'")
+    started = time.perf_counter()
+    ctx = P.RunContext(cfg=cfg, folder=RunFolder(cfg.run.dir))
+    conversations = P.stage_screen(ctx, P.stage_load(ctx))
+    labels = labels_frame(conversations)
+    facets, fp = P.stage_facets(ctx, conversations, data_hash(conversations))
+    vectors, fp = P.stage_embed(ctx, facets, fp)
+    assignments, _, fp = P.stage_cluster(ctx, vectors, fp)
+    embedder = Embedder(cfg.embedding.model, cache_dir=cfg.cache.embeddings, show_progress=False)
+
+    # Ground-truth top level: the category names, sorted (the order is shuffled per call anyway).
+    categories = sorted(labels["category"].dropna().unique())
+    cluster_ids = sorted(int(c) for c in assignments["cluster_id"].unique())
+    base = None
+    if e.assign == "llm":
+        base, fp = P.stage_name(ctx, facets, vectors, assignments, np.load(ctx.folder.private / "centroids.npy"), fp)
+        base = base.set_index("cluster_id").loc[cluster_ids].reset_index()
+        chosen, how = reconstruction.assign_by_llm(base, categories, embedder.embed, ctx.gateway, random_state=cfg.run.seed, max_chars=cfg.hierarchy.max_chars)
+    else:
+        centroids = reconstruction.member_centroids(np.asarray(vectors), assignments["cluster_id"].to_numpy(), cluster_ids)
+        chosen, how = reconstruction.assign_by_embedding(centroids, categories, embedder.embed), ["embedding-nearest"] * len(cluster_ids)
+    predicted = reconstruction.conversation_predictions(assignments, cluster_ids, chosen, categories)
+
+    table = labels.merge(facets.rename(columns={"language": "detected_language", "user_text": "_user_text"}), on="conversation_id", how="left")
+    table = table.merge(assignments, on="conversation_id", how="left")
+    table["predicted_category"] = table["conversation_id"].map(predicted)
+    concerning = _concerning_categories(labels)
+
+    results: dict[str, Any] = {
+        "supervised": M.supervised_reconstruction(table["category"], table["predicted_category"], groups=table["language"], concerning=table["category"].isin(concerning)),
+        "unsupervised": M.unsupervised_reconstruction(table["category"], table["cluster_id"].fillna(-1).astype(int)),
+        "assignment_methods": {m: how.count(m) for m in sorted(set(how))},
+    }
+    if "concern" in facets.columns and not labels["expected_concern"].isna().all():
+        results["concern"] = M.concern_agreement(table["expected_concern"].tolist(), table["concern"].tolist())
+
+    summaries = P.summary_texts(cfg, table[cfg.embedding.facet].fillna("")) if cfg.embedding.facet in table else [""] * len(table)
+    cluster_texts = [f"{r.name}. {r.description}" for r in base.itertuples()] if base is not None else []
+    results["pii_survival"] = M.pii_survival(table["pii"].tolist(), summaries, cluster_texts)
+    if e.auditor:
+        results["privacy_progression"] = _progression(ctx, e.auditor, table, summaries, cluster_texts)
+    if e.privacy_dev:
+        results["privacy_auditor"] = _auditor_accuracy(ctx, e.auditor or cfg.privacy.auditor.kind, e.privacy_dev)
+    usage = {stage: u.model_dump() for stage, u in (ctx._gateway.usage.items() if ctx._gateway else [])}
+    results["cost"] = M.cost(usage, len(table))
+    results["n_conversations"] = len(table)
+    results["n_base_clusters"] = len(cluster_ids)
+    results["n_categories"] = len(categories)
+    results["eval_seconds"] = round(time.perf_counter() - started, 1)
+
+    out_dir = Path(cfg.run.dir) / "eval"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "metrics.json", results)
+    # Category-level predictions are aggregate-safe; the per-conversation table stays private.
+    ctx.folder.write_parquet(ctx.folder.private / "eval_predictions.parquet", table[["conversation_id", "category", "language", "cluster_id", "predicted_category"]])
+    distribution = pd.DataFrame({"truth": table["category"].value_counts(), "reconstructed": table["predicted_category"].value_counts()})
+    distribution = distribution.fillna(0).astype(int).rename_axis("category").reset_index()
+    distribution.to_csv(out_dir / "distribution.csv", index=False)
+
+    from reports.figures import write_report
+
+    write_report(results, distribution, out_dir, title=f"{cfg.run.name}: {e.assign} assignment")
+    P.write_manifest(ctx, ["load", "facets", "embed", "cluster"] + (["name"] if e.assign == "llm" else []) + ["eval"])
+    if cfg.tracking.enabled:
+        from evals.tracking import log_eval_run
+
+        results["mlflow_run_id"] = log_eval_run(cfg, results, out_dir, dataset_hash=data_hash(conversations))
+        write_json(out_dir / "metrics.json", results)
+    return results
+
+
+def _raw_texts(table: pd.DataFrame) -> list[str]:
+    return table["user_text"].fillna("").tolist()
+
+
+def _progression(ctx: Any, auditor_kind: str, table: pd.DataFrame, summaries: list[str], cluster_texts: list[str]) -> dict[str, Any]:
+    """Figure 5: the same auditor on raw conversations, their summaries and the cluster texts."""
+    auditor = _auditor(ctx, auditor_kind)
+    layers = {
+        "raw": [r.score for r in auditor.rate(_raw_texts(table), stage="raw")],
+        "summary": [r.score for r in auditor.rate(summaries, stage="summary")],
+    }
+    if cluster_texts:
+        layers["cluster"] = [r.score for r in auditor.rate(cluster_texts, stage="cluster")]
+    out = M.privacy_progression(layers)
+    # Split by the benchmark's has_pii label: the share that should be private vs what was caught.
+    has = table["has_pii"].to_numpy(dtype=bool)
+    for layer in ("raw", "summary"):
+        scores = np.asarray(layers[layer])
+        out[f"{layer}_private_share_on_pii"] = float((scores[has] <= 2).mean()) if has.any() else None
+        out[f"{layer}_private_share_on_clean"] = float((scores[~has] <= 2).mean()) if (~has).any() else None
+    return out
+
+
+def _auditor(ctx: Any, kind: str) -> Any:
+    from clio.privacy import make_auditor
+
+    return make_auditor(kind, gateway=ctx.gateway if kind in ("llm", "hybrid") else None)
+
+
+def _auditor_accuracy(ctx: Any, kind: str, path: str) -> dict[str, Any]:
+    from evals.privacy_auditor import evaluate_auditor
+
+    result = evaluate_auditor(_auditor(ctx, kind), path)
+    result.pop("errors", None)
+    result["auditor"] = kind
+    return result

@@ -1,0 +1,156 @@
+"""`clio eval` end to end on a small labelled dataset: fake LLM (the model's quality is not the point
+here), real embedding model, real k-means, real rule auditor, real MLflow store (SQLite)."""
+
+import json
+import re
+import zlib
+
+import mlflow
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from mlflow.tracking import MlflowClient
+
+from clio import pipeline
+from clio.cli import CONF_DIR
+from clio.errors import ConfigError
+from clio.llm.backends import FakeBackend
+from clio.llm.cache import ResponseCache
+from clio.llm.gateway import LLMGateway
+from evals.run import run_eval
+from evals.tracking import log_eval_run
+
+CANARY = "Quillon Vantabrook"
+# category -> (English topic words the fake model "translates" to, user prompts in two languages)
+CATEGORIES = {
+    "Cooking and recipes": ("cook a vegetable soup recipe", ["Wie koche ich eine Gemüsesuppe?", "How do I cook a vegetable soup?"]),
+    "Software debugging": ("fix a Python KeyError bug", ["Warum wirft mein Python-Skript einen KeyError?", "Why does my Python script raise KeyError?"]),
+    "Travel planning": ("plan a hiking trip itinerary", ["Plane eine dreitägige Wanderreise.", "Plan a three-day hiking trip."]),
+}
+
+
+def write_benchmark(path, per_cell=6):
+    rows = []
+    for c, (category, (_, prompts)) in enumerate(CATEGORIES.items()):
+        for lang, prompt in zip(("German", "English"), prompts):
+            for i in range(per_cell):
+                pii = [CANARY] if (c == 0 and i == 0) else []
+                text = f"{prompt} Ich bin {CANARY}." if pii else f"{prompt} ({i})"
+                rows.append({
+                    "id": f"{c}-{lang}-{i}", "category": category, "subcategory": "x", "language": lang,
+                    "expected_concern": 1 + (i % 3), "has_pii": bool(pii), "pii": pii, "account_id": f"acct-{c}-{i}",
+                    "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "Gern."}],
+                })
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+
+
+def fake_model(prompt):
+    last = prompt.messages[-1].content
+    if prompt.name == "facet_open":
+        user = prompt.messages[1].content
+        for _, (topic, prompts) in CATEGORIES.items():
+            if any(p.split("?")[0].split(".")[0] in user for p in prompts):
+                return f" {topic}.</answer>"
+        raise AssertionError(user)
+    if prompt.name == "facet_rating":
+        user = prompt.messages[1].content
+        digit = int(re.search(r"\((\d)\)", user).group(1)) if re.search(r"\((\d)\)", user) else 0
+        return f"{1 + digit % 3}</answer>"
+    if prompt.name == "cluster_name":
+        first = re.search(r"<answers>(.*?)</answers>", last, re.S).group(1).strip().splitlines()[0][2:]
+        return f" Users asked to {first}.</summary>\n<name>{first[:60]}</name>"
+    if prompt.name == "hierarchy_assign":
+        parents = re.findall(r"^- (.*)$", re.search(r"<higher_level_clusters>(.*?)</higher_level_clusters>", last, re.S).group(1), re.M)
+        name = re.search(r"Name: (.*)", last).group(1).lower()
+        for parent, (topic, _) in CATEGORIES.items():
+            if topic.split()[-1] in name and parent in parents:
+                return parent + "</answer>"
+        return parents[zlib.crc32(name.encode()) % len(parents)] + "</answer>"
+    raise AssertionError(prompt.name)
+
+
+@pytest.fixture
+def fake_llm(monkeypatch):
+    backend = FakeBackend(fake_model)
+    monkeypatch.setattr(pipeline, "build_gateway", lambda cfg: LLMGateway(backend, ResponseCache(cfg.cache.llm), show_progress=False))
+    return backend
+
+
+def make_cfg(tmp_path, data, *extra):
+    privacy_dev = tmp_path / "privacy_dev.jsonl"
+    privacy_dev.write_text(
+        "\n".join(json.dumps(r) for r in [
+            {"text": "Users asked for soup recipes.", "stage": "cluster", "rating": 5},
+            {"text": f"Help {CANARY} at 12 Elm Street, phone 555-0142, with his divorce.", "stage": "raw", "rating": 1},
+        ]) + "\n"
+    )
+    overrides = [
+        "experiment=eval_dev", f"data.source={data}", "data.sample.n=1000", "clustering.k=3", f"run.root={tmp_path}/runs",
+        f"cache.dir={tmp_path}/cache", "progress=false", f"tracking.uri=sqlite:///{tmp_path}/mlflow.db", f"eval.privacy_dev={privacy_dev}",
+    ]
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        return compose("config", overrides=overrides + list(extra))
+
+
+@pytest.mark.integration
+def test_eval_end_to_end_llm_and_embedding_baseline(tmp_path, fake_llm):
+    data = tmp_path / "bench.jsonl"
+    write_benchmark(data)
+    results = run_eval(make_cfg(tmp_path, data))
+    assert results["n_conversations"] == 36 and results["n_categories"] == 3
+    assert results["supervised"]["accuracy"] == pytest.approx(1.0)  # the fake model translates perfectly
+    assert set(results["supervised"]["per_group"]) == {"German", "English"}
+    assert results["unsupervised"]["ari"] == pytest.approx(1.0)
+    assert results["concern"]["n"] == 36 and results["concern"]["spearman"] == pytest.approx(1.0)
+    assert results["privacy_auditor"]["n"] == 2 and results["privacy_auditor"]["accuracy"] == 1.0
+    progression = results["privacy_progression"]
+    assert progression["raw_private_share_on_pii"] == 1.0  # the planted name is caught in the raw text
+    assert progression["summary_private_share"] == 0.0 and results["pii_survival"]["summary_survival"] == 0.0
+
+    run = tmp_path / "runs" / "eval-dev-llm-k3-n1000"
+    eval_dir = run / "eval"
+    for name in ("metrics.json", "index.md", "fig4_distribution.png", "fig6_top_categories.png", "fig11_confusion.png", "fig5_privacy_progression.png", "table5_per_language.md", "table2_cost.md"):
+        assert (eval_dir / name).stat().st_size > 0, name
+    # Eval outputs are aggregate: no conversation ids, no raw text, no planted names.
+    shared = "\n".join(p.read_text(encoding="utf-8") for p in eval_dir.iterdir() if p.suffix in (".json", ".md", ".csv"))
+    assert CANARY not in shared and "0-German-0" not in shared and "Gemüsesuppe" not in shared
+
+    # The MLflow run carries params, metrics, tags and the artifacts.
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    logged = MlflowClient().get_run(results["mlflow_run_id"])
+    assert logged.data.metrics["supervised.accuracy"] == pytest.approx(1.0)
+    assert logged.data.params["clustering.k"] == "3" and logged.data.tags["prompt.facet_open"].startswith("facet_open@")
+    assert {"git_commit", "dataset_hash", "llm", "embedding"} <= set(logged.data.tags)
+    assert "eval/metrics.json" in {a.path for a in MlflowClient().list_artifacts(logged.info.run_id, "eval")}
+
+    # A rerun is free: every model call comes from the cache.
+    calls = len(fake_llm.calls)
+    run_eval(make_cfg(tmp_path, data))
+    assert len(fake_llm.calls) == calls
+
+    # The no-LLM baseline on the same data makes no model call at all.
+    baseline = run_eval(make_cfg(tmp_path, data, "experiment=eval_dev_embedding_only"))
+    assert len(fake_llm.calls) == calls
+    assert baseline["n_conversations"] == 36 and 0 <= baseline["supervised"]["accuracy"] <= 1
+    assert baseline["pii_survival"]["summary_survival"] == 1.0  # no summary layer: the raw text is what gets embedded
+
+
+def test_eval_needs_labels(tmp_path, fake_llm):
+    data = tmp_path / "plain.jsonl"
+    data.write_text(json.dumps({"id": "1", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}) + "\n")
+    with pytest.raises(ConfigError, match="labelled dataset"):
+        run_eval(make_cfg(tmp_path, data))
+
+
+def test_sweep_runs_share_a_parent(tmp_path):
+    data = tmp_path / "bench.jsonl"
+    write_benchmark(data)
+    cfg = make_cfg(tmp_path, data)
+    results = {"supervised": {"accuracy": 0.5}}
+    (tmp_path / "art").mkdir()
+    (tmp_path / "art" / "metrics.json").write_text("{}")
+    ids = [log_eval_run(cfg, results, tmp_path / "art", dataset_hash="abc", sweep="runs/sweeps/x") for _ in range(2)]
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
+    parents = {client.get_run(i).data.tags["mlflow.parentRunId"] for i in ids}
+    assert len(parents) == 1
+    assert client.get_run(parents.pop()).data.tags["clio.sweep_parent"] == "true"
