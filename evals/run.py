@@ -102,9 +102,16 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     if "concern" in facets.columns and not labels["expected_concern"].isna().all():
         results["concern"] = M.concern_agreement(table["expected_concern"].tolist(), table["concern"].tolist())
 
-    summaries = P.summary_texts(cfg, table[cfg.embedding.facet].fillna("")) if cfg.embedding.facet in table else [""] * len(table)
+    # The summary layer exists only when what was embedded is a model-written summary (not the
+    # no-LLM baseline, which embeds the users' own words).
+    summary_spec = next((s for s in P.facet_specs(cfg) if s.name == cfg.embedding.facet and s.kind == "summary"), None)
+    summaries = P.summary_texts(cfg, table[cfg.embedding.facet].fillna("")) if summary_spec else None
     cluster_texts = [f"{r.name}. {r.description}" for r in base.itertuples()] if base is not None else []
-    results["pii_survival"] = M.pii_survival(table["pii"].tolist(), summaries, cluster_texts)
+    results["pii_survival"] = M.pii_survival(table["pii"].tolist(), summaries or [None] * len(table), cluster_texts)
+    if summaries is None:
+        results["pii_survival"]["summary_survival"] = None  # no summary layer to measure
+    if not cluster_texts:
+        results["pii_survival"]["cluster_survival"] = None  # no cluster names were written
     if e.auditor:
         results["privacy_progression"] = _progression(ctx, e.auditor, table, summaries, cluster_texts)
     if e.privacy_dev:
@@ -141,19 +148,18 @@ def _raw_texts(table: pd.DataFrame) -> list[str]:
     return table["user_text"].fillna("").tolist()
 
 
-def _progression(ctx: Any, auditor_kind: str, table: pd.DataFrame, summaries: list[str], cluster_texts: list[str]) -> dict[str, Any]:
+def _progression(ctx: Any, auditor_kind: str, table: pd.DataFrame, summaries: list[str] | None, cluster_texts: list[str]) -> dict[str, Any]:
     """Figure 5: the same auditor on raw conversations, their summaries and the cluster texts."""
     auditor = _auditor(ctx, auditor_kind)
-    layers = {
-        "raw": [r.score for r in auditor.rate(_raw_texts(table), stage="raw")],
-        "summary": [r.score for r in auditor.rate(summaries, stage="summary")],
-    }
+    layers = {"raw": [r.score for r in auditor.rate(_raw_texts(table), stage="raw")]}
+    if summaries is not None:
+        layers["summary"] = [r.score for r in auditor.rate(summaries, stage="summary")]
     if cluster_texts:
         layers["cluster"] = [r.score for r in auditor.rate(cluster_texts, stage="cluster")]
     out = M.privacy_progression(layers)
     # Split by the benchmark's has_pii label: the share that should be private vs what was caught.
     has = table["has_pii"].to_numpy(dtype=bool)
-    for layer in ("raw", "summary"):
+    for layer in [name for name in ("raw", "summary") if name in layers]:
         scores = np.asarray(layers[layer])
         out[f"{layer}_private_share_on_pii"] = float((scores[has] <= 2).mean()) if has.any() else None
         out[f"{layer}_private_share_on_clean"] = float((scores[~has] <= 2).mean()) if (~has).any() else None

@@ -141,7 +141,7 @@ def headline_table(results: dict[str, Any]) -> str:
         rows.append(("rated private: raw / summary / cluster", " / ".join(_pct(p.get(f"{layer}_private_share")) for layer in p["layers"]), "10 / 1.5 / 0"))
     ps = results.get("pii_survival", {})
     if ps.get("n_with_pii"):
-        rows.append(("planted PII verbatim in summaries / clusters", f"{_pct(ps['summary_survival'])} / {_pct(ps['cluster_survival'])} (of {ps['n_with_pii']})", "- / 0"))
+        rows.append(("planted PII verbatim in summaries / clusters", f"{_pct(ps.get('summary_survival'))} / {_pct(ps.get('cluster_survival'))} (of {ps['n_with_pii']})", "- / 0"))
     rows.append(("cost per 1,000 conversations $", f"{results['cost']['cost_per_1k_conversations_usd']:.4f}", "0.49"))
     lines = ["| metric | this run (%) | paper |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)

@@ -132,7 +132,8 @@ def test_eval_end_to_end_llm_and_embedding_baseline(tmp_path, fake_llm):
     baseline = run_eval(make_cfg(tmp_path, data, "experiment=eval_dev_embedding_only"))
     assert len(fake_llm.calls) == calls
     assert baseline["n_conversations"] == 36 and 0 <= baseline["supervised"]["accuracy"] <= 1
-    assert baseline["pii_survival"]["summary_survival"] == 1.0  # no summary layer: the raw text is what gets embedded
+    assert baseline["privacy_progression"]["layers"] == ["raw"]  # no summary layer: the raw text is what gets embedded
+    assert baseline["pii_survival"]["summary_survival"] is None
 
 
 def test_eval_needs_labels(tmp_path, fake_llm):
