@@ -47,7 +47,7 @@ Stage = Literal["raw", "summary", "cluster"]
 STAGES: tuple[str, ...] = ("raw", "summary", "cluster")
 MIN_PRIVATE_OK = 3  # scores >= this are privacy-preserving (paper, appendix D)
 # Bump when the rule auditor's detectors or lists change, so stage fingerprints change with them.
-RULES_VERSION = "rules-2026.11-2"
+RULES_VERSION = "rules-2026.11-3"
 
 
 class Rating(BaseModel):
@@ -816,7 +816,8 @@ def _has_first_name_pair(words: Sequence[str]) -> bool:
         return False
     clean = [w.strip(".,;:'’\"()") for w in words]
     for first, second in zip(clean, clean[1:]):
-        if first[:1].isupper() and second[:1].isupper() and second.lower() not in _CONNECTORS and names.get_gender(first) != "unknown":
+        # Very frequent words that are also given names ("You", "Will") read as words in a headline.
+        if first[:1].isupper() and second[:1].isupper() and second.lower() not in _CONNECTORS and names.get_gender(first) != "unknown" and _zipf(first.lower()) < 5.5:
             return True
     return False
 
@@ -1215,7 +1216,8 @@ class RuleAuditor:
         headline_end = -1
         colon = text.find(": ")
         if 0 < colon <= 120:
-            words = [w for w in re.findall(r"[^\W\d_][\w'-]*", text[:colon]) if len(w) > 3]
+            # Short names count too ("Ask for What You Need"); two-letter words carry no case signal.
+            words = [w for w in re.findall(r"[^\W\d_][\w'-]*", text[:colon]) if len(w) > 2]
             if len(words) >= 3 and sum(_is_upper_start(w) for w in words) / len(words) >= 0.6:
                 headline_end = colon
         ent_by_char: dict[int, str] = {}
