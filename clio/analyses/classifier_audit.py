@@ -33,7 +33,7 @@ def simulated_flags(frame: pd.DataFrame, *, seed: int = 0, blind_spot: str | Non
     rates = rates or {1: 0.04, 2: 0.15, 3: 0.5, 4: 0.8, 5: 0.92}
     rng = np.random.default_rng(seed)
     concern = frame["concern"].fillna(1).round().clip(1, 5).astype(int)
-    p = concern.map(rates).astype(float).to_numpy()
+    p = np.array(concern.map(rates), dtype=float)
     if blind_spot is not None:
         p[(frame["cluster"] == blind_spot).to_numpy()] = 0.02
     if overtrigger is not None:

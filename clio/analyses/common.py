@@ -154,7 +154,7 @@ def run_thresholds(run: str | Path) -> RunInfo:
 
 def _cluster_labels_at_level(root: Path, base_ids: pd.Series, level: int | None) -> pd.Series:
     """Base cluster id -> label at hierarchy `level` (None: the top level), via analyst/clusters.parquet.
-    Base clusters the privacy layers removed map to REMOVED_LABEL."""
+    Base clusters the privacy layers removed map to REMOVED_LABEL (their names stay private)."""
     clusters = pd.read_parquet(root / "analyst" / "clusters.parquet")
     by_id = clusters.set_index("id")
     top = int(clusters["level"].max())
@@ -162,39 +162,49 @@ def _cluster_labels_at_level(root: Path, base_ids: pd.Series, level: int | None)
     labels = {}
     for base in base_ids.unique():
         node = f"0-{int(base)}"
-        if node not in by_id.index:
-            labels[base] = REMOVED_LABEL
+        if node not in by_id.index:  # base level: keep removed clusters apart (by id), above it pool them
+            labels[base] = f"{int(base)}: {REMOVED_LABEL}" if want == 0 else REMOVED_LABEL
             continue
         while int(by_id.at[node, "level"]) < want:
             parent = by_id.at[node, "parent_id"]
             if parent is None or (isinstance(parent, float) and np.isnan(parent)) or parent not in by_id.index:
                 break
             node = parent
-        labels[base] = str(by_id.at[node, "name"])
+        name = str(by_id.at[node, "name"])
+        labels[base] = f"{int(base)}: {name}" if want == 0 else name
     return base_ids.map(labels)
 
 
-def frame_from_run(run: str | Path, *, level: int | None = 0, with_text: bool = False, data_source: str | None = None) -> pd.DataFrame:
+def _private_names(root: Path, base_ids: pd.Series) -> pd.Series:
+    names = {}
+    bc = root / "private" / "base_clusters.parquet"
+    if bc.exists():
+        b = pd.read_parquet(bc)
+        names = {int(r.cluster_id): str(r.name) for r in b.itertuples() if isinstance(r.name, str) and r.name}
+    # names are not unique in general: keep the id so two clusters never merge
+    return pd.Series([f"{cid}: {names[cid]}" if cid in names else f"cluster {cid}" for cid in base_ids.astype(int)], index=base_ids.index)
+
+
+def frame_from_run(run: str | Path, *, level: int | None = 0, with_text: bool = False, data_source: str | None = None, private_names: bool = False) -> pd.DataFrame:
     """A run folder's private per-conversation data -> conversation frame.
 
-    level: 0 = base clusters (names from private/base_clusters.parquet, or the hierarchy's level 0),
-    N = hierarchy level N, None = top level. Runs without names (embedding-only) use 'cluster <id>'.
+    level: 0 = base clusters, N = hierarchy level N, None = top level. Names come from the
+    analyst-facing analyst/clusters.parquet, so clusters the privacy layers removed are pooled as
+    REMOVED_LABEL; a run without that file (no privacy stage, e.g. `clio eval`) falls back to the
+    private base-cluster names ('<id>: <name>', or 'cluster <id>' when unnamed) and the frame's
+    `attrs['names_audited']` is False. `private_names=True` (safety mode) always uses the private
+    names, removed clusters included.
     with_text: attach the first user message (facet `user_text` where the run kept it, otherwise
     reloaded from the run's data source, or `data_source`)."""
     root = Path(run)
     facets = pd.read_parquet(root / "private" / "facets.parquet")
     assign = pd.read_parquet(root / "private" / "assignments.parquet")
     frame = facets.merge(assign, on="conversation_id", how="inner")
-    if level not in (0,) and (root / "analyst" / "clusters.parquet").exists():
+    analyst = (root / "analyst" / "clusters.parquet").exists()
+    if analyst and not (private_names and level == 0):
         frame["cluster"] = _cluster_labels_at_level(root, frame["cluster_id"], level)
     else:
-        names = {}
-        bc = root / "private" / "base_clusters.parquet"
-        if bc.exists():
-            b = pd.read_parquet(bc)
-            names = {int(r.cluster_id): str(r.name) for r in b.itertuples() if isinstance(r.name, str) and r.name}
-        # names are not unique in general: keep the id so two clusters never merge
-        frame["cluster"] = [f"{cid}: {names[cid]}" if cid in names else f"cluster {cid}" for cid in frame["cluster_id"].astype(int)]
+        frame["cluster"] = _private_names(root, frame["cluster_id"])
     if "concern" not in frame:
         frame["concern"] = np.nan
     if with_text:
@@ -203,7 +213,9 @@ def frame_from_run(run: str | Path, *, level: int | None = 0, with_text: bool = 
         else:
             frame["text"] = _reload_first_messages(root, frame["conversation_id"], data_source)
     keep = ["conversation_id", "account_id", "timestamp", "language", "cluster", "cluster_id", "concern"] + (["text"] if with_text else [])
-    return _normalise(frame[keep])
+    out = _normalise(frame[keep])
+    out.attrs["names_audited"] = bool(analyst)
+    return out
 
 
 def _reload_first_messages(root: Path, ids: pd.Series, data_source: str | None) -> list[str | None]:
@@ -253,7 +265,7 @@ class OutputWriter:
     def check_frame(self, frame: pd.DataFrame, where: str) -> None:
         if self.restricted:
             return
-        bad_cols = [c for c in frame.columns if re.search(r"account|conversation_id", str(c), re.I) and not re.match(r"^(n_|accounts_)", str(c))]
+        bad_cols = [c for c in frame.columns if re.search(r"(account|conversation)_?ids?$", str(c), re.I)]
         if bad_cols:
             raise PrivacyViolation(f"{where}: default-mode table has id column(s) {bad_cols}")
         self.check_text(frame.to_csv(index=False), where)

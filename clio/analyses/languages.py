@@ -45,6 +45,8 @@ def language_patterns(frame: pd.DataFrame, *, cluster_col: str = "cluster", min_
         return table
     # a small cluster's cells are all blank; also blank its size so it cannot be read back from n_cell
     table.loc[table["n_cluster"] < min_conversations, "n_cluster"] = np.nan
+    table["n_cluster"] = table["n_cluster"].astype("Int64")
+    table["n_cell"] = table["n_cell"].astype("Int64")
     order = {"over": 0, "under": 1, "as expected": 2, "insufficient": 3}
     table["_o"] = table["verdict"].map(order)
     return table.sort_values(["_o", "ratio_low"], ascending=[True, False]).drop(columns="_o").reset_index(drop=True)
