@@ -49,7 +49,7 @@ def classifier_audit(
     min_conversations: int = 5,
     concern_threshold: float = 2.5,
     flag_threshold: float = 0.25,
-    margin: float = 0.2,
+    margin: float = 0.15,
 ) -> tuple[pd.DataFrame, dict]:
     """Returns (per-cluster table sorted by gap, summary dict with pearson_r, false_negatives,
     false_positives as lists of cluster labels, ranked)."""

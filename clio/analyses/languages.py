@@ -7,18 +7,21 @@ A conversation with several languages ('Welsh; English') counts once under each.
 whole sample and is treated as fixed; that understates the width a little for rare languages).
 Minimum support: a cell is reported only when the cluster has at least `min_conversations`
 conversations and the cell at least `min_cell` of them; other cells are blank ("insufficient").
-A ratio is called over/under-represented only when its whole interval lies above/below 1.
+A ratio is called over/under-represented only when its whole interval lies above/below 1; the
+intervals are simultaneous (Bonferroni over the supported cells: z for alpha / (2 * cells)), so
+testing many cluster x language cells does not by itself produce findings.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from clio.analyses.common import OutputWriter, short, split_languages, wilson_interval
 
 
-def language_patterns(frame: pd.DataFrame, *, cluster_col: str = "cluster", min_conversations: int = 5, min_cell: int = 5) -> pd.DataFrame:
+def language_patterns(frame: pd.DataFrame, *, cluster_col: str = "cluster", min_conversations: int = 5, min_cell: int = 5, alpha: float = 0.05) -> pd.DataFrame:
     rows = frame[[cluster_col, "language"]].copy()
     rows["language"] = rows["language"].map(split_languages)
     rows = rows.explode("language")
@@ -26,13 +29,15 @@ def language_patterns(frame: pd.DataFrame, *, cluster_col: str = "cluster", min_
     base = rows.groupby("language").size() / total
     sizes = frame.groupby(cluster_col).size()
     counts = rows.groupby([cluster_col, "language"]).size()
+    cells = sum(1 for cluster, n in sizes.items() for lang in base.index if n >= min_conversations and counts.get((cluster, lang), 0) >= min_cell)
+    z = float(stats.norm.isf(alpha / (2 * max(cells, 1))))
     out = []
     for cluster, n in sizes.items():
         for lang, rate in base.items():
             k = int(counts.get((cluster, lang), 0))
             rec = {"cluster": str(cluster), "language": lang, "n_cluster": int(n), "n_cell": k, "base_rate": float(rate), "share": k / n}
             supported = n >= min_conversations and k >= min_cell
-            lo, hi = wilson_interval(k, n)
+            lo, hi = wilson_interval(k, n, z)
             rec.update(ratio=rec["share"] / rate, ratio_low=lo / rate, ratio_high=hi / rate)
             if not supported:
                 rec.update(ratio=np.nan, ratio_low=np.nan, ratio_high=np.nan, share=np.nan, n_cell=np.nan if k < min_cell else k)
@@ -71,8 +76,7 @@ def plot_languages(table: pd.DataFrame, title: str, max_clusters: int = 20, max_
     ver = table.pivot(index="cluster", columns="language", values="verdict").reindex(index=clusters, columns=langs)
     logr = np.log2(piv.astype(float).to_numpy())
     fig, ax = plt.subplots(figsize=(1.0 + 0.7 * len(langs) + 3.5, 0.38 * len(clusters) + 2))
-    cmap = plt.get_cmap("RdBu_r").copy()
-    cmap.set_bad("#dddddd")
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#dddddd")
     im = ax.imshow(np.ma.masked_invalid(logr), cmap=cmap, vmin=-2, vmax=2, aspect="auto")
     for i in range(len(clusters)):
         for j in range(len(langs)):
@@ -83,7 +87,7 @@ def plot_languages(table: pd.DataFrame, title: str, max_clusters: int = 20, max_
     ax.set_xticks(range(len(langs)), [short(x, 14) for x in langs], rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(clusters)), [short(c, 50) for c in clusters], fontsize=8)
     fig.colorbar(im, ax=ax, label="log2(ratio to base rate)")
-    ax.set_title(title + "\n(ratio; * = 95% interval excludes 1; grey = below minimum support)", fontsize=9)
+    ax.set_title(title + "\n(ratio; * = simultaneous 95% interval excludes 1; grey = below minimum support)", fontsize=9)
     fig.tight_layout()
     return fig
 
