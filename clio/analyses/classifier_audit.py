@@ -103,14 +103,14 @@ def plot_audit(table: pd.DataFrame, summary: dict, title: str, concern_threshold
 
     fig, ax = plt.subplots(figsize=(8.5, 6.5))
     colour = table["likely"].map({"false negative": "crimson", "false positive": "darkorange"}).fillna("#4C72B0").replace("", "#4C72B0")
-    ax.errorbar(table["mean_concern"], table["flag_rate"], yerr=[table["flag_rate"] - table["flag_low"], table["flag_high"] - table["flag_rate"]], fmt="none", ecolor="#bbbbbb", lw=0.8, zorder=1)
+    ax.errorbar(table["mean_concern"], table["flag_rate"], yerr=[(table["flag_rate"] - table["flag_low"]).clip(lower=0), (table["flag_high"] - table["flag_rate"]).clip(lower=0)], fmt="none", ecolor="#bbbbbb", lw=0.8, zorder=1)
     ax.scatter(table["mean_concern"], table["flag_rate"], s=20 + 3 * table["n"], c=colour, alpha=0.85, zorder=2, edgecolor="white")
     ax.axvline(concern_threshold, color="grey", ls="--", lw=0.8)
     ax.axhline(flag_threshold, color="grey", ls="--", lw=0.8)
     ax.text(0.02, 0.98, "possible false positives\n(flagged, low concern)", transform=ax.transAxes, va="top", fontsize=8, color="darkorange")
     ax.text(0.98, 0.02, "possible false negatives\n(concerning, rarely flagged)", transform=ax.transAxes, ha="right", fontsize=8, color="crimson")
     for row in table.itertuples():
-        if row.likely or len(table) <= 30:
+        if row.likely or row.quadrant != "both low" or len(table) <= 8:
             ax.annotate(short(row.cluster, 34), (row.mean_concern, row.flag_rate), fontsize=6.5, xytext=(4, 3), textcoords="offset points")
     ax.set_xlim(0.9, 5.1)
     ax.set_ylim(-0.03, 1.03)

@@ -177,7 +177,8 @@ def coordinated_behaviour(
         if len(group) > 1:
             lens = np.array([len(texts[i]) for i in idx[group]], dtype=float)
             rec["length_cv"] = float(lens.std() / lens.mean()) if lens.mean() > 0 else np.nan
-            rec["burst_share"], rec["burst_ratio"] = _burst(ts.iloc[idx[group]], span_all, burst_window_s)
+            if len(group) >= min_accounts:  # a burst of two says nothing
+                rec["burst_share"], rec["burst_ratio"] = _burst(ts.iloc[idx[group]], span_all, burst_window_s)
         rec["score"] = g_acc * rec["template_share"]
         rec["flagged"] = bool(g_acc >= min_accounts and rec["template_share"] >= min_share)
         rows.append(rec)

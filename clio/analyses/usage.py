@@ -37,7 +37,7 @@ def plot_usage(table: pd.DataFrame, title: str, top: int = 15):
     fig, ax = plt.subplots(figsize=(8.5, 0.38 * len(t) + 1.4))
     y = np.arange(len(t))
     ax.barh(y, 100 * t["share"], color="#4C72B0")
-    ax.errorbar(100 * t["share"], y, xerr=[100 * (t["share"] - t["ci_low"]), 100 * (t["ci_high"] - t["share"])], fmt="none", ecolor="black", capsize=3, lw=1)
+    ax.errorbar(100 * t["share"], y, xerr=[100 * (t["share"] - t["ci_low"]).clip(lower=0), 100 * (t["ci_high"] - t["share"]).clip(lower=0)], fmt="none", ecolor="black", capsize=3, lw=1)
     ax.set_yticks(y, [short(c, 60) for c in t["category"]], fontsize=8)
     ax.set_xlabel("% of conversations (95% Wilson interval)")
     ax.set_title(title, fontsize=10)
