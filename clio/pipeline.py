@@ -321,7 +321,11 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
     # Thresholds count accounts per cluster, not per phrase: a name can still quote one person's
     # summary (found by the canary test with a model that copies; no pattern or NER sees it).
     quoting: dict[int, list[tuple[str, int]]] = {}
+    redacted = 0
     if quote_check and len(kept):
+        # A description that quotes loses the quoting sentences (the rest of the cluster is fine);
+        # a name that quotes, or a text that still quotes after that, removes the cluster.
+        kept, redacted = _drop_quoting_sentences(kept, summaries, p.min_accounts)
         quotes = quoted_details([cluster_text(r) for r in kept.to_dict("records")], summaries, p.min_accounts)
         quoting = {int(cid): q for cid, q in zip(kept["cluster_id"], quotes) if q}
         kept = kept[~kept["cluster_id"].isin(quoting)]
@@ -344,7 +348,7 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
         "safety_mode": bool(p.safety_mode),
         "layers": {
             "1_pii_free_summaries": "on (facet prompts instruct: no names, places, contact details, proper nouns)",
-            "2_aggregation_thresholds": "off (safety mode)" if p.safety_mode else {"min_conversations": p.min_conversations, "min_accounts": p.min_accounts, "clusters_removed": len(threshold_removed), "clusters_quoting_few_accounts_removed": len(quoting)},
+            "2_aggregation_thresholds": "off (safety mode)" if p.safety_mode else {"min_conversations": p.min_conversations, "min_accounts": p.min_accounts, "clusters_removed": len(threshold_removed), "clusters_quoting_few_accounts_removed": len(quoting), "descriptions_redacted": redacted},
             "3_pii_free_cluster_names": "on (naming and hierarchy prompts forbid identifying details)",
             "4_privacy_auditor": {"kind": auditor_kind, "min_score": p.auditor.min_score, "clusters_removed": len(audit_removed)} if auditor_kind else "off",
         },
@@ -361,6 +365,26 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
             "use more data, fewer clusters (clustering.k) or lower privacy.min_conversations/min_accounts"
         )
     return kept.reset_index(drop=True), report, fp
+
+
+def _drop_quoting_sentences(clusters: pd.DataFrame, summaries: list[tuple[str, str]], min_accounts: int) -> tuple[pd.DataFrame, int]:
+    """Remove from each description the sentences that quote a detail of fewer than min_accounts
+    accounts (see `quoted_details`). Returns the clusters and how many descriptions changed."""
+    import re
+
+    from clio.privacy import quoted_details
+
+    clusters = clusters.copy()
+    changed = 0
+    for index, description in clusters["description"].items():
+        sentences = [x for x in re.split(r"(?<=[.!?])\s+", str(description or "")) if x.strip()]
+        if not sentences:
+            continue
+        flags = quoted_details(sentences, summaries, min_accounts)
+        if any(flags):
+            clusters.at[index, "description"] = " ".join(x for x, f in zip(sentences, flags) if not f)
+            changed += 1
+    return clusters, changed
 
 
 def stage_hierarchy(ctx: RunContext, kept: pd.DataFrame, upstream: str):

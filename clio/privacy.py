@@ -47,7 +47,11 @@ Stage = Literal["raw", "summary", "cluster"]
 STAGES: tuple[str, ...] = ("raw", "summary", "cluster")
 MIN_PRIVATE_OK = 3  # scores >= this are privacy-preserving (paper, appendix D)
 # Bump when the rule auditor's detectors or lists change, so stage fingerprints change with them.
-RULES_VERSION = "rules-2026.11-3"
+RULES_VERSION = "rules-2026.11-4"
+# In a Title-Case cluster headline, a capitalised word with one of these abstract-noun endings reads
+# as a plain word when it is in the dictionary at all ("Visualizations", "Stimulation"); surnames
+# overlap ordinary words in frequency, but rarely carry these endings.
+_ABSTRACT_ENDINGS = re.compile(r"(?:tions?|sions?|ments?|ness|ities|ity|ologys?|ologies|ances?|ences?)$")
 
 
 class Rating(BaseModel):
@@ -109,7 +113,7 @@ def apply_thresholds(
 
 # =========================================================================== quoted details (layer 2, on text)
 
-QUOTE_CHECK_VERSION = "quotes-2"
+QUOTE_CHECK_VERSION = "quotes-3"
 _WORD = re.compile(r"[^\W_]+(?:['’.@+-][^\W_]+)*")
 
 
@@ -822,6 +826,13 @@ def _has_first_name_pair(words: Sequence[str]) -> bool:
     return False
 
 
+def _headline_word(word: str) -> bool:
+    """An abstract noun from the dictionary, capitalised only by title case (see _ABSTRACT_ENDINGS)."""
+    w = word.lower().strip(".'’")
+    names = _first_names()
+    return bool(_ABSTRACT_ENDINGS.search(w)) and _zipf(w) >= 2.0 and (names is None or names.get_gender(word) == "unknown")
+
+
 def _common_word(word: str, lang: str = "en", threshold: float = 3.8) -> bool:
     """A frequent word (English, or the text's own language) when written in lower case, so that a
     capital is likely just sentence position or title case."""
@@ -1371,7 +1382,7 @@ class RuleAuditor:
         # Title-case headline made only of ordinary words: no signal.
         if (
             cand["headline"]
-            and all(_common_word(w, lang) or w in _CONNECTORS for w in norm_words)
+            and all(_common_word(w, lang) or w in _CONNECTORS or _headline_word(w) for w in norm_words)
             and not person_cue
             and not _has_first_name_pair(words)
         ):

@@ -326,3 +326,21 @@ def test_common_person_names_in_title_case_cluster_names_are_caught():
     # ...while public figures next to generic words stay fine
     public = auditor.rate(["Discuss Taylor Swift Songs: fans asked about lyrics."], stage="cluster")
     assert public[0].score >= 3
+
+
+@pytest.mark.parametrize(
+    "text, private",
+    [
+        ("Ask for What You Need: Short requests", False),
+        ("Estimate Time and Cost in Smart Villages; Alternative Visualizations for Data Analysis: estimates", False),
+        ("Complete Class Diagram, Slide Deck on Fake News, Mental Stimulation: requests", False),
+        ("Help Gonzalez With Taxes: Users asked for help", True),
+        ("Help Maria Gonzalez File Her Taxes: tax help", True),
+        ("Letters To Florence About Her Loans: letters", True),
+    ],
+)
+def test_title_case_cluster_names_read_as_words_but_names_stay_private(text, private):
+    """A small model writes cluster names in Title Case: ordinary (also rarer, abstract) words there
+    are not names, but a surname or a given name still is."""
+    rating = RuleAuditor().rate([text], stage="cluster")[0]
+    assert (rating.score <= 2) == private, rating.reasons
