@@ -55,7 +55,7 @@ def fig_distribution(distribution: pd.DataFrame, path: Path) -> None:
 
 def fig_top_categories(distribution: pd.DataFrame, path: Path, top: int = 15) -> None:
     d = distribution.set_index("category") if "category" in distribution else distribution
-    counts = d["reconstructed"].sort_values(ascending=False).head(top)[::-1]
+    counts = d["reconstructed"][d["reconstructed"] > 0].sort_values(ascending=False).head(top)[::-1]  # found categories only
     n = int(d["reconstructed"].sum())
     shares = counts / n * 100
     lo_hi = np.array([wilson_interval(int(k), n) for k in counts]) * 100
