@@ -20,14 +20,8 @@ from clio.llm.gateway import LLMGateway
 
 CANARIES = ["Zyxquv Canarysson", "zyxquv.canarysson@example.com", "555-0199", "purple walrus sings at dawn"]
 
-TOPICS = {
-    "bread": "How long should I let my sourdough bread dough rise before baking it?",
-    "python": "Why does my Python script raise a KeyError when reading the dictionary?",
-    "travel": "Can you plan a three day hiking trip itinerary in the mountains for me?",
-    "resume": "Please help me rewrite my resume summary for a nursing job application.",
-    "garden": "What vegetables grow well in a shady backyard garden in early spring?",
-    "math": "How do I solve this quadratic equation by completing the square step by step?",
-}
+# The same six everyday topics the reliability report uses.
+from evals.reliability import TOPICS  # noqa: E402
 
 
 def write_dataset(path: Path, per_topic: int = 12) -> None:
