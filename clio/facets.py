@@ -41,6 +41,8 @@ class FacetSpec(BaseModel):
     max_tokens: int = 100
     temperature: float = 0.2
     description: str = ""
+    # summaries longer than the prompt's limit keep their whole sentences that fit (see parsing)
+    overflow: Literal["reask", "cut_sentence"] = "cut_sentence"
 
     @property
     def uses_llm(self) -> bool:
@@ -171,6 +173,8 @@ def _render_job(spec: FacetSpec, transcript: Transcript, sample_index: int = 0) 
     template = load_prompt(spec.prompt_name())
     variables: dict[str, Any] = {"transcript": transcript.text, "question": spec.question, "prefill": spec.prefill, "low": spec.low, "high": spec.high}
     prompt = template.render(**{k: v for k, v in variables.items() if k in template.variables})
+    if spec.kind == "summary":
+        prompt = prompt.model_copy(update={"output": prompt.output.model_copy(update={"overflow": spec.overflow})})
     params = SamplingParams(max_tokens=spec.max_tokens, temperature=spec.temperature, stop=("</answer>",) if prompt.output.kind != "tagged" else ())
     return LLMJob(prompt=prompt, params=params, sample_index=sample_index, stage=f"facets.{spec.name}")
 

@@ -146,7 +146,7 @@ def facets_to_frame(rows: list[ConversationFacets]) -> pd.DataFrame:
 def stage_facets(ctx: RunContext, conversations: list[Conversation], upstream: str) -> tuple[pd.DataFrame, str]:
     specs = facet_specs(ctx.cfg)
     needs_llm = any(s.uses_llm for s in specs)
-    fp = fingerprint("facets", _cfg(ctx.cfg.facets), prompt_refs(specs), ctx.gateway.backend.identity() if needs_llm else None, upstream)
+    fp = fingerprint("facets", _cfg(ctx.cfg.facets), [s.model_dump() for s in specs], prompt_refs(specs), ctx.gateway.backend.identity() if needs_llm else None, upstream)
     out = ctx.folder.private / "facets.parquet"
     if ctx.folder.is_fresh("facets", fp, [out]):
         ctx.notes.append("facets: reused from a previous run (fingerprint unchanged)")

@@ -43,6 +43,10 @@ class OutputSpec(BaseModel):
     # Parsing only, so left out of cache keys: a reply that opens with a refusal ("I'm sorry, I
     # can't ...") is a valid answer here, e.g. a synthetic assistant declining a harmful request.
     refusal_ok: bool = Field(False, exclude=True)
+    # Parsing only too: what to do with an answer longer than max_chars. `reask` shows the model
+    # the error; `cut_sentence` keeps the whole sentences that fit (prose answers such as summaries,
+    # where a re-ask of a small model often comes back just as long).
+    overflow: Literal["reask", "cut_sentence"] = Field("reask", exclude=True)
 
 
 class ChatMessage(BaseModel):

@@ -74,6 +74,16 @@ def test_failed_facet_is_recorded_not_dropped():
     assert row.values["request"] == "The user's overall request is to do x."
 
 
+def test_overlong_summary_is_cut_at_a_sentence_not_failed():
+    long_reply = " fix a flat tyre. " + "They also describe at length every tool they own and why. " * 10 + "</answer>"
+    backend = FakeBackend(lambda p: "2</answer>" if "How concerning" in p.messages[-1].content else long_reply)
+    (row,) = extract_facets([conv("c1", "my tyre is flat, help", "ok")], SPECS, LLMGateway(backend, None, max_reasks=1, show_progress=False))
+    assert row.errors == {}
+    assert row.values["request"].startswith("The user's overall request is to fix a flat tyre. They also")
+    assert row.values["request"].endswith("why.") and len(row.values["request"]) <= 400
+    assert len(backend.calls) == 2  # no re-ask was needed
+
+
 def test_llm_language_facet_is_validated_with_langcodes():
     specs = parse_facet_specs({"language": {"kind": "language", "method": "llm", "question": "Which languages?"}})
     gateway = LLMGateway(FakeBackend(["Spanish; english; JavaScript; Blorpish</answer>"]), None, show_progress=False)

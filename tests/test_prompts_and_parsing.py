@@ -52,6 +52,20 @@ def test_parse_text_rejects_empty_and_too_long():
         parse_reply("<answer>", "x" * 50 + "</answer>", OutputSpec(kind="text", max_chars=10))
 
 
+def test_overlong_prose_keeps_whole_sentences_when_asked():
+    spec = OutputSpec(kind="text", max_chars=60, overflow="cut_sentence")
+    reply = "fix a bug in a parser. It fails on empty lines. Then they ask about the tests too.</answer>"
+    assert parse_reply("<answer>The user wants to", " " + reply, spec) == "The user wants to fix a bug in a parser."
+    # a first sentence that alone is too long cannot be cut: re-ask as before
+    with pytest.raises(ParseError, match="too long"):
+        parse_reply("<answer>", "word " * 30 + "</answer>", spec)
+    # a cut that would keep less than a quarter of the room is no answer either
+    with pytest.raises(ParseError, match="too long"):
+        parse_reply("<answer>", "Hi. " + "word " * 30 + "</answer>", spec)
+    # the cut is a parsing rule only: the cache key (model_dump) does not see it
+    assert "overflow" not in spec.model_dump()
+
+
 def test_parse_integer_in_range_only():
     spec = OutputSpec(kind="integer")
     assert parse_reply("<answer>", "4</answer>", spec, (1, 5)) == 4

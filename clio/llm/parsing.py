@@ -46,14 +46,29 @@ def extract_tag(text: str, tag: str) -> str:
 _UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 
 
-def _clean_text(value: str, max_chars: int) -> str:
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def cut_at_sentence(value: str, max_chars: int) -> str | None:
+    """The longest run of whole sentences that fits in max_chars, or None when the first sentence
+    alone is too long (or would keep less than a quarter of the room: too little to be an answer)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(value, 0, max_chars + 1) if m.end() <= max_chars]
+    if not ends or ends[-1] < max_chars // 4:
+        return None
+    return value[: ends[-1]].strip()
+
+
+def _clean_text(value: str, max_chars: int, overflow: str = "reask") -> str:
     value = re.sub(r"\s+", " ", value).strip().strip('"').strip()
     if not value:
         raise ParseError("the answer is empty")
     if _UNREADABLE.search(value):  # binary junk or a broken decode, not an answer
         raise ParseError("the answer contains control or replacement characters; write plain text")
     if len(value) > max_chars:
-        raise ParseError(f"the answer is too long ({len(value)} characters); keep it under {max_chars}")
+        cut = cut_at_sentence(value, max_chars) if overflow == "cut_sentence" else None
+        if cut is None:
+            raise ParseError(f"the answer is too long ({len(value)} characters); keep it under {max_chars}")
+        value = cut
     return value
 
 
@@ -63,13 +78,13 @@ def parse_reply(prefill: str, reply: str, spec: OutputSpec, integer_range: tuple
         raise ParseError("the reply is a refusal; answer the question as asked")
     full = prefill + reply
     if spec.kind == "tagged":
-        return {tag: _clean_text(extract_tag(full, tag), spec.max_chars) for tag in spec.tags}
+        return {tag: _clean_text(extract_tag(full, tag), spec.max_chars, spec.overflow) for tag in spec.tags}
     content = extract_tag(full, spec.tag)
     if spec.kind == "text":
         prefilled = prefill.split(f"<{spec.tag}>", 1)[-1].strip()
         if prefilled and content.strip() == prefilled:  # the model added nothing to the prefill
             raise ParseError("the answer is empty")
-        return _clean_text(content, spec.max_chars)
+        return _clean_text(content, spec.max_chars, spec.overflow)
     if spec.kind == "integer":
         low, high = integer_range
         numbers = re.findall(r"-?\d+", content)
