@@ -298,7 +298,7 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
     in the private area; the analyst-facing report only counts them. With `summaries` ((account,
     summary) pairs), layer 2 also removes clusters whose text quotes the summaries of fewer than
     min_accounts accounts (privacy.quoted_details)."""
-    from clio.privacy import QUOTE_CHECK_VERSION, apply_thresholds, audit_clusters, cluster_text, quoted_details
+    from clio.privacy import QUOTE_CHECK_VERSION, apply_thresholds, audit_clusters, cluster_text, quoted_details, redact_quoting_sentences
 
     p = ctx.cfg.privacy
     auditor_kind = p.auditor.kind if p.auditor.enabled else None
@@ -325,7 +325,7 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
     if quote_check and len(kept):
         # A description that quotes loses the quoting sentences (the rest of the cluster is fine);
         # a name that quotes, or a text that still quotes after that, removes the cluster.
-        kept, redacted = _drop_quoting_sentences(kept, summaries, p.min_accounts)
+        kept, redacted = redact_quoting_sentences(kept, summaries, p.min_accounts)
         quotes = quoted_details([cluster_text(r) for r in kept.to_dict("records")], summaries, p.min_accounts)
         quoting = {int(cid): q for cid, q in zip(kept["cluster_id"], quotes) if q}
         kept = kept[~kept["cluster_id"].isin(quoting)]
@@ -365,26 +365,6 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
             "use more data, fewer clusters (clustering.k) or lower privacy.min_conversations/min_accounts"
         )
     return kept.reset_index(drop=True), report, fp
-
-
-def _drop_quoting_sentences(clusters: pd.DataFrame, summaries: list[tuple[str, str]], min_accounts: int) -> tuple[pd.DataFrame, int]:
-    """Remove from each description the sentences that quote a detail of fewer than min_accounts
-    accounts (see `quoted_details`). Returns the clusters and how many descriptions changed."""
-    import re
-
-    from clio.privacy import quoted_details
-
-    clusters = clusters.copy()
-    changed = 0
-    for index, description in clusters["description"].items():
-        sentences = [x for x in re.split(r"(?<=[.!?])\s+", str(description or "")) if x.strip()]
-        if not sentences:
-            continue
-        flags = quoted_details(sentences, summaries, min_accounts)
-        if any(flags):
-            clusters.at[index, "description"] = " ".join(x for x, f in zip(sentences, flags) if not f)
-            changed += 1
-    return clusters, changed
 
 
 def stage_hierarchy(ctx: RunContext, kept: pd.DataFrame, upstream: str):

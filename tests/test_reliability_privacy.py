@@ -3,7 +3,7 @@ summaries and names (the worst case): none reaches an analyst-facing output in d
 
 import pytest
 
-from clio.privacy import quoted_details
+from clio.privacy import quoted_details, redact_quoting_sentences, withheld_description
 
 
 def test_quoted_details_flags_a_quote_of_a_rare_detail_only():
@@ -17,6 +17,31 @@ def test_quoted_details_flags_a_quote_of_a_rare_detail_only():
     found = quoted_details(texts, summaries, min_accounts=5)
     assert found[0] == [] and found[2] == []
     assert ("purple walrus sings at dawn", 1) in found[1]
+
+
+def test_quoting_sentences_are_dropped_and_an_emptied_description_is_withheld():
+    import pandas as pd
+
+    summaries = [(f"acct-{i}", "fix a python keyerror when reading a dictionary in a script") for i in range(8)]
+    summaries.append(("acct-x", "purple walrus sings at dawn while I fix a python keyerror"))
+    clusters = pd.DataFrame(
+        {
+            "name": ["Fix Python errors", "Odd songs", "Plain"],
+            "description": [
+                "Users fix dictionary errors. One said purple walrus sings at dawn while fixing.",
+                "The purple walrus sings at dawn while I fix code.",
+                "Users ask for help with Python scripts.",
+            ],
+        }
+    )
+    redacted, changed = redact_quoting_sentences(clusters, summaries, min_accounts=5)
+    assert changed == 2
+    assert list(redacted["description"]) == [
+        "Users fix dictionary errors.",
+        withheld_description("Odd songs"),
+        "Users ask for help with Python scripts.",
+    ]
+    assert "walrus" not in " ".join(redacted["description"])
 
 
 @pytest.mark.integration
