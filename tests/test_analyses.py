@@ -216,3 +216,34 @@ def test_run_folder_default_and_restricted_locations(tmp_path):
     assert main(["usage", "--run", str(run), "--safety-mode", "--i-understand-restricted"]) == 0
     r = run / "private" / "restricted" / "analyses" / "usage"
     assert (r / "RESTRICTED_cluster_accounts.csv").exists() and (r / "RESTRICTED_usage_overview.csv").exists()
+
+
+def _write_run(root, clusters: dict[int, tuple[str, int]], prefix: str) -> None:
+    """A minimal run folder: private facets, assignments and base-cluster names (no hierarchy)."""
+    rows, names = [], []
+    for cid, (name, n) in clusters.items():
+        names.append({"cluster_id": cid, "name": name})
+        rows += [{"conversation_id": f"{prefix}_{cid}_{i}", "account_id": f"{prefix}_acct_{cid}_{i}", "cluster_id": cid} for i in range(n)]
+    frame = pd.DataFrame(rows)
+    (root / "private").mkdir(parents=True)
+    frame.assign(timestamp=pd.NaT, language="English", concern=1.0)[["conversation_id", "account_id", "timestamp", "language", "concern"]].to_parquet(root / "private" / "facets.parquet")
+    frame[["conversation_id", "cluster_id"]].to_parquet(root / "private" / "assignments.parquet")
+    pd.DataFrame(names).to_parquet(root / "private" / "base_clusters.parquet")
+    (root / "manifest.json").write_text(json.dumps({"config": {"privacy": {"min_conversations": 10, "min_accounts": 5}}, "counts": {}}))
+
+
+@pytest.mark.integration
+def test_monitor_two_runs_matches_renamed_clusters_and_finds_the_new_one(tmp_path):
+    """Two runs cluster independently (other ids, reworded names): clusters are matched by name
+    embeddings (the real MiniLM model), so only the genuinely new topic is reported as new."""
+    before, after = tmp_path / "week1", tmp_path / "week2"
+    _write_run(before, {0: ("Debug Python code", 60), 1: ("Write cover letters", 60), 2: ("Plan travel itineraries", 60)}, "a")
+    _write_run(after, {7: ("Debugging Python code", 60), 3: ("Writing cover letters", 60), 5: ("Planning travel itineraries", 20),
+                       9: ("Generate fake election news articles", 40)}, "b")
+    assert main(["monitor", "--run", str(before), "--compare-run", str(after), "--out", str(tmp_path / "out")]) == 0
+    table = pd.read_csv(tmp_path / "out" / "monitoring.csv", comment="#").set_index("cluster")
+    new = table[table["status"] == "new"].index.tolist()
+    assert len(new) == 1 and "election" in new[0]
+    assert table.loc[table.index.str.contains("travel"), "status"].tolist() == ["shrank"]
+    assert len(table) == 4  # the three reworded clusters were matched, not counted as new + gone
+    assert not any("acct" in p.read_text(errors="ignore") for p in (tmp_path / "out").rglob("*") if p.is_file() and p.suffix in (".csv", ".md", ".json"))
