@@ -247,3 +247,10 @@ def test_monitor_two_runs_matches_renamed_clusters_and_finds_the_new_one(tmp_pat
     assert table.loc[table.index.str.contains("travel"), "status"].tolist() == ["shrank"]
     assert len(table) == 4  # the three reworded clusters were matched, not counted as new + gone
     assert not any("acct" in p.read_text(errors="ignore") for p in (tmp_path / "out").rglob("*") if p.is_file() and p.suffix in (".csv", ".md", ".json"))
+
+
+def test_keyword_classifier_matches_whole_words_only():
+    from clio.analyses.keyword_flags import compile_patterns, keyword_flags
+
+    texts = pd.Series(["How do I kill a stuck process?", "skills for a CV", "my gunicorn config", None, "Is this a drug interaction?"])
+    assert keyword_flags(texts, compile_patterns()).tolist() == [1, 0, 0, 0, 1]  # benign uses flagged: what the audit finds
