@@ -279,6 +279,7 @@ class Hierarchizer:
         always_dedupe: bool = False,
         max_extra_levels: int = 5,
         fuzzy_cutoff: float = 0.6,
+        assign_orders: int | None = None,
     ):
         if neighbourhood_size < 2:
             raise ConfigError(f"hierarchy.neighbourhood_size={neighbourhood_size} must be at least 2")
@@ -289,6 +290,9 @@ class Hierarchizer:
         self.max_chars, self.max_description_chars = max_chars, max_description_chars
         self.dedupe_max_names, self.always_dedupe = dedupe_max_names, always_dedupe
         self.max_extra_levels, self.fuzzy_cutoff = max_extra_levels, fuzzy_cutoff
+        if assign_orders is not None and assign_orders < 1:
+            raise ConfigError(f"hierarchy.assign_orders={assign_orders} must be at least 1 (or null: one order per child)")
+        self.assign_orders = assign_orders
         self._prompts = {name: load_prompt(f"hierarchy_{name}") for name in ("propose", "dedupe", "assign", "rename")}
 
     # ------------------------------------------------------------------ helpers
@@ -415,13 +419,26 @@ class Hierarchizer:
         return names
 
     def _assign(self, children: list[Node], E_children: np.ndarray, parents: list[str], stage: str) -> list[int]:
-        jobs, orders = [], []
-        for child in children:
-            order = self._rng.permutation(len(parents))  # a fresh order per child: no position bias
-            orders.append(order)
+        jobs, n_orders = [], len(children)
+        if self.assign_orders:
+            # A few shared orders instead of one per child: children with the same order share the
+            # parent list as a prompt prefix that a provider can cache (hierarchy_assign marks it).
+            # Position bias is then spread over these orders rather than over every child.
+            n_orders = min(self.assign_orders, len(children))
+            shared = [self._rng.permutation(len(parents)) for _ in range(n_orders)]
+            orders = [shared[i % n_orders] for i in range(len(children))]
+        else:
+            orders = [self._rng.permutation(len(parents)) for _ in children]  # a fresh order per child: no position bias
+        for child, order in zip(children, orders):
             prompt = self._prompts["assign"].render(parents=[parents[i] for i in order], name=child.name, description=child.description or "(none)")
             jobs.append(LLMJob(prompt=prompt, params=self._params(80, ("</answer>",))))
-        results = self.gateway.ask_many(jobs, stage=f"{stage}.assign", desc="assign children")
+        # Children that share an order are asked one after another, so the cached prefix is
+        # written once and then read; results come back in child order.
+        sequence = sorted(range(len(jobs)), key=lambda i: i % n_orders)
+        asked = self.gateway.ask_many([jobs[i] for i in sequence], stage=f"{stage}.assign", desc="assign children")
+        results: list[LLMResult] = [None] * len(jobs)  # type: ignore[list-item]
+        for position, i in enumerate(sequence):
+            results[i] = asked[position]
         chosen: list[int | None] = []
         for child, result in zip(children, results):
             if result.ok:

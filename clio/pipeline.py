@@ -384,7 +384,7 @@ def stage_hierarchy(ctx: RunContext, kept: pd.DataFrame, upstream: str):
     hierarchy = build_hierarchy(
         records, embedder.embed, ctx.gateway, top_k=h.top_k, levels=h.levels, neighbourhood_size=h.neighbourhood_size,
         random_state=ctx.cfg.run.seed, n_outside=h.n_outside, temperature=h.temperature, max_chars=h.max_chars,
-        always_dedupe=h.always_dedupe, criteria=criteria,
+        always_dedupe=h.always_dedupe, criteria=criteria, assign_orders=h.get("assign_orders"),
     )
     withheld = _audit_parent_names(ctx, hierarchy)
     atomic_write(out, lambda p: p.write_text(hierarchy.model_dump_json(indent=1), encoding="utf-8"))

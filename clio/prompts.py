@@ -62,6 +62,11 @@ class PromptTemplate(BaseModel):
     messages: list[ChatMessage]
     prefill: str = ""
     output: OutputSpec = Field(default_factory=OutputSpec)
+    # Prompt caching (providers that cache prompt prefixes, i.e. Anthropic): the first user message
+    # is split right after this text, and the part before it is marked as a cached prefix shared
+    # by many calls (e.g. the parent list in hierarchy_assign). The text itself is unchanged for
+    # every backend; the file hash still covers this field.
+    cache_split: str = ""
     content_hash: str = ""
     directory: str = str(PROMPTS_DIR)
 
@@ -85,7 +90,8 @@ class PromptTemplate(BaseModel):
                 update={"low_var": str(variables.get(output.low_var or "", 1)), "high_var": str(variables.get(output.high_var or "", 5))}
             )
         return RenderedPrompt(
-            name=self.name, version=self.version, content_hash=self.content_hash, messages=messages, prefill=prefill, output=output
+            name=self.name, version=self.version, content_hash=self.content_hash, messages=messages, prefill=prefill, output=output,
+            cache_split=self.cache_split,
         )
 
 
@@ -98,6 +104,7 @@ class RenderedPrompt(BaseModel):
     messages: list[ChatMessage]
     prefill: str = ""
     output: OutputSpec = Field(default_factory=OutputSpec)
+    cache_split: str = ""  # see PromptTemplate.cache_split; not in cache keys (cannot change an output)
 
     @property
     def integer_range(self) -> tuple[int, int]:

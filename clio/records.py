@@ -66,7 +66,10 @@ class LLMUsage(BaseModel):
     cache_hits: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    cache_read_tokens: int = 0
+    cache_read_tokens: int = 0  # prompt tokens read from a provider's prompt cache (part of input_tokens)
+    cache_write_tokens: int = 0  # prompt tokens written to it (part of input_tokens)
+    batch_calls: int = 0  # calls answered by a Message Batch (part of calls; billed at the batch discount)
+    batch_fallbacks: int = 0  # batch items without a reply (errored, expired, canceled), asked online
     cost_usd: float = 0.0
     failures: int = 0
     reasks: int = 0

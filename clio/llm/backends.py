@@ -7,10 +7,12 @@ at once with one line: bad key, unknown model, missing package).
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from clio.errors import ConfigError
@@ -28,6 +30,9 @@ class SamplingParams:
 
 @dataclass
 class Completion:
+    """One reply. `input_tokens` counts every prompt token, cached ones included; the cache_*
+    fields say how many of them were read from / written to a provider's prompt cache."""
+
     text: str
     input_tokens: int = 0
     output_tokens: int = 0
@@ -64,16 +69,41 @@ class Backend(ABC):
         """Everything about the backend that can change an output; part of every cache key."""
         return {"backend": self.name, "model": self.model}
 
-    # Bulk APIs (Anthropic Message Batches). Backends without one raise; the gateway then
-    # falls back to online calls.
+    # Bulk APIs (Anthropic Message Batches), used by the gateway only when `supports_batch`;
+    # otherwise it makes online calls. Limits per batch, for the gateway to split by:
+    max_batch_requests: int = 0
+    max_batch_bytes: int = 0
+
+    def batch_request_bytes(self, request: BatchRequest) -> int:
+        """Size of one request in a batch's body, to keep each batch under `max_batch_bytes`."""
+        raise NotImplementedError(f"{self.name} has no batch API")
+
     def submit_batch(self, requests: list[BatchRequest]) -> str:
         raise NotImplementedError(f"{self.name} has no batch API")
 
-    def batch_done(self, batch_id: str) -> bool:
+    def batch_status(self, batch_id: str) -> "BatchStatus":
         raise NotImplementedError(f"{self.name} has no batch API")
 
-    def batch_results(self, batch_id: str) -> dict[str, Completion | Exception]:
+    def batch_done(self, batch_id: str) -> bool:
+        return self.batch_status(batch_id).ended
+
+    def batch_results(self, batch_id: str) -> Iterator[tuple[str, Completion | Exception]]:
+        """(custom_id, reply or the reason it has none), streamed as the provider sends them."""
         raise NotImplementedError(f"{self.name} has no batch API")
+
+
+@dataclass
+class BatchStatus:
+    ended: bool
+    counts: dict[str, int] = field(default_factory=dict)  # processing / succeeded / errored / canceled / expired
+
+
+class BatchItemError(Exception):
+    """A batch item without a reply (errored, expired, canceled): the gateway asks it online."""
+
+
+class BatchLost(Exception):
+    """The provider does not know a recorded batch (other key or workspace, results deleted)."""
 
 
 # --------------------------------------------------------------------------- fake (tests only)
@@ -283,12 +313,25 @@ def _retry_after(exc: Exception) -> float | None:
 
 
 class AnthropicBackend(Backend):
-    """Production backend. The shared prefix (system prompt and the transcript turn) is marked
-    for prompt caching, so several facet questions about one conversation pay for it once; bulk
-    stages can go through the Message Batches API at half price."""
+    """Production backend.
+
+    Prompt caching: the system prompt and the shared start of the messages are marked with
+    `cache_control`, so calls that repeat them pay 0.1x for the cached part (plus 1.25x once to
+    write it). The shared start is the first user turn (the transcript, shared by every facet
+    question about a conversation), or, when the prompt declares `cache_split`, the first user
+    turn up to that text (e.g. the parent list in hierarchy_assign). Anthropic allows at most 4
+    breakpoints per request (we use 2) and caches nothing below a minimum prefix length: 1024
+    tokens for Sonnet 4/4.5 and Opus 4/4.1, 2048 for Haiku 3/3.5, 4096 for Haiku 4.5 and Opus
+    4.5. Shorter prefixes are simply not cached (no error, no write charge).
+
+    Message Batches (half price, results within 24 h) are driven by the gateway through
+    submit_batch / batch_status / batch_results."""
 
     name = "anthropic"
     supports_batch = True
+    max_batch_requests = 100_000
+    max_batch_bytes = 256_000_000
+    MAX_CACHE_BREAKPOINTS = 4
 
     def __init__(self, model: str, *, api_key_env: str = "ANTHROPIC_API_KEY", max_concurrency: int = 8, timeout: float = 120.0, prompt_caching: bool = True, client: Any = None):
         import anthropic
@@ -303,26 +346,40 @@ class AnthropicBackend(Backend):
         self.model, self.max_concurrency, self.prompt_caching = model, max_concurrency, prompt_caching
 
     def identity(self) -> dict[str, Any]:
+        # No prompt_caching here: caching changes cost, never the reply.
         return {"backend": self.name, "model": self.model}
 
     def request_params(self, prompt: RenderedPrompt, params: SamplingParams) -> dict[str, Any]:
+        """The JSON body of one Messages API request (online and in batches alike)."""
+        cache = {"type": "ephemeral"}
         system = [m.content for m in prompt.messages if m.role == "system"]
         turns: list[dict[str, Any]] = []
         for m in prompt.messages:
             if m.role != "system":
                 turns.append({"role": m.role, "content": [{"type": "text", "text": m.content}]})
         if self.prompt_caching and turns:
-            # Cache up to the first user turn (the transcript), shared by every facet of a conversation.
-            turns[0]["content"][0]["cache_control"] = {"type": "ephemeral"}
+            first = turns[0]["content"]
+            head, marker, tail = first[0]["text"].partition(prompt.cache_split) if prompt.cache_split else ("", "", "")
+            if marker and tail:
+                # Two text blocks, the same text: the shared head is cached, the per-call tail is not.
+                first[:] = [{"type": "text", "text": head + marker, "cache_control": cache}, {"type": "text", "text": tail}]
+            else:
+                # The whole first user turn (the transcript), shared by every facet of a conversation.
+                first[-1]["cache_control"] = cache
         if prompt.prefill:
             turns.append({"role": "assistant", "content": prompt.prefill})
         body: dict[str, Any] = {"model": self.model, "max_tokens": params.max_tokens, "messages": turns, "temperature": params.temperature}
         if system:
             body["system"] = [{"type": "text", "text": "\n\n".join(system)}]
+            if self.prompt_caching:
+                # Only pays off where the system prompt alone passes the minimum length, but costs
+                # nothing otherwise, and keeps the system prompt cached when the turns differ.
+                body["system"][0]["cache_control"] = cache
         if params.top_p is not None:
             body["top_p"] = params.top_p
         if params.stop:
             body["stop_sequences"] = list(params.stop)
+        assert _count_breakpoints(body) <= self.MAX_CACHE_BREAKPOINTS
         return body
 
     def _map_error(self, exc: Exception) -> Exception:
@@ -341,42 +398,77 @@ class AnthropicBackend(Backend):
     def _completion(message: Any) -> Completion:
         text = "".join(getattr(block, "text", "") for block in message.content)
         usage = message.usage
+        read = getattr(usage, "cache_read_input_tokens", 0) or 0
+        written = getattr(usage, "cache_creation_input_tokens", 0) or 0
         return Completion(
             text=text,
-            input_tokens=getattr(usage, "input_tokens", 0) or 0,
+            # Anthropic's input_tokens leaves out the cached part; ours counts the whole prompt.
+            input_tokens=(getattr(usage, "input_tokens", 0) or 0) + read + written,
             output_tokens=getattr(usage, "output_tokens", 0) or 0,
-            cache_read_tokens=getattr(usage, "cache_read_input_tokens", 0) or 0,
-            cache_write_tokens=getattr(usage, "cache_creation_input_tokens", 0) or 0,
+            cache_read_tokens=read,
+            cache_write_tokens=written,
             finish_reason=getattr(message, "stop_reason", None),
         )
 
     def complete(self, prompt: RenderedPrompt, params: SamplingParams) -> Completion:
+        body = self.request_params(prompt, params)
+        # SDK 2.12's messages.create has no temperature/top_p arguments: they go as extra body.
+        extra = {k: body.pop(k) for k in ("temperature", "top_p") if k in body}
         try:
-            message = self._client.messages.create(**self.request_params(prompt, params))
+            message = self._client.messages.create(**body, extra_body=extra or None)
         except Exception as exc:  # mapped to our two kinds; anything else propagates unchanged
             raise self._map_error(exc) from exc
         return self._completion(message)
 
+    # ------------------------------------------------------------------ Message Batches
+    def _entry(self, r: BatchRequest) -> dict[str, Any]:
+        return {"custom_id": r.custom_id, "params": self.request_params(r.prompt, r.params)}
+
+    def batch_request_bytes(self, request: BatchRequest) -> int:
+        return len(json.dumps(self._entry(request), ensure_ascii=False).encode("utf-8")) + 1
+
     def submit_batch(self, requests: list[BatchRequest]) -> str:
         try:
-            batch = self._client.messages.batches.create(
-                requests=[{"custom_id": r.custom_id, "params": self.request_params(r.prompt, r.params)} for r in requests]
-            )
+            batch = self._client.messages.batches.create(requests=[self._entry(r) for r in requests])
         except Exception as exc:
             raise self._map_error(exc) from exc
         return batch.id
 
-    def batch_done(self, batch_id: str) -> bool:
-        return self._client.messages.batches.retrieve(batch_id).processing_status == "ended"
+    def batch_status(self, batch_id: str) -> BatchStatus:
+        try:
+            batch = self._client.messages.batches.retrieve(batch_id)
+        except self._anthropic.NotFoundError as exc:
+            raise BatchLost(f"batch {batch_id} not found") from exc
+        except Exception as exc:
+            raise self._map_error(exc) from exc
+        counts = batch.request_counts.model_dump() if batch.request_counts is not None else {}
+        return BatchStatus(ended=batch.processing_status == "ended", counts={k: int(v or 0) for k, v in counts.items()})
 
-    def batch_results(self, batch_id: str) -> dict[str, Completion | Exception]:
-        results: dict[str, Completion | Exception] = {}
-        for entry in self._client.messages.batches.results(batch_id):
-            if entry.result.type == "succeeded":
-                results[entry.custom_id] = self._completion(entry.result.message)
-            else:
-                results[entry.custom_id] = TransientLLMError(f"batch item {entry.result.type}")
-        return results
+    def batch_results(self, batch_id: str) -> Iterator[tuple[str, Completion | Exception]]:
+        try:
+            # JSONL from the batch's results_url, one line per request, in no particular order.
+            for entry in self._client.messages.batches.results(batch_id):
+                yield entry.custom_id, self._outcome(entry.result)
+        except self._anthropic.NotFoundError as exc:
+            raise BatchLost(f"results of batch {batch_id} not found") from exc
+        except Exception as exc:  # a dropped stream is transient: the gateway fetches it again
+            raise self._map_error(exc) from exc
+
+    def _outcome(self, result: Any) -> Completion | Exception:
+        if result.type == "succeeded":
+            return self._completion(result.message)
+        if result.type == "errored":
+            error = getattr(getattr(result, "error", None), "error", None)
+            return BatchItemError(f"batch item errored: {getattr(error, 'type', '?')}: {getattr(error, 'message', '')}")
+        return BatchItemError(f"batch item {result.type}")  # expired (not run within 24 h) or canceled
+
+
+def _count_breakpoints(body: dict[str, Any]) -> int:
+    blocks = list(body.get("system") or [])
+    for turn in body["messages"]:
+        if isinstance(turn["content"], list):
+            blocks += turn["content"]
+    return sum("cache_control" in b for b in blocks)
 
 
 def make_backend(backend: str, model: str, **options: Any) -> Backend:
