@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from clio.errors import ClioError, ConfigError
 from clio.facets import FacetSpec, TranscriptConfig, extract_facets, parse_facet_specs, screen
 from clio.llm.backends import make_backend
+from clio.llm.batches import batch_config
 from clio.llm.cache import ResponseCache
 from clio.llm.faults import FaultInjectingBackend, fault_config
 from clio.llm.gateway import LLMGateway, Prices
@@ -43,6 +44,7 @@ class RunContext:
     def gateway(self) -> LLMGateway:
         if self._gateway is None:
             self._gateway = build_gateway(self.cfg)
+            self._gateway.batch_dir = self.folder.private / "batches"  # Message Batch ids, for resuming
         return self._gateway
 
     @property
@@ -73,6 +75,7 @@ def build_gateway(cfg: DictConfig) -> LLMGateway:
         # optional: fault-injection runs shorten the backoff (`+llm.backoff_base=0.001`)
         **{k: llm[k] for k in ("backoff_base", "backoff_max") if llm.get(k) is not None},
         show_progress=cfg.progress,
+        batch=batch_config(_cfg(llm.get("batch"))),  # Message Batches for bulk stages (llm.batch)
     )
 
 

@@ -2,7 +2,9 @@
 
 Every call goes through `LLMGateway.ask`: cache lookup, bounded concurrency, retries with backoff
 on transient errors, parsing of the tagged answer with a re-ask on malformed replies, and token /
-cost accounting per stage. A call that still fails after its retries and re-asks becomes an
+cost accounting per stage. With `llm.batch` on, `ask_many` first gets the uncached replies from
+the provider's Message Batches API at the batch discount (clio/llm/batches.py), then parses them
+the same way. A call that still fails after its retries and re-asks becomes an
 `LLMResult` with `error` set: the caller records it, nothing crashes and nothing is dropped.
 Configuration problems (missing key, unknown model) raise ConfigError at once.
 """
@@ -11,9 +13,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -22,6 +25,7 @@ from tqdm.auto import tqdm
 
 from clio.errors import ConfigError
 from clio.llm.backends import Backend, Completion, SamplingParams, TransientLLMError
+from clio.llm.batches import BatchConfig, run_batches, state_path_for
 from clio.llm.cache import ResponseCache, cache_key
 from clio.llm.parsing import ParseError, parse_reply
 from clio.prompts import ChatMessage, RenderedPrompt
@@ -38,7 +42,9 @@ class Prices(BaseModel):
     batch_discount: float = 0.5
 
     def cost(self, c: Completion, batch: bool = False) -> float:
-        uncached_input = max(c.input_tokens - c.cache_read_tokens - c.cache_write_tokens, 0) if c.cache_read_tokens or c.cache_write_tokens else c.input_tokens
+        """`input_tokens` includes the cached ones, which are billed at their own prices; the batch
+        discount applies to everything (Anthropic: it stacks with prompt-caching prices)."""
+        uncached_input = max(c.input_tokens - c.cache_read_tokens - c.cache_write_tokens, 0)
         usd = (uncached_input * self.input + c.output_tokens * self.output + c.cache_read_tokens * self.cache_read + c.cache_write_tokens * self.cache_write) / 1e6
         return usd * (self.batch_discount if batch else 1.0)
 
@@ -93,6 +99,8 @@ class LLMGateway:
         backoff_base: float = 1.0,
         backoff_max: float = 60.0,
         show_progress: bool = True,
+        batch: BatchConfig | None = None,
+        batch_dir: str | Path | None = None,
     ):
         self.backend = backend
         self.cache = cache
@@ -101,6 +109,11 @@ class LLMGateway:
         self.concurrency = max(1, min(concurrency or backend.max_concurrency, backend.max_concurrency))
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self.show_progress = show_progress
+        # Message Batches (off unless configured and the backend has them); batch_dir holds the
+        # per-stage state files that let a rerun resume polling (the run folder's private area).
+        self.batch = batch if batch is not None and batch.enabled else None
+        self.batch_dir = Path(batch_dir) if batch_dir is not None else None
+        self._sleep: Callable[[float], None] = time.sleep  # tests poll without waiting
         self.usage: dict[str, LLMUsage] = {}
         self._lock = threading.Lock()
 
@@ -111,6 +124,19 @@ class LLMGateway:
             for name, value in delta.items():
                 setattr(usage, name, getattr(usage, name) + value)
 
+    def _account_completion(self, stage: str, completion: Completion, *, batch: bool = False, seconds: float = 0.0) -> None:
+        self._account(
+            stage,
+            calls=1,
+            batch_calls=int(batch),
+            input_tokens=completion.input_tokens,
+            output_tokens=completion.output_tokens,
+            cache_read_tokens=completion.cache_read_tokens,
+            cache_write_tokens=completion.cache_write_tokens,
+            cost_usd=self.prices.cost(completion, batch=batch),
+            seconds=seconds,
+        )
+
     def total_usage(self) -> LLMUsage:
         total = LLMUsage()
         for usage in self.usage.values():
@@ -118,36 +144,35 @@ class LLMGateway:
         return total
 
     # ------------------------------------------------------------------ one completion
-    def _complete(self, prompt: RenderedPrompt, params: SamplingParams, sample_index: int, stage: str, retried: list[int]) -> tuple[Completion, bool]:
-        """One completion, from the cache or the backend. Transient errors are retried; each retry
-        is counted in `retried[0]` and in the stage's `retries`, so a run can report them."""
-        key = cache_key(self.backend.identity(), prompt, params, sample_index)
-        if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            self._account(stage, cache_hits=1)
-            return hit, True
-        started = time.perf_counter()
+    def _retrying(self, stage: str, retried: list[int] | None = None) -> Retrying:
+        """Retries transient errors with backoff; each retry is counted in `retried[0]` and in the
+        stage's `retries`, so a run can report them."""
 
         def count_retry(state: RetryCallState) -> None:
-            retried[0] += 1
+            if retried is not None:
+                retried[0] += 1
             self._account(stage, retries=1)
 
-        retrying = Retrying(
+        return Retrying(
             retry=retry_if_exception_type(TransientLLMError),
             stop=stop_after_attempt(self.max_retries + 1),
             wait=_wait_for(self.backoff_base, self.backoff_max),
             before_sleep=count_retry,
             reraise=True,
         )
-        completion = retrying(self.backend.complete, prompt, params)
-        self._account(
-            stage,
-            calls=1,
-            input_tokens=completion.input_tokens,
-            output_tokens=completion.output_tokens,
-            cache_read_tokens=completion.cache_read_tokens,
-            cost_usd=self.prices.cost(completion),
-            seconds=time.perf_counter() - started,
-        )
+
+    def _complete(self, prompt: RenderedPrompt, params: SamplingParams, sample_index: int, stage: str, retried: list[int], batched: dict[str, Completion] | None = None) -> tuple[Completion, bool]:
+        """One completion: a reply a batch already brought (accounted there), the cache, or the
+        backend. Returns (completion, served from the response cache)."""
+        key = cache_key(self.backend.identity(), prompt, params, sample_index)
+        if batched and key in batched:
+            return batched[key], False
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            self._account(stage, cache_hits=1)
+            return hit, True
+        started = time.perf_counter()
+        completion = self._retrying(stage, retried)(self.backend.complete, prompt, params)
+        self._account_completion(stage, completion, seconds=time.perf_counter() - started)
         if self.cache is not None:
             self.cache.put(key, f"{prompt.name}@v{prompt.version}", completion)
         return completion, False
@@ -157,17 +182,21 @@ class LLMGateway:
         """Ask, parse, and re-ask on a malformed reply. Never raises for a bad reply or an
         exhausted retry budget; raises ConfigError for configuration problems. An item that
         needed a transient retry or a re-ask counts once in the stage's `retried_items`."""
-        result = self._ask(prompt, params, stage, sample_index, retried := [0])
+        return self._ask_counted(prompt, params, stage, sample_index, None)
+
+    def _ask_counted(self, prompt: RenderedPrompt, params: SamplingParams, stage: str, sample_index: int, batched: dict[str, Completion] | None) -> LLMResult:
+        result = self._ask(prompt, params, stage, sample_index, retried := [0], batched)
         if retried[0] or result.attempts > 1:
             self._account(stage, retried_items=1)
         return result
 
-    def _ask(self, prompt: RenderedPrompt, params: SamplingParams, stage: str, sample_index: int, retried: list[int]) -> LLMResult:
+    def _ask(self, prompt: RenderedPrompt, params: SamplingParams, stage: str, sample_index: int, retried: list[int], batched: dict[str, Completion] | None = None) -> LLMResult:
         current = prompt
         all_cached = True
         for attempt in range(self.max_reasks + 1):
             try:
-                completion, cached = self._complete(current, params, sample_index, stage, retried)
+                # Only the first attempt can come from a batch: re-asks are new prompts, asked online.
+                completion, cached = self._complete(current, params, sample_index, stage, retried, batched)
             except ConfigError:
                 raise
             except TransientLLMError as exc:
@@ -193,15 +222,23 @@ class LLMGateway:
                 )
         raise AssertionError("unreachable")
 
-    def ask_many(self, jobs: Sequence[LLMJob], *, stage: str, desc: str | None = None) -> list[LLMResult]:
+    def ask_many(self, jobs: Sequence[LLMJob], *, stage: str, desc: str | None = None, batch_state: str | Path | None = None) -> list[LLMResult]:
         """Run many jobs with bounded concurrency, results in job order. Jobs are submitted in the
-        given order, so callers that group jobs by conversation keep local prefix caches warm."""
+        given order, so callers that group jobs by conversation keep local prefix caches warm.
+
+        With batches on (see `uses_batches`), the uncached jobs first go through Message Batches;
+        `batch_state` names the JSON state file that makes the wait resumable (default:
+        `<batch_dir>/<stage>.json`; none: not resumable)."""
+        batched: dict[str, Completion] = {}
+        if self.uses_batches(stage):
+            path = Path(batch_state) if batch_state is not None else state_path_for(self.batch_dir, stage)
+            batched = run_batches(self, jobs, stage, desc, path)
         results: list[LLMResult | None] = [None] * len(jobs)
         bar = tqdm(total=len(jobs), desc=desc or stage, disable=not self.show_progress, unit="call")
 
         def run(index: int) -> None:
             job = jobs[index]
-            results[index] = self.ask(job.prompt, job.params, stage=job.stage or stage, sample_index=job.sample_index)
+            results[index] = self._ask_counted(job.prompt, job.params, job.stage or stage, job.sample_index, batched)
             bar.update(1)
 
         try:
@@ -215,3 +252,7 @@ class LLMGateway:
         finally:
             bar.close()
         return [r for r in results if r is not None]
+
+    def uses_batches(self, stage: str) -> bool:
+        b = self.batch
+        return b is not None and self.backend.supports_batch and (b.stages is None or any(stage == p or stage.startswith(p + ".") for p in b.stages))
