@@ -12,15 +12,24 @@ A vector is stored under a *space* (hash of the model identity, i.e. registry na
 weights sha256 or a local directory's file stats, and the normalize flag) and the sha256 of
 the text. Only texts missing from the cache are computed, and they are written after each
 chunk, so an interrupted run keeps its progress and a rerun computes nothing.
+
+Large inputs: `Embedder.embed_to_file(texts, path)` (or `embed_to_npy` with any embed function)
+writes the vectors chunk by chunk into a ``.npy`` file through `numpy.lib.format.open_memmap`
+and returns it opened with ``mmap_mode="r"``, so neither the embedder nor its readers hold the
+(n, dim) array in RAM. Until it finishes the file is ``<name>.partial.npy`` next to a progress
+marker ``<name>.partial.json`` (rows done, model key, hash of the texts): a killed run resumes at
+the first unfinished chunk; a different model or text list starts over.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
+import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -254,9 +263,165 @@ class Embedder:
                 bar.close()
         return out
 
+    def embed_to_file(self, texts: Sequence[str], path: Path | str, *, chunk_size: int = 4096, progress: bool | Callable[..., None] | None = None) -> np.ndarray:
+        """Embed `texts` into the .npy file `path` chunk by chunk (resumable, see `embed_to_npy`)
+        and return it as a read-only memmap. The disk cache is used per chunk as in `embed`;
+        `progress` defaults to the embedder's show_progress (a line per chunk on stderr), or give a callback."""
+        if progress is None:
+            progress = self.show_progress
+        show, self.show_progress = self.show_progress, False  # one bar for the whole file, not one per chunk
+        try:
+            return embed_to_npy(self.embed, texts, path, key=self.space, chunk_size=chunk_size, progress=progress, desc=f"embed {self.model_name}")
+        finally:
+            self.show_progress = show
+
     def close(self) -> None:
         if self._cache is not None:
             self._cache.close()
 
     def __repr__(self) -> str:
         return f"Embedder({self.model_name!r}, device={self.device!r}, normalize={self.normalize})"
+
+
+# --------------------------------------------------------------------------- chunked .npy writer
+
+
+def open_vectors(path: Path | str) -> np.ndarray:
+    """A stored (n, dim) embedding array, memory-mapped read-only (pages are read on use)."""
+    return np.load(Path(path), mmap_mode="r")
+
+
+def partial_paths(path: Path | str) -> tuple[Path, Path]:
+    """(array in progress, progress marker) for the final .npy `path`."""
+    path = Path(path)
+    stem = path.name[: -len(".npy")] if path.name.endswith(".npy") else path.name
+    return path.with_name(stem + ".partial.npy"), path.with_name(stem + ".partial.json")
+
+
+def texts_digest(texts: Sequence[str]) -> str:
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@dataclass
+class ChunkProgress:
+    done: int  # rows written so far (this run and earlier ones)
+    total: int
+    resumed_from: int  # rows already there when this run started
+    seconds: float  # wall time of this run so far
+    chars_done: int  # text characters embedded so far (this run and earlier ones)
+    chars_resumed: int  # of which already there when this run started
+    chars_total: int
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Remaining time at this run's rate per character (rows go longest first, so a rate
+        per row would promise too much early on)."""
+        chars_now = self.chars_done - self.chars_resumed
+        if self.seconds <= 0 or chars_now <= 0:
+            return None
+        return self.seconds * (self.chars_total - self.chars_done) / chars_now
+
+
+def _stderr_progress(desc: str) -> Callable[[ChunkProgress], None]:
+    def report(p: ChunkProgress) -> None:
+        rate = (p.done - p.resumed_from) / p.seconds if p.seconds else 0.0
+        eta = p.eta_seconds
+        eta_text = f", eta {eta / 60:.1f} min" if eta is not None else ""
+        print(f"{desc}: {p.done}/{p.total} rows ({100 * p.done / max(p.total, 1):.1f}%), {rate:.0f} rows/s{eta_text}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def embed_to_npy(
+    embed: Callable[[list[str]], np.ndarray],
+    texts: Sequence[str],
+    path: Path | str,
+    *,
+    key: str = "",
+    chunk_size: int = 4096,
+    progress: bool | Callable[[ChunkProgress], None] = False,
+    desc: str = "embed",
+) -> np.ndarray:
+    """Write embed(texts) row for row into the .npy file `path`, one chunk at a time, and return
+    the finished file memory-mapped read-only. Memory stays O(chunk_size * dim) besides `texts`.
+
+    Texts are processed longest first (little padding per batch) and each chunk's rows are
+    written at their original positions. After every chunk the data is flushed and then the
+    marker updated, so a marker never counts rows that are not on disk. A rerun after a kill
+    continues at the marker when `key` (say, the model identity), the number of rows and the
+    texts' hash all match, and starts over otherwise. The finished file is renamed into place
+    (atomic), then the marker is removed.
+    """
+    from numpy.lib.format import open_memmap
+
+    if chunk_size < 1:
+        raise ConfigError(f"chunk_size must be >= 1, got {chunk_size}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial, marker_path = partial_paths(path)
+    n = len(texts)
+    if n == 0:
+        empty = np.asarray(embed([]), dtype=np.float32)  # (0, dim) from an Embedder
+        np.save(partial, empty.reshape(0, empty.shape[1] if empty.ndim == 2 else 0))
+        os.replace(partial, path)
+        marker_path.unlink(missing_ok=True)
+        return open_vectors(path)
+
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    order = np.argsort(-lengths, kind="stable")
+    identity = {"key": key, "rows": n, "texts_sha256": texts_digest(texts), "chunk_size": int(chunk_size), "order": "longest-first"}
+
+    done, out, dim = 0, None, None
+    if partial.exists() and marker_path.exists():
+        try:
+            marker = json.loads(marker_path.read_text(encoding="utf-8"))
+            if {k: marker.get(k) for k in identity} == identity:
+                out = open_memmap(partial, mode="r+")
+                if out.shape[0] == n and out.dtype == np.float32 and 0 <= int(marker["done"]) <= n:
+                    done, dim = int(marker["done"]), int(out.shape[1])
+                else:
+                    out = None
+        except (OSError, ValueError, KeyError, TypeError):
+            out = None
+    if out is None:  # nothing usable to resume from
+        partial.unlink(missing_ok=True)
+        marker_path.unlink(missing_ok=True)
+        done = 0
+
+    report = _stderr_progress(desc) if progress is True else (progress or None)
+    resumed_from = done
+    chars_total = int(lengths.sum())
+    chars_done = chars_resumed = int(lengths[order[:done]].sum())
+    started = time.perf_counter()
+    for start in range(done, n, chunk_size):
+        rows = order[start : start + chunk_size]
+        vectors = np.asarray(embed([texts[i] for i in rows]), dtype=np.float32)
+        if vectors.shape[0] != len(rows):
+            raise ValueError(f"embed returned {vectors.shape[0]} vectors for {len(rows)} texts")
+        if out is None:
+            dim = int(vectors.shape[1])
+            out = open_memmap(partial, mode="w+", dtype=np.float32, shape=(n, dim))
+        elif vectors.shape[1] != dim:
+            raise ValueError(f"embed returned {vectors.shape[1]}-d vectors into a {dim}-d file")
+        out[rows] = vectors
+        out.flush()
+        done = start + len(rows)
+        _write_json_atomic(marker_path, {**identity, "done": done, "dim": dim})
+        chars_done += int(lengths[rows].sum())
+        if report is not None:
+            report(ChunkProgress(done, n, resumed_from, time.perf_counter() - started, chars_done, chars_resumed, chars_total))
+    assert out is not None
+    del out  # close the writable map before the rename
+    os.replace(partial, path)
+    marker_path.unlink(missing_ok=True)
+    return open_vectors(path)

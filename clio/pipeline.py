@@ -249,7 +249,7 @@ def _account_items(ctx: RunContext, facets: pd.DataFrame) -> None:
 
 
 def stage_cluster(ctx: RunContext, vectors: np.ndarray, upstream: str) -> tuple[pd.DataFrame, np.ndarray, str]:
-    from clio.clustering import choose_k, cluster_embeddings
+    from clio.clustering import choose_k, cluster_embeddings, resolve_method
 
     c = ctx.cfg.clustering
     fp = fingerprint("cluster", _cfg(c), ctx.cfg.run.seed, upstream)
@@ -259,12 +259,13 @@ def stage_cluster(ctx: RunContext, vectors: np.ndarray, upstream: str) -> tuple[
         return pd.read_parquet(out), np.load(centroids_out), fp
     started = time.perf_counter()
     k = choose_k(len(vectors), rule=c.rule, k=c.k, min_k=c.min_k, max_k=c.max_k, per_cluster=c.per_cluster)
-    result = cluster_embeddings(np.asarray(vectors), k, method=c.method, random_state=ctx.cfg.run.seed, **_cfg(c.options))
+    method = resolve_method(len(vectors), c.method, **_cfg(c.get("auto") or {}))  # auto: kmeans, or minibatch/faiss for large n
+    result = cluster_embeddings(np.asarray(vectors), k, method=method, random_state=ctx.cfg.run.seed, **_cfg(c.options))
     assignments = index.assign(cluster_id=result.labels.astype(int))
     ctx.folder.write_parquet(out, assignments)
     ctx.folder.write_array(centroids_out, result.centroids)
     ctx.timings["cluster"] = time.perf_counter() - started
-    ctx.folder.finish_stage("cluster", fp, {"k": int(k), "method": c.method})
+    ctx.folder.finish_stage("cluster", fp, {"k": int(k), "method": method})
     return assignments, result.centroids, fp
 
 

@@ -19,6 +19,10 @@ from clio.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+# umap's transform runs 100 epochs for inputs up to 10,000 rows and 30 above; near-equal blocks of
+# at least half this size stay on one side of that line.
+MIN_TRANSFORM_CHUNK = 25_000
+
 
 @dataclass
 class Projection:
@@ -54,14 +58,19 @@ def fit_projection(
     metric: str = "cosine",
     random_state: Any = None,
     fit_sample: int | None = 50_000,
+    transform_chunk: int | None = 50_000,
     **umap_options: Any,
 ) -> Projection:
     """Project the rows of X to 2D.
 
     UMAP is fitted on a seeded sample of `fit_sample` rows when n is larger (None: fit on all),
-    and the rest is transformed. With fewer than n_neighbors + 2 rows, PCA is used instead.
+    and the rest is transformed in near-equal blocks of at most `transform_chunk` rows (None: in
+    one call), so a memmapped X is read block by block and memory follows the sample and the
+    block, not n. Each block is placed against the fixed fitted map with the same transform seed;
+    blocks are kept above UMAP's 10,000-row line where transform switches from 30 to 100 epochs,
+    unless the whole rest is smaller. With fewer than n_neighbors + 2 rows, PCA is used instead.
     Extra keyword options go to `umap.UMAP`."""
-    X = np.asarray(X, dtype=np.float32)
+    X = np.asarray(X, dtype=np.float32)  # no copy for a float32 array or memmap
     if X.ndim != 2:
         raise ConfigError(f"projection input must be a 2-D array, got shape {X.shape}")
     n = len(X)
@@ -72,6 +81,8 @@ def fit_projection(
 
     if fit_sample is not None and fit_sample < n_neighbors + 2:
         raise ConfigError(f"projection.fit_sample={fit_sample} must be larger than n_neighbors+1 ({n_neighbors + 1})")
+    if transform_chunk is not None and transform_chunk < MIN_TRANSFORM_CHUNK:
+        raise ConfigError(f"projection.transform_chunk={transform_chunk} must be at least {MIN_TRANSFORM_CHUNK} (or null), so blocks stay above 10,000 rows")
 
     import umap  # imported late: it takes seconds and compiles on first use
 
@@ -87,8 +98,11 @@ def fit_projection(
         rest = np.setdiff1d(np.arange(n), sample, assume_unique=True)
         coords = np.empty((n, 2))
         coords[sample] = reducer.fit_transform(X[sample])
-        coords[rest] = reducer.transform(X[rest])
-    return Projection(coords, "umap+transform", fit_sample, [f"UMAP fitted on a seeded sample of {fit_sample} of {n} points, the rest transformed"])
+        blocks = 1 if transform_chunk is None else -(-len(rest) // transform_chunk)
+        for block in np.array_split(rest, blocks):
+            coords[block] = reducer.transform(X[block])
+    note = f"UMAP fitted on a seeded sample of {fit_sample} of {n} points, the rest transformed" + (f" in {blocks} blocks" if blocks > 1 else "")
+    return Projection(coords, "umap+transform", fit_sample, [note])
 
 
 def project(X: np.ndarray, **options: Any) -> np.ndarray:
