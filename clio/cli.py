@@ -3,6 +3,7 @@
     clio run [hydra overrides...]      the whole pipeline: facets, clusters, names, privacy, hierarchy, map
     clio facets [hydra overrides...]   only load, sample, extract facets, embed  (Hydra; -m for sweeps)
     clio eval [hydra overrides...]     score a variant on a labelled benchmark, log it to MLflow (evals/run.py)
+    clio estimate [hydra overrides...] dry run: expected calls, tokens and cost per stage of `clio run` (clio/estimate.py)
     clio gate RUN --baseline FILE      exit 1 when an eval's metrics dropped below a stored baseline
     clio report RUN | --mlflow-run ID  regenerate an eval's figures and tables (reports/)
     clio show RUN_DIR [--depth N]      a run's counts, usage, privacy report and cluster tree
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from clio.errors import ClioError
 
-HYDRA_COMMANDS = {"facets", "run", "eval"}
+HYDRA_COMMANDS = {"facets", "run", "eval", "estimate"}
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 
@@ -31,10 +32,10 @@ def _hydra_entry(command: str, argv: list[str]) -> int:
     import hydra
     from omegaconf import DictConfig
 
-    from clio import pipeline
+    from clio import estimate, pipeline
     from evals.run import run_eval
 
-    runners = {"facets": pipeline.run_facets, "run": pipeline.run_all, "eval": run_eval}
+    runners = {"facets": pipeline.run_facets, "run": pipeline.run_all, "eval": run_eval, "estimate": estimate.run_estimate}
     outcome: dict[str, int] = {"code": 0}
 
     @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
@@ -47,12 +48,53 @@ def _hydra_entry(command: str, argv: list[str]) -> int:
             return
         if command == "eval":
             _print_eval(result, cfg.run.dir)
+        elif command == "estimate":
+            estimate.print_estimate(result)
         else:
             _print_summary(result, cfg.run.dir)
 
-    sys.argv = [f"clio {command}", *argv, f"command={command}"]
-    entry()
+    extra: list[str] = []
+    scratch = None
+    if command == "estimate":
+        # A dry run writes nothing: Hydra's output folder is a scratch one, removed afterwards;
+        # the estimator's assumptions (conf/estimate/) join the config.
+        import tempfile
+
+        group = [] if any(a.lstrip("+~").startswith("estimate=") for a in argv) else ["+estimate=default"]
+        _check_config([*group, *argv, f"command={command}"])
+        scratch = tempfile.mkdtemp(prefix="clio-estimate-")
+        extra = [f"hydra.run.dir={scratch}", "hydra.output_subdir=null", *group]
+    sys.argv = [f"clio {command}", *extra, *argv, f"command={command}"]
+    try:
+        entry()
+    finally:
+        if scratch:
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
     return outcome["code"]
+
+
+def _check_config(overrides: list[str]) -> None:
+    """Compose the config once up front, so that a bad override (unknown group option, bad key)
+    is one line instead of Hydra's report."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+            compose("config", overrides=[o for o in overrides if not o.lstrip("+~").startswith("hydra")])
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+        lines = str(exc).splitlines()
+        options = []
+        if any(line.startswith("Available options") for line in lines):
+            start = next(i for i, line in enumerate(lines) if line.startswith("Available options"))
+            for line in lines[start + 1 :]:
+                if not line.startswith("\t"):
+                    break
+                options.append(line.strip())
+        raise ClioError((lines[0] if lines else type(exc).__name__) + (f" (available: {', '.join(options)})" if options else "")) from None
 
 
 def _print_summary(manifest: dict, run_dir: str) -> None:
@@ -69,6 +111,10 @@ def _print_summary(manifest: dict, run_dir: str) -> None:
     for stage, u in sorted(manifest.get("llm_usage", {}).get("per_stage", {}).items()):
         usage.add_row(stage, str(u["calls"]), str(u["cache_hits"]), str(u["input_tokens"]), str(u["output_tokens"]), str(u["reasks"]), str(u["failures"]), f"{u['cost_usd']:.4f}", f"{u['seconds']:.1f}")
     console.print(usage)
+    if manifest.get("estimate"):
+        from clio.estimate import print_vs_actual
+
+        print_vs_actual(console, manifest["estimate"])
     console.print("timings (s): " + ", ".join(f"{k}={v}" for k, v in manifest.get("timings_s", {}).items()))
     for note in manifest.get("notes", []):
         console.print(f"note: {note}")

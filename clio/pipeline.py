@@ -17,6 +17,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from clio.errors import ClioError, ConfigError
+from clio.estimate import start_estimate, with_actual
 from clio.facets import FacetSpec, TranscriptConfig, extract_facets, parse_facet_specs, screen
 from clio.llm.backends import make_backend
 from clio.llm.batches import batch_config
@@ -228,11 +229,16 @@ def write_manifest(ctx: RunContext, stages_done: list[str]) -> dict[str, Any]:
 def run_facets(cfg: DictConfig) -> dict[str, Any]:
     """`clio facets`: load, sample, extract facets, embed the summary facet."""
     ctx = RunContext(cfg=cfg, folder=RunFolder(cfg.run.dir))
-    conversations = stage_screen(ctx, stage_load(ctx))
+    sampled = stage_load(ctx)
+    estimate = start_estimate(cfg, sampled, upto="facets")  # expected tokens per stage (clio/estimate.py)
+    conversations = stage_screen(ctx, sampled)
     facets, facets_fp = stage_facets(ctx, conversations, data_hash(conversations))
     stage_embed(ctx, facets, facets_fp)
     _account_items(ctx, facets)
-    return write_manifest(ctx, ["load", "facets", "embed"])
+    manifest = write_manifest(ctx, ["load", "facets", "embed"])
+    manifest["estimate"] = with_actual(estimate, manifest["llm_usage"]["per_stage"])  # estimate next to actual
+    ctx.folder.write_manifest(manifest)
+    return manifest
 
 
 def _account_items(ctx: RunContext, facets: pd.DataFrame) -> None:
@@ -461,7 +467,9 @@ def _descendant_base_ids(hierarchy, node) -> list[str]:
 def run_all(cfg: DictConfig) -> dict[str, Any]:
     """`clio run`: the whole pipeline, each stage reused when its fingerprint is unchanged."""
     ctx = RunContext(cfg=cfg, folder=RunFolder(cfg.run.dir))
-    conversations = stage_screen(ctx, stage_load(ctx))
+    sampled = stage_load(ctx)
+    estimate = start_estimate(cfg, sampled)  # expected tokens per stage (clio/estimate.py)
+    conversations = stage_screen(ctx, sampled)
     facets, fp = stage_facets(ctx, conversations, data_hash(conversations))
     vectors, fp = stage_embed(ctx, facets, fp)
     assignments, centroids, fp = stage_cluster(ctx, vectors, fp)
@@ -474,5 +482,6 @@ def run_all(cfg: DictConfig) -> dict[str, Any]:
     _account_items(ctx, facets)
     manifest = write_manifest(ctx, ["load", "facets", "embed", "cluster", "name", "privacy", "hierarchy", "project"])
     manifest["privacy"] = report
+    manifest["estimate"] = with_actual(estimate, manifest["llm_usage"]["per_stage"])  # estimate next to actual
     ctx.folder.write_manifest(manifest)
     return manifest

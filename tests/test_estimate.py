@@ -1,0 +1,304 @@
+"""`clio estimate`: call counts and tokens against what the stages really do with a fake model,
+the expected-output model read from a response cache, the manifest hook, and the CLI."""
+
+import itertools
+import json
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+
+from clio import estimate
+from clio.cli import CONF_DIR, main
+from clio.facets import TranscriptConfig, _render_job, extract_facets, parse_facet_specs
+from clio.hierarchy import build_hierarchy, parse_name_list
+from clio.llm.backends import Completion, FakeBackend
+from clio.llm.cache import ResponseCache
+from clio.llm.gateway import LLMGateway
+from clio.loaders import load_conversations
+from clio.naming import ClusterName
+from clio.transcript import render_transcript
+from evals.reliability import write_topic_dataset
+
+FIXTURE = Path(__file__).parent / "fixtures" / "own.jsonl"
+
+
+def make_cfg(tmp_path, data, *overrides):
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        return compose(
+            "config",
+            overrides=[
+                f"run.root={tmp_path}/runs", "run.name=t", f"cache.dir={tmp_path}/cache", "data=file", f"data.source={data}",
+                "progress=false", *(() if any(o.startswith("llm=") for o in overrides) else ("llm.backend=fake",)), *overrides,
+            ],
+        )
+
+
+# --------------------------------------------------------------------------- facets
+
+
+def test_fast_facet_rendering_is_the_facets_stage_rendering():
+    conversations = load_conversations(FIXTURE).conversations
+    specs = [s for s in parse_facet_specs({
+        "request": {"kind": "summary", "question": "What is asked?", "prefill": "The user asks to", "max_tokens": 60},
+        "concern": {"kind": "rating", "question": "How concerning?", "max_tokens": 4},
+        "topic": {"kind": "categorical", "question": "Which topic? {{ not a variable }}"},
+    })]
+    for conv in conversations:
+        for max_chars in (120, 5000):  # truncated and whole
+            t = render_transcript(conv, max_chars=max_chars)
+            for spec in specs:
+                fast, real = estimate.render_facet_job(spec, t), _render_job(spec, t)
+                assert fast.prompt == real.prompt and fast.params == real.params and fast.stage == real.stage
+
+
+def test_facet_calls_and_tokens_match_a_fake_run(tmp_path):
+    data = write_topic_dataset(tmp_path / "chats.jsonl", per_topic=3)
+    cfg = make_cfg(tmp_path, data)
+    est = estimate.estimate_run(cfg, upto="facets")
+    conversations = estimate.load_sample(cfg)
+    specs = parse_facet_specs(estimate._cfg(cfg.facets.specs))
+    llm_specs = [s for s in specs if s.uses_llm]
+    assert {f"facets.{s.name}" for s in llm_specs} == set(est["stages"])
+
+    gateway = LLMGateway(FakeBackend(lambda p: "1</answer>" if p.name == "facet_rating" else " do a thing.</answer>"), None, show_progress=False)
+    extract_facets(conversations, specs, gateway, TranscriptConfig(**estimate._cfg(cfg.facets.transcript)))
+    for spec in llm_specs:
+        stage, used = est["stages"][f"facets.{spec.name}"], gateway.usage[f"facets.{spec.name}"]
+        assert stage["calls"] == used.calls == len(conversations)
+        assert stage["input_tokens"] == used.input_tokens  # the fake backend counts words; so does the estimator for it
+    assert est["total"]["calls"] == len(llm_specs) * len(conversations)
+
+
+def test_screener_calls_and_pass_share(tmp_path):
+    data = write_topic_dataset(tmp_path / "chats.jsonl", per_topic=2)
+    cfg = make_cfg(tmp_path, data, "data.screen='Is this about cooking?'", "+estimate=default", "estimate.screen_pass_share=0.5")
+    est = estimate.estimate_run(cfg, upto="facets")
+    assert est["stages"]["screen"]["calls"] == 12
+    assert est["stages"]["facets.request"]["calls"] == 6
+
+
+# --------------------------------------------------------------------------- hierarchy
+
+
+def embed(texts):
+    out = np.zeros((len(texts), 32))
+    for row, text in enumerate(texts):
+        for word in re.findall(r"[a-z0-9]+", text.lower()):  # numbers too: every cluster distinct
+            out[row] += np.random.default_rng(zlib.crc32(word.encode())).normal(size=32)
+    return out + 1e-6
+
+
+def obedient_model():
+    """Lists exactly the number of names asked for, and spreads the children over the parents so
+    that each parent gets one (the estimator's assumptions); names are unique."""
+    counter = itertools.count()
+
+    def reply(prompt):
+        text = prompt.messages[-1].content
+        if prompt.name in ("hierarchy_propose", "hierarchy_dedupe"):
+            desired = int(re.search(r"about\s+(\d+)", text).group(1))
+            return "\n" + "\n".join(f"{i}. Category number {next(counter)}" for i in range(1, desired + 1)) + "\n</answer>"
+        if prompt.name == "hierarchy_assign":
+            parents = sorted(line[2:].strip() for line in re.search(r"<higher_level_clusters>(.*?)</higher_level_clusters>", text, re.S).group(1).strip().splitlines())
+            number = int(re.search(r"Name: \D*(\d+)", text).group(1))
+            return parents[number % len(parents)] + "</answer>"
+        if prompt.name == "hierarchy_rename":
+            return f" Users asked for related things.</summary>\n<name>Group {next(counter)}</name>"
+        raise AssertionError(prompt.name)
+
+    return reply
+
+
+@pytest.mark.parametrize(
+    "n_base, top_k, levels, neighbourhood_size",
+    [(12, 3, None, 40), (30, 3, 3, 40), (9, 2, 3, 40), (60, 4, 3, 20), (100, 10, None, 40), (5, 10, None, 40)],
+)
+def test_hierarchy_call_counts_match_build_hierarchy(n_base, top_k, levels, neighbourhood_size):
+    base = [ClusterName(cluster_id=i, name=f"Cluster {i} about topic {i % 7}", description=f"Users asked about topic {i % 7}.", size=3) for i in range(n_base)]
+    backend = FakeBackend(obedient_model())
+    build_hierarchy(base, embed, LLMGateway(backend, None, show_progress=False), top_k=top_k, levels=levels, neighbourhood_size=neighbourhood_size, random_state=0)
+    made = {step: sum(1 for p in backend.calls if p.name == f"hierarchy_{step}") for step in ("propose", "dedupe", "assign", "rename")}
+    plan = estimate.plan_hierarchy(n_base, top_k, levels, neighbourhood_size)
+    planned = {
+        "propose": sum(len(lv.neighbourhoods) for lv in plan),
+        "dedupe": sum(len(lv.dedupe) for lv in plan),
+        "assign": sum(lv.children for lv in plan),
+        "rename": sum(lv.renamed for lv in plan),
+    }
+    assert planned == made
+
+
+def test_a_model_that_lists_fewer_names_makes_the_plan_dedupe_and_fit():
+    obedient = estimate.plan_hierarchy(4, 2, 3)
+    terse = estimate.plan_hierarchy(4, 2, 3, names_per_reply=1.0)
+    assert sum(len(lv.dedupe) for lv in obedient) == 0
+    assert len(terse[0].dedupe) == 1 and terse[0].parents == terse[0].low  # too few names: filled up to the minimum
+
+
+def test_estimate_run_counts_naming_auditor_and_hierarchy(tmp_path):
+    data = write_topic_dataset(tmp_path / "chats.jsonl", per_topic=4)  # 24 conversations
+    cfg = make_cfg(tmp_path, data, "clustering.k=6", "hierarchy.top_k=2", "hierarchy.levels=3", "privacy.auditor.kind=llm")
+    est = estimate.estimate_run(cfg)
+    s = est["stages"]
+    assert s["naming"]["calls"] == 6 and est["base_clusters"] == 6
+    plan = estimate.plan_hierarchy(6, 2, 3, 40)
+    assert s["hierarchy.assign"]["calls"] == sum(lv.children for lv in plan)
+    assert s["hierarchy.rename"]["calls"] == sum(lv.renamed for lv in plan)
+    assert s["hierarchy.propose"]["calls"] == sum(len(lv.neighbourhoods) for lv in plan)
+    assert s["privacy_audit"]["calls"] == 6 + sum(lv.renamed for lv in plan)  # base clusters + parent names
+    assert est["hierarchy_plan"] == [6] + [lv.renamed for lv in plan]
+    assert est["total"]["input_tokens"] == sum(x["input_tokens"] for x in s.values())
+
+    rules = estimate.estimate_run(make_cfg(tmp_path, data, "clustering.k=6", "privacy.auditor.kind=rules"))
+    assert "privacy_audit" not in rules["stages"]
+    facets_only = estimate.estimate_run(cfg, upto="facets")
+    assert set(facets_only["stages"]) == {"facets.request", "facets.task", "facets.concern"}
+
+
+def test_expected_members_shown_follow_skewed_cluster_sizes():
+    assert estimate.expected_min(5, 1.0) == 1.0
+    assert estimate.expected_min(50, 1000.0) == pytest.approx(50, rel=0.03)  # big clusters: the cap
+    assert estimate.expected_min(5, 4.8) < min(5, 4.8)  # small clusters show fewer than the mean
+    assert sum(w for _, w in estimate._bracket(3.25)) == pytest.approx(1.0)
+    assert sum(c * w for c, w in estimate._bracket(3.25)) == pytest.approx(3.25)
+
+
+# --------------------------------------------------------------------------- output model, prices
+
+
+def fill_cache(path, replies):
+    cache = ResponseCache(path)
+    for i, (ref, text, out_tokens) in enumerate(replies):
+        cache.put(f"k{i}", ref, Completion(text=text, input_tokens=100, output_tokens=out_tokens))
+    cache.close()
+
+
+def test_output_model_reads_means_names_and_reasks_from_the_cache(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    fill_cache(path, [
+        ("facet_open@v4", " write a short poem about autumn.", 10),
+        ("facet_open@v4", " fix a bug in a parser.", 8),
+        ("facet_open@v3", " plan a trip.", 6),
+        ("cluster_name@v5", " Users asked for poems.</summary>\n<name>Write poems</name>", 20),
+        ("cluster_name@v5", " " + "x" * 700 + "</summary>\n<name>Too long</name>", 200),  # rejected: re-asked
+        ("cluster_name@v5", " Users fixed code.</summary>\n<name>Fix code</name>", 16),
+        ("hierarchy_propose@v3", "\n1. Write poems\n2. Fix code\n</answer>", 12),
+        ("hierarchy_propose@v3", "\n1. Plan trips\n</answer>", 6),
+        ("hierarchy_dedupe@v3", "\n1. Creative writing\n2. Programming\n3. Travel\n</answer>", 18),
+    ])
+    model = estimate.OutputModel(path)
+    counter = estimate.WordCounter()
+    from clio.prompts import load_prompt
+
+    open_prompt = load_prompt("facet_open").render(transcript="t", question="q", prefill="p")
+    tokens, source = model.expected(open_prompt, 60, counter)
+    assert tokens == pytest.approx(8.0) and "cache" in source
+    assert model.summary_chars("facet_open", 30)[0] == pytest.approx(np.mean([len("write a short poem about autumn."), len("fix a bug in a parser."), len("plan a trip.")]))
+    assert model.reask_rate("cluster_name") == (pytest.approx(1 / 3), 3)
+    assert model.reask_rate("facet_open") == (0.0, 3)
+    assert model.names_per_reply() == pytest.approx(2.0)
+    propose = load_prompt("hierarchy_propose").render(criteria="c", clusters=[], outside=[], desired=5, low=2, high=7)
+    per_name = (12 + 6 + 18) / 6
+    assert model.expected(propose, 235, counter, names=5)[0] == pytest.approx(per_name * 2.0)  # lists 2 on average, not 5
+    assert model.expected(propose, 235, counter, names=1)[0] == pytest.approx(per_name)
+    name_chars, description_chars, _ = model.name_lengths("cluster_name")
+    assert name_chars == pytest.approx(np.mean([len("Write poems"), len("Too long"), len("Fix code")]))
+    excluded = estimate.OutputModel(path, exclude_keys={"k0", "k1", "k2"})
+    assert excluded.expected(open_prompt, 60, counter)[1] == "0.5 x max_tokens"  # nothing measured: a share of max_tokens
+
+
+def test_api_backends_count_by_documented_ratio_and_price_batches(tmp_path):
+    data = write_topic_dataset(tmp_path / "chats.jsonl", per_topic=2)
+    cfg = make_cfg(tmp_path, data, "llm=anthropic")
+    est = estimate.estimate_run(cfg)
+    assert est["token_counter"].startswith("3.5 characters per token")
+    assert est["batch_supported"]
+    total = est["total"]
+    expected = (total["input_tokens"] * 0.80 + total["output_tokens"] * 4.00) / 1e6
+    assert total["cost_usd"] == pytest.approx(expected, rel=1e-3)
+    assert total["cost_usd_batch"] == pytest.approx(expected * 0.5, rel=1e-3)
+    openai = estimate.estimate_run(make_cfg(tmp_path, data, "llm=openai"))
+    assert openai["token_counter"].startswith("4 characters per token") and openai["total"]["cost_usd_batch"] is None
+
+
+def test_price_tables_cover_every_llm_config(tmp_path):
+    data = write_topic_dataset(tmp_path / "chats.jsonl", per_topic=2)
+    cfg = make_cfg(tmp_path, data)
+    tables = estimate.price_tables(cfg, estimate.load_sample(cfg), estimate.OutputModel(None), estimate.options_for(cfg))
+    assert set(tables) == {p.stem for p in (Path(CONF_DIR) / "llm").glob("*.yaml")}
+    assert tables["anthropic"]["cost_usd"] > 0 and tables["anthropic"]["cost_usd_batch"] == pytest.approx(tables["anthropic"]["cost_usd"] / 2, rel=1e-3)
+    assert tables["local"]["cost_usd"] == 0
+
+
+def test_measured_reask_rate_from_earlier_manifests(tmp_path):
+    run = tmp_path / "runs" / "old"
+    run.mkdir(parents=True)
+    usage = {"naming": {"calls": 10, "reasks": 2}, "facets.request": {"calls": 30, "reasks": 0}}
+    (run / "manifest.json").write_text(json.dumps({"config": {"llm": {"backend": "local", "model": "m"}}, "llm_usage": {"per_stage": usage}}))
+    assert estimate.measured_reask_rate(tmp_path / "runs", "local", "m")[0] == pytest.approx(2 / 40)
+    assert estimate.measured_reask_rate(tmp_path / "runs", "local", "other")[0] == 0.0
+    assert estimate.measured_reask_rate(tmp_path / "runs", "local", "m", exclude=[run])[0] == 0.0
+
+
+# --------------------------------------------------------------------------- manifest hook
+
+
+def test_actual_next_to_estimate():
+    est = {"stages": {"facets.request": {"calls": 10, "input_tokens": 1000, "output_tokens": 200}, "naming": {"calls": 2, "input_tokens": 500, "output_tokens": 50}}}
+    per_stage = {"facets.request": {"calls": 10, "cache_hits": 0, "input_tokens": 1100, "output_tokens": 180}, "naming": {"calls": 0, "cache_hits": 2, "input_tokens": 0, "output_tokens": 0}}
+    out = estimate.with_actual(est, per_stage)["vs_actual"]
+    assert out["facets.request"]["error_pct"] == {"input_tokens": pytest.approx(-9.1), "output_tokens": pytest.approx(11.1)}
+    assert "cache" in out["naming"]["note"] and "error_pct" not in out["naming"]
+    assert estimate.with_actual({"error": "x"}, per_stage) == {"error": "x"}
+    assert "error" in estimate.start_estimate(None, [])  # a failed estimate never stops the run
+
+
+@pytest.mark.integration
+def test_facets_run_stores_estimate_and_actual(tmp_path, monkeypatch):
+    from clio import pipeline
+
+    backend = FakeBackend(lambda p: "1</answer>" if p.name == "facet_rating" else " get help with a task.</answer>")
+    monkeypatch.setattr(pipeline, "build_gateway", lambda cfg: LLMGateway(backend, ResponseCache(cfg.cache.llm), show_progress=False))
+    manifest = pipeline.run_facets(make_cfg(tmp_path, FIXTURE))
+    rows = manifest["estimate"]["vs_actual"]
+    assert rows["facets.request"]["estimated"]["calls"] == rows["facets.request"]["actual"]["calls"] == manifest["counts"]["sampled"]
+    assert rows["facets.request"]["error_pct"]["input_tokens"] == 0.0  # words, as the fake backend counts them
+    stored = json.loads((tmp_path / "runs" / "t" / "manifest.json").read_text())
+    assert stored["estimate"]["vs_actual"] == json.loads(json.dumps(rows))
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def cli_args(tmp_path, data, *extra):
+    return ["estimate", f"run.root={tmp_path}/runs", f"cache.dir={tmp_path}/cache", "data=file", f"data.source={data}", "progress=false", *extra]
+
+
+def test_cli_prints_the_estimate_and_price_tables(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    data = write_topic_dataset(tmp_path / "chats.jsonl", per_topic=2)
+    assert main(cli_args(tmp_path, data, "clustering.k=4", "hierarchy.top_k=2", "hierarchy.levels=3", "estimate.reask_rate=0.1")) == 0
+    out = capsys.readouterr().out
+    for expected in ("estimate:", "facets.request", "naming", "hierarchy.assign", "total", "anthropic", "claude", "batch $", "re-asks: estimate.reask_rate"):
+        assert expected in out, expected
+    assert not (tmp_path / "runs").exists()  # a dry run writes no run folder
+
+
+@pytest.mark.parametrize("args, message", [
+    (["data=file", "data.source=/no/such/file.jsonl"], "file not found"),
+    (["llm=nope"], "Could not find 'llm/nope'"),
+    (["data=nope"], "Could not find 'data/nope'"),
+    (["estimate.output_share=3"], "must be between 0 and 1"),
+])
+def test_cli_bad_input_is_one_line(tmp_path, capsys, args, message):
+    assert main(["estimate", f"run.root={tmp_path}/runs", f"cache.dir={tmp_path}/cache", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and err.startswith("clio estimate: error:")
+
+
+def test_parse_name_list_counts_used_by_the_output_model():
+    assert len(parse_name_list("1. A 2. B 3. C")) == 3  # the one-line form of a grammar-constrained model
