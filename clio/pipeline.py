@@ -18,7 +18,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from clio.errors import ClioError, ConfigError
 from clio.estimate import start_estimate, with_actual
-from clio.facets import FacetSpec, TranscriptConfig, extract_facets, parse_facet_specs, screen
+from clio.executors import EmbedWork, FacetsWork, LocalExecutor, add_usage, make_executor
+from clio.facets import FacetSpec, TranscriptConfig, parse_facet_specs, screen
 from clio.llm.backends import make_backend
 from clio.llm.batches import batch_config
 from clio.llm.cache import ResponseCache
@@ -40,6 +41,11 @@ class RunContext:
     notes: list[str] = field(default_factory=list)
     _gateway: LLMGateway | None = None
     _auditor: Any = None
+    executor: Any = None  # how the per-conversation stages run (clio/executors.py); in no fingerprint
+
+    def __post_init__(self) -> None:
+        if self.executor is None:  # validated before any stage runs; Ray starts on first use
+            self.executor = make_executor(self.cfg.get("executor"))
 
     @property
     def gateway(self) -> LLMGateway:
@@ -157,12 +163,19 @@ def stage_facets(ctx: RunContext, conversations: list[Conversation], upstream: s
         return pd.read_parquet(out), fp
     started = time.perf_counter()
     transcript = TranscriptConfig(**_cfg(ctx.cfg.facets.transcript))
-    rows = extract_facets(conversations, specs, ctx.gateway if needs_llm else None, transcript)
+    # Workers elsewhere build their own gateway from this recipe; their usage is added to ours.
+    recipe = {"llm": _cfg(ctx.cfg.llm), "cache": _cfg(ctx.cfg.cache), "progress": False}
+    work = FacetsWork(specs, transcript, ctx.gateway if needs_llm else None, build_gateway if needs_llm else None, recipe)
+    # Message Batches run at the provider and resume from this run folder: with them, facets run here.
+    executor = LocalExecutor() if needs_llm and ctx.gateway.uses_batches("facets") else ctx.executor
+    rows, stats = executor.map(work, conversations)
+    if needs_llm:
+        add_usage(ctx.gateway, stats)
     frame = facets_to_frame(rows)
     ctx.folder.write_parquet(out, frame)
     ctx.timings["facets"] = time.perf_counter() - started
     failures = {s.name: int(sum(1 for r in rows if s.name in r.errors)) for s in specs}
-    ctx.folder.finish_stage("facets", fp, {"facets": [s.name for s in specs], "failures": failures, "rows": len(rows)})
+    ctx.folder.finish_stage("facets", fp, {"facets": [s.name for s in specs], "failures": failures, "rows": len(rows), "executor": executor.describe()})
     return frame, fp
 
 
@@ -181,7 +194,7 @@ def summary_texts(cfg: DictConfig, values: pd.Series) -> list[str]:
 
 
 def stage_embed(ctx: RunContext, facets: pd.DataFrame, upstream: str) -> tuple[np.ndarray, str]:
-    from clio.embeddings import Embedder
+    from clio.embeddings import Embedder, embed_to_npy
 
     emb = ctx.cfg.embedding
     if emb.facet not in facets.columns:
@@ -192,14 +205,22 @@ def stage_embed(ctx: RunContext, facets: pd.DataFrame, upstream: str) -> tuple[n
         return np.load(out, mmap_mode="r"), fp
     started = time.perf_counter()
     usable = facets[facets[emb.facet].notna()]
-    embedder = Embedder(emb.model, batch_size=emb.batch_size, cache_dir=ctx.cfg.cache.embeddings, show_progress=ctx.cfg.progress)
-    vectors = embedder.embed(summary_texts(ctx.cfg, usable[emb.facet]))
-    ctx.folder.write_array(out, vectors)
+    embedder = Embedder(emb.model, batch_size=emb.batch_size, cache_dir=ctx.cfg.cache.embeddings, show_progress=False)
+    work, stats = EmbedWork(emb.model, emb.batch_size, str(ctx.cfg.cache.embeddings), embedder), []
+    # Chunk by chunk into a memmapped .npy (resumable after a kill), each chunk one executor call
+    # (local: this embedder, as Embedder.embed_to_file does; ray: workers with their own model).
+    vectors = embed_to_npy(
+        lambda texts: ctx.executor.map_array(work, texts, stats), summary_texts(ctx.cfg, usable[emb.facet]), out,
+        key=embedder.space, chunk_size=ctx.executor.job_size(4096), progress=ctx.cfg.progress, desc=f"embed {emb.model}",
+    )
     ctx.folder.write_parquet(index_out, usable[["conversation_id"]].reset_index(drop=True))
     ctx.timings["embed"] = time.perf_counter() - started
     ctx.counts.update(embedded=len(usable), not_embedded_missing_summary=int(len(facets) - len(usable)))
     ctx.folder.finish_stage(
-        "embed", fp, {"model": emb.model, "dim": int(vectors.shape[1]) if len(vectors) else 0, "rows": len(usable), "computed": embedder.computed, "cached": embedder.cached}
+        "embed", fp, {
+            "model": emb.model, "dim": int(vectors.shape[1]) if len(vectors) else 0, "rows": len(usable),
+            "computed": sum(s["computed"] for s in stats), "cached": sum(s["cached"] for s in stats), "executor": ctx.executor.describe(),
+        },
     )
     return vectors, fp
 
