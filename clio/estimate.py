@@ -690,7 +690,7 @@ def estimate_run(
             else "per prompt: share of its cached replies that the parser rejects; else re-asks per call in earlier manifests of this backend and model; else 0"
         ),
         batch_supported=batch,
-        stages=dict(sorted(stages.items(), key=lambda kv: _stage_order(kv[0]))),
+        stages=dict(sorted(stages.items(), key=lambda kv: _stage_order(kv[0]))),  # stable: facets as configured
         total=total,
         notes=notes,
         assumptions={k: opts[k] for k in ("screen_pass_share", "privacy_keep_share", "hybrid_llm_share", "output", "output_share")},
@@ -799,11 +799,12 @@ def _estimate_later_stages(cfg: DictConfig, tally: _Tally, opts: dict[str, Any],
 _ORDER = ["screen", "facets", "naming", "privacy_audit", "hierarchy.propose", "hierarchy.dedupe", "hierarchy.assign", "hierarchy.rename"]
 
 
-def _stage_order(stage: str) -> tuple[int, str]:
+def _stage_order(stage: str) -> int:
+    """Pipeline order; stages of one step keep their order (a stable sort): facets as configured."""
     for i, prefix in enumerate(_ORDER):
         if stage == prefix or stage.startswith(prefix + "."):
-            return i, stage
-    return len(_ORDER), stage
+            return i
+    return len(_ORDER)
 
 
 def _prices(llm: Any):
@@ -876,7 +877,7 @@ def with_actual(estimate: dict[str, Any] | None, per_stage: dict[str, dict[str, 
     if estimate is None or "stages" not in estimate:
         return estimate
     rows: dict[str, dict[str, Any]] = {}
-    for stage in sorted(set(estimate["stages"]) | set(per_stage), key=_stage_order):
+    for stage in sorted([*estimate["stages"], *(s for s in per_stage if s not in estimate["stages"])], key=_stage_order):
         est = estimate["stages"].get(stage, {})
         act = per_stage.get(stage, {})
         row: dict[str, Any] = {

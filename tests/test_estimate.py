@@ -302,3 +302,14 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys, args, message):
 
 def test_parse_name_list_counts_used_by_the_output_model():
     assert len(parse_name_list("1. A 2. B 3. C")) == 3  # the one-line form of a grammar-constrained model
+
+
+def test_show_prints_estimate_next_to_actual(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    est = {"stages": {"facets.request": {"calls": 10, "input_tokens": 1000, "output_tokens": 200}}}
+    usage = {"facets.request": {"calls": 10, "cache_hits": 0, "input_tokens": 1100, "output_tokens": 180, "reasks": 0, "failures": 0, "cost_usd": 0.0, "seconds": 1.0}}
+    manifest = {"counts": {}, "llm_usage": {"per_stage": usage}, "estimate": estimate.with_actual(est, usage)}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["show", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "estimate vs actual" in out and "1,100" in out and "-9.1" in out
