@@ -273,8 +273,8 @@ class OutputModel:
     does not say which). `exclude_keys` leaves out given entries (the accuracy benchmark leaves
     out the run it checks, so the estimate does not see the answers)."""
 
-    def __init__(self, cache_path: str | Path | None = None, *, exclude_keys: Iterable[str] = (), share: float = 0.5, use_cache: bool = True, min_samples: int = 3):
-        self.share, self.min_samples = share, min_samples
+    def __init__(self, cache_path: str | Path | None = None, *, exclude_keys: Iterable[str] = (), share: float = 0.5, use_cache: bool = True, min_samples: int = 3, per_prompt: int = 5000):
+        self.share, self.min_samples, self.per_prompt = share, min_samples, per_prompt
         self.stats: dict[str, _Measured] = defaultdict(_Measured)
         self.source = "no response cache"
         if use_cache and cache_path and Path(cache_path).is_file():
@@ -288,7 +288,12 @@ class OutputModel:
 
         try:
             db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-            rows = db.execute("SELECT key, prompt, completion FROM responses ORDER BY created DESC LIMIT 200000").fetchall()
+            # the newest replies of each prompt version suffice (a big cache holds millions)
+            rows = db.execute(
+                "SELECT key, prompt, completion FROM (SELECT key, prompt, completion, "
+                "ROW_NUMBER() OVER (PARTITION BY prompt ORDER BY created DESC) AS n FROM responses) WHERE n <= ?",
+                (self.per_prompt,),
+            ).fetchall()
             db.close()
         except sqlite3.Error:
             return
