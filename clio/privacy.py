@@ -113,7 +113,7 @@ def apply_thresholds(
 
 # =========================================================================== quoted details (layer 2, on text)
 
-QUOTE_CHECK_VERSION = "quotes-4"  # 4: an emptied description is replaced by a withheld notice
+QUOTE_CHECK_VERSION = "quotes-5"  # 4: an emptied description is replaced by a withheld notice
 _WORD = re.compile(r"[^\W_]+(?:['’.@+-][^\W_]+)*")
 
 
@@ -165,16 +165,16 @@ def quoted_details(texts: Sequence[str], sources: Iterable[tuple[str, str]], min
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
-def withheld_description(name: str) -> str:
-    """What a description says when every one of its sentences quoted a rare detail: the cluster
-    (which passed the thresholds) stays, the analyst sees why its description is missing."""
-    return f"Conversations grouped as '{name}'. The generated description was withheld because it quoted details of individual conversations."
+WITHHELD_DESCRIPTION = "The generated description was withheld because it quoted details of individual conversations."
+"""What a description says when every one of its sentences quoted a rare detail: the cluster (which
+passed the thresholds) stays, the analyst sees why its description is missing. It does not repeat
+the name: a quoted name reads to the auditor as a named group."""
 
 
 def redact_quoting_sentences(clusters: Any, sources: Sequence[tuple[str, str]], min_accounts: int) -> tuple[Any, int]:
     """Drop from each cluster description (a DataFrame with `name` and `description`) the sentences
     that quote a detail of fewer than min_accounts accounts (see `quoted_details`); a description
-    left empty becomes `withheld_description`. Returns the clusters and how many descriptions changed."""
+    left empty becomes WITHHELD_DESCRIPTION. Returns the clusters and how many descriptions changed."""
     clusters = clusters.copy()
     changed = 0
     for index, description in clusters["description"].items():
@@ -184,7 +184,7 @@ def redact_quoting_sentences(clusters: Any, sources: Sequence[tuple[str, str]], 
         flags = quoted_details(sentences, sources, min_accounts)
         if any(flags):
             kept = " ".join(x for x, f in zip(sentences, flags) if not f)
-            clusters.at[index, "description"] = kept or withheld_description(clusters.at[index, "name"])
+            clusters.at[index, "description"] = kept or WITHHELD_DESCRIPTION
             changed += 1
     return clusters, changed
 

@@ -3,7 +3,7 @@ summaries and names (the worst case): none reaches an analyst-facing output in d
 
 import pytest
 
-from clio.privacy import quoted_details, redact_quoting_sentences, withheld_description
+from clio.privacy import WITHHELD_DESCRIPTION, RuleAuditor, cluster_text, quoted_details, redact_quoting_sentences
 
 
 def test_quoted_details_flags_a_quote_of_a_rare_detail_only():
@@ -38,10 +38,13 @@ def test_quoting_sentences_are_dropped_and_an_emptied_description_is_withheld():
     assert changed == 2
     assert list(redacted["description"]) == [
         "Users fix dictionary errors.",
-        withheld_description("Odd songs"),
+        WITHHELD_DESCRIPTION,
         "Users ask for help with Python scripts.",
     ]
     assert "walrus" not in " ".join(redacted["description"])
+    # the notice itself must not make the auditor remove the cluster (a quoted name reads as a group)
+    (rating,) = RuleAuditor().rate([cluster_text(redacted.iloc[1])])
+    assert rating.score >= 3, rating.reasons
 
 
 @pytest.mark.integration
