@@ -63,7 +63,8 @@ def _hydra_entry(command: str, argv: list[str]) -> int:
         group = [] if any(a.lstrip("+~").startswith("estimate=") for a in argv) else ["+estimate=default"]
         _check_config([*group, *argv, f"command={command}"])
         scratch = tempfile.mkdtemp(prefix="clio-estimate-")
-        extra = [f"hydra.run.dir={scratch}", "hydra.output_subdir=null", *group]
+        # No log file either: Hydra's file handler would outlive the scratch folder in this process.
+        extra = [f"hydra.run.dir={scratch}", "hydra.output_subdir=null", "hydra/job_logging=none", *group]
     sys.argv = [f"clio {command}", *extra, *argv, f"command={command}"]
     try:
         entry()

@@ -286,6 +286,12 @@ def test_cli_prints_the_estimate_and_price_tables(tmp_path, capsys, monkeypatch)
     for expected in ("estimate:", "facets.request", "naming", "hierarchy.assign", "total", "anthropic", "claude", "batch $", "re-asks: estimate.reask_rate"):
         assert expected in out, expected
     assert not (tmp_path / "runs").exists()  # a dry run writes no run folder
+    # ...and leaves no log handler behind that points into its removed scratch folder (later
+    # logging in the same process would fail on it)
+    import logging
+
+    files = [h.baseFilename for lg in [logging.getLogger()] + [logging.getLogger(n) for n in logging.root.manager.loggerDict] for h in getattr(lg, "handlers", []) if isinstance(h, logging.FileHandler)]
+    assert not [f for f in files if "clio-estimate-" in f], files
 
 
 @pytest.mark.parametrize("args, message", [
