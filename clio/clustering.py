@@ -216,3 +216,82 @@ def nearest_non_members(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray
 
 
 _DISTANCE_BLOCK = 65_536
+
+
+def nearest_non_members_all(
+    X: np.ndarray, labels: np.ndarray, centroids: np.ndarray, n: int, clusters: Any = None, *, block_rows: int = 8192
+) -> dict[int, np.ndarray]:
+    """`nearest_non_members` for many clusters at once, with the same result for each: one pass
+    over X instead of one per cluster (at 1M x 384 and k = 707: seconds instead of many minutes).
+
+    Each block of rows is compared with all centroids by a matrix product (squared distances
+    ||x||^2 - 2 x.c + ||c||^2); per cluster, the rows within a tolerance of its n-th nearest
+    non-member so far are kept as candidates (the pool stays O(n * k), not O(rows)). The
+    candidates' distances are then recomputed exactly as `nearest_non_members` computes them and
+    ordered the same way (stable, by row index on ties). The tolerance is far above float32
+    rounding, so no row that belongs in the answer is pruned. Small inputs use the per-cluster
+    function directly."""
+    labels = np.asarray(labels)
+    centroids = np.asarray(centroids)
+    clusters = list(range(len(centroids))) if clusters is None else [int(c) for c in clusters]
+    if n <= 0 or not clusters:
+        return {c: np.empty(0, dtype=int) for c in clusters}
+    if len(X) <= _DISTANCE_BLOCK:
+        return {c: nearest_non_members(X, labels, centroids, c, n) for c in clusters}
+    ids = np.asarray(clusters)
+    C = np.asarray(centroids[ids], dtype=np.float32)
+    c_sq = np.einsum("ij,ij->i", C.astype(np.float64), C.astype(np.float64))
+    pool_rows: list[np.ndarray] = []
+    pool_cols: list[np.ndarray] = []
+    pool_vals: list[np.ndarray] = []
+    threshold = np.full(len(ids), np.inf)
+    tol = 0.0
+    pooled = 0
+
+    def prune() -> None:
+        nonlocal pooled
+        rows, cols, vals = (np.concatenate(a) for a in (pool_rows, pool_cols, pool_vals))
+        order = np.lexsort((vals, cols))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        starts = np.searchsorted(cols, np.arange(len(ids)))
+        counts = np.bincount(cols, minlength=len(ids))
+        has_n = counts >= n
+        threshold[has_n] = np.minimum(threshold[has_n], vals[starts[has_n] + n - 1])
+        keep = vals <= threshold[cols] + tol
+        pool_rows[:], pool_cols[:], pool_vals[:] = [rows[keep]], [cols[keep]], [vals[keep]]
+        pooled = int(keep.sum())
+
+    for start in range(0, len(X), block_rows):
+        B = np.asarray(X[start : start + block_rows], dtype=np.float32)
+        b_sq = np.einsum("ij,ij->i", B.astype(np.float64), B.astype(np.float64))
+        scale = float(b_sq.max(initial=0.0) + c_sq.max(initial=0.0))
+        tol = max(tol, 1e-3 * scale + 1e-12)
+        # (clusters, rows): each cluster's distances contiguous for the partition below
+        D = c_sq[:, None] - 2.0 * (C @ B.T).astype(np.float64) + b_sq[None, :]
+        outside = ids[:, None] != labels[None, start : start + len(B)]
+        D[~outside] = np.inf
+        m = min(n, len(B))
+        kth = np.partition(D, m - 1, axis=1)[:, m - 1]
+        keep = outside & (D <= np.minimum(kth, threshold)[:, None] + tol)
+        c, r = np.nonzero(keep)
+        pool_rows.append(r + start)
+        pool_cols.append(c)
+        pool_vals.append(D[c, r])
+        pooled += len(r)
+        if pooled > 4 * n * len(ids) + 4 * block_rows:
+            prune()
+    prune()
+
+    out: dict[int, np.ndarray] = {}
+    rows, cols = pool_rows[0], pool_cols[0]
+    order = np.argsort(cols, kind="stable")
+    rows, cols = rows[order], cols[order]
+    bounds = np.searchsorted(cols, np.arange(len(ids) + 1))
+    for j, cluster in enumerate(clusters):
+        cand = np.unique(rows[bounds[j] : bounds[j + 1]])
+        if len(cand) == 0:
+            out[cluster] = np.empty(0, dtype=int)
+            continue
+        distances = np.linalg.norm(np.asarray(X[cand]) - centroids[cluster], axis=1)
+        out[cluster] = cand[np.argsort(distances, kind="stable")[:n]]
+    return out

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from clio.clustering import nearest_non_members, sample_members
+from clio.clustering import nearest_non_members_all, sample_members
 from clio.llm.backends import SamplingParams
 from clio.llm.gateway import LLMGateway, LLMJob
 from clio.prompts import load_prompt
@@ -99,6 +99,8 @@ def name_clusters(
     template = load_prompt(prompt)
     params = SamplingParams(max_tokens=max_tokens, temperature=temperature, stop=("</name>",))
     sizes = np.bincount(labels, minlength=len(centroids))
+    # every cluster's nearest non-members in one pass over X (same rows as nearest_non_members)
+    contrast_sets = nearest_non_members_all(X, labels, centroids, n_contrast, clusters=np.flatnonzero(sizes))
 
     jobs: list[LLMJob] = []
     asked: list[int] = []
@@ -106,7 +108,7 @@ def name_clusters(
         if sizes[cluster] == 0:
             continue
         members = sample_members(labels, cluster, n_members, rng)
-        contrast = nearest_non_members(X, labels, centroids, cluster, n_contrast)
+        contrast = contrast_sets[cluster]
         rendered = template.render(
             criteria=criteria,
             answers=fit_examples([summaries[i] for i in members], max_chars, max_item_chars),

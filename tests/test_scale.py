@@ -202,3 +202,25 @@ def test_projection_chunk_must_stay_above_umaps_epoch_line():
 
     with pytest.raises(ConfigError, match="transform_chunk"):
         fit_projection(np.zeros((100, 4), dtype=np.float32), fit_sample=50, transform_chunk=1000)
+
+
+@pytest.mark.parametrize("normalised", [True, False])
+def test_nearest_non_members_all_equals_the_per_cluster_answer(monkeypatch, normalised):
+    import clio.clustering as clustering
+    from clio.clustering import nearest_non_members_all
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(3000, 16)).astype(np.float32)
+    X[100:140] = X[5]  # exact ties at the boundary: order must follow the row index
+    if normalised:
+        X /= np.linalg.norm(X, axis=1, keepdims=True)
+    labels = rng.integers(0, 12, size=len(X))
+    centroids = np.vstack([X[labels == c].mean(axis=0) for c in range(12)]).astype(np.float64)
+    expect = {c: nearest_non_members(X, labels, centroids, c, 30) for c in range(12)}
+    monkeypatch.setattr(clustering, "_DISTANCE_BLOCK", 500)  # take the one-pass path
+    got = nearest_non_members_all(X, labels, centroids, 30, block_rows=256)
+    assert set(got) == set(range(12))
+    for c in range(12):
+        np.testing.assert_array_equal(got[c], expect[c])
+    some = nearest_non_members_all(X, labels, centroids, 7, clusters=[3, 9], block_rows=128)
+    assert set(some) == {3, 9} and all(np.array_equal(some[c], expect[c][:7]) for c in (3, 9))
