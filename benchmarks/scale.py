@@ -257,6 +257,8 @@ def stage_embed(args, work: Path, timer) -> dict:
     def progress(p):
         last.update(done=p.done, resumed_from=p.resumed_from)
         printer(p)
+        mem = PeakMemory.now()  # does memory plateau while rows grow? (the log keeps the trace)
+        print(f"  rss {mem['VmRSS']:.0f} MB, anon {mem['RssAnon']:.0f} MB", file=sys.stderr, flush=True)
 
     with timer():
         X = emb.embed_to_file(texts, work / "embeddings.npy", chunk_size=args.chunk, progress=progress)
@@ -618,8 +620,29 @@ def run_parent(args) -> None:
     print(f"written {path}")
 
 
+def markdown_table(sizes=(10_000, 100_000, 1_000_000)) -> str:
+    """Per stage and size: wall seconds (CPU seconds), peak RSS / peak anonymous RSS in MB."""
+    found = {n: {r["stage"]: r for r in json.loads((RESULTS / f"scale-{n}.json").read_text())["stages"]} for n in sizes if (RESULTS / f"scale-{n}.json").exists()}
+    rows = ["| stage | " + " | ".join(f"n = {n:,}" for n in sizes) + " |", "|---|" + "---|" * len(sizes)]
+    for stage in OURS + THEIRS:
+        cells = []
+        for n in sizes:
+            r = found.get(n, {}).get(stage)
+            if r:
+                cells.append(f"{r['seconds']:,.1f} s (CPU {r.get('cpu_seconds', float('nan')):,.0f} s); {r['peak_rss_mb']:,.0f} / {r['peak_anon_mb']:,.0f} MB")
+            else:
+                cells.append("-" if stage in THEIRS or (stage == "cluster_faiss" and n <= 50_000) else "pending")
+        if stage in OURS or any(c != "-" for c in cells):
+            rows.append(f"| {stage} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main() -> None:
+    if "--table" in sys.argv:
+        print(markdown_table())
+        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--table", action="store_true", help="print the markdown table of the results so far and exit")
     ap.add_argument("--n", type=int, required=True, help="number of texts (10000, 100000, 1000000)")
     ap.add_argument("--compare", action="store_true", help="also BERTopic and Kura on the same embeddings (needs .venv-compare)")
     ap.add_argument("--stages", help=f"comma-separated subset of {','.join(OURS + THEIRS)}")
