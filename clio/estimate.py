@@ -151,9 +151,9 @@ class LlamaVocabCounter(TokenCounter):
 
     def __init__(self, model: str, model_path: str | None = None):
         from llama_cpp import Llama
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         from clio import model_assets
+        from clio.llm.backends import gguf_chat_formatter
 
         path = str(model_path or model_assets.gguf_path(model))
         try:
@@ -165,13 +165,7 @@ class LlamaVocabCounter(TokenCounter):
                 self._llm = Llama(model_path=path, vocab_only=True, verbose=False)
         else:  # pragma: no cover
             self._llm = Llama(model_path=path, vocab_only=True, verbose=False)
-        template = self._llm.metadata.get("tokenizer.chat_template")
-        if not template:
-            raise ConfigError(f"{path}: GGUF has no chat template")
-        text_of = self._llm._model.token_get_text if hasattr(self._llm._model, "token_get_text") else None
-        eos = text_of(self._llm.token_eos()) if text_of else "<|im_end|>"
-        bos = text_of(self._llm.token_bos()) if text_of and self._llm.token_bos() >= 0 else ""
-        self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        self._formatter, _ = gguf_chat_formatter(self._llm, path)
         self.description = f"llama.cpp tokenizer of {model} (vocab only, chat template applied)"
         self.short = "model tokenizer"
         self._chars_per_token = 4.0

@@ -158,6 +158,20 @@ def _gbnf_for(spec: OutputSpec, integer_range: tuple[int, int], prefill: str = "
     return f"root ::= [^<\\n]+ {close}"
 
 
+def gguf_chat_formatter(llm: Any, path: str) -> tuple[Any, str]:
+    """The chat formatter of a loaded GGUF model (its own template, BOS/EOS texts) and its EOS text;
+    shared by the backend and the token estimator so both render prompts identically."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise ConfigError(f"{path}: GGUF has no chat template")
+    text_of = llm._model.token_get_text if hasattr(llm._model, "token_get_text") else None
+    eos = text_of(llm.token_eos()) if text_of else "<|im_end|>"
+    bos = text_of(llm.token_bos()) if text_of and llm.token_bos() >= 0 else ""
+    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos), eos
+
+
 class LocalLlamaBackend(Backend):
     """llama-cpp-python with a GGUF model shipped by a PyPI package: the offline default.
 
@@ -191,18 +205,9 @@ class LocalLlamaBackend(Backend):
     def _load(self):
         if self._llm is None:
             from llama_cpp import Llama
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
             self._llm = Llama(model_path=self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed, verbose=False)
-            meta = self._llm.metadata
-            template = meta.get("tokenizer.chat_template")
-            if not template:
-                raise ConfigError(f"{self.model_path}: GGUF has no chat template")
-            tokens = self._llm._model.token_get_text if hasattr(self._llm._model, "token_get_text") else None
-            eos = tokens(self._llm.token_eos()) if tokens else "<|im_end|>"
-            bos = tokens(self._llm.token_bos()) if tokens and self._llm.token_bos() >= 0 else ""
-            self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
-            self._eos_text = eos
+            self._formatter, self._eos_text = gguf_chat_formatter(self._llm, self.model_path)
         return self._llm
 
     def render(self, prompt: RenderedPrompt) -> str:
