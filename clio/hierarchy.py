@@ -48,7 +48,7 @@ class Node(BaseModel):
     size: int  # conversations under this node
     parent_id: str | None = None
     children: list[str] = Field(default_factory=list)
-    assignment: str | None = None  # how the parent was chosen: exact, contains, fuzzy, embedding, fallback
+    assignment: str | None = None  # how the parent was chosen: exact, contains, fuzzy, embedding, fallback, only (a single parent)
     error: str | None = None  # a model call about this node that failed (recorded, not raised)
 
 
@@ -419,6 +419,11 @@ class Hierarchizer:
         return names
 
     def _assign(self, children: list[Node], E_children: np.ndarray, parents: list[str], stage: str) -> list[int]:
+        if len(parents) == 1:
+            # Nothing to choose: asking the model would cost a call per child for a fixed answer.
+            for child in children:
+                child.assignment = "only"
+            return [0] * len(children)
         jobs, n_orders = [], len(children)
         if self.assign_orders:
             # A few shared orders instead of one per child: children with the same order share the

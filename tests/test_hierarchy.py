@@ -281,3 +281,15 @@ def test_requested_levels_survive_a_model_that_proposes_a_single_parent():
     tree = build_hierarchy(base, embed, gateway, top_k=1, levels=3, random_state=0)
     assert [len(level) for level in tree.levels()][:2] == [4, 2] and tree.depth >= 3
     assert any("seeded" in note for note in tree.notes)
+
+
+def test_a_single_parent_takes_every_child_without_asking():
+    """One parent name leaves nothing to choose: no assignment call, each child recorded as `only`."""
+    backend = FakeBackend(fake_model)
+    base = base_clusters(n=3)
+    tree = build_hierarchy(base, embed, LLMGateway(backend, None, show_progress=False), top_k=1, levels=2, random_state=0)
+    check_invariants(tree, sum(b.size for b in base))
+    assert [len(level) for level in tree.levels()] == [3, 1]
+    assert {n.assignment for n in tree.levels()[0]} == {"only"}
+    asked = [prompt.name for prompt in backend.calls]
+    assert "hierarchy_rename" in asked and "hierarchy_assign" not in asked
