@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,7 +49,7 @@ class Node(BaseModel):
     size: int  # conversations under this node
     parent_id: str | None = None
     children: list[str] = Field(default_factory=list)
-    assignment: str | None = None  # how the parent was chosen: exact, contains, fuzzy, embedding, fallback, only (a single parent)
+    assignment: str | None = None  # how the parent was chosen: exact, contains, fuzzy, embedding, fallback, only (a single parent), rebalanced (moved to an empty parent so requested levels exist)
     error: str | None = None  # a model call about this node that failed (recorded, not raised)
 
 
@@ -469,6 +470,31 @@ class Hierarchizer:
                     chosen[i] = int(np.argmax(E_parents @ E_children[i]))
         return [int(c) for c in chosen]  # type: ignore[arg-type]
 
+    def _fill_empty_parents(self, children: list[Node], E_children: np.ndarray, parents: list[str], chosen: list[int], low: int, level: int) -> list[int]:
+        """Levels were requested, but the model put every child under fewer than `low` parents, so the
+        next level would have nothing to group. Give each empty parent the child that fits it best
+        relative to its current parent, taken only from parents that keep another child."""
+        counts = Counter(chosen)
+        empty = [p for p in range(len(parents)) if counts[p] == 0]
+        if len(parents) - len(empty) >= low or not empty:
+            return chosen
+        E_parents = self._embed(parents)
+        chosen, moved = list(chosen), 0
+        for p in empty:
+            if sum(1 for c in counts.values() if c > 0) >= low:
+                break
+            movable = [i for i in range(len(children)) if counts[chosen[i]] > 1]
+            if not movable:
+                break
+            i = max(movable, key=lambda i: float(E_children[i] @ E_parents[p] - E_children[i] @ E_parents[chosen[i]]))
+            counts[chosen[i]] -= 1
+            chosen[i], counts[p] = p, counts[p] + 1
+            children[i].assignment = "rebalanced"
+            moved += 1
+        if moved:
+            self._notes.append(f"level {level}: the model left {len(empty)} parent(s) empty with levels requested; moved {moved} child(ren) to them by meaning")
+        return chosen
+
     def _rename(self, groups: list[list[Node]], fallback: list[str], stage: str) -> list[tuple[str, str, str | None]]:
         jobs = []
         for kids in groups:
@@ -491,6 +517,8 @@ class Hierarchizer:
         merged = self._dedupe(candidates, target, low, high, neighbourhoods, stage)
         parents = self._fit_count(_dedupe_exact(merged), candidates, low, high, children)
         chosen = self._assign(children, E, parents, stage)
+        if self.levels is not None and level < self.levels - 1:
+            chosen = self._fill_empty_parents(children, E, parents, chosen, low, level)
 
         groups: dict[int, list[Node]] = {}
         for child, p in zip(children, chosen):

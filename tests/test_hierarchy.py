@@ -293,3 +293,25 @@ def test_a_single_parent_takes_every_child_without_asking():
     assert {n.assignment for n in tree.levels()[0]} == {"only"}
     asked = [prompt.name for prompt in backend.calls]
     assert "hierarchy_rename" in asked and "hierarchy_assign" not in asked
+
+
+def test_requested_levels_survive_a_model_that_assigns_every_child_to_one_parent():
+    """Two parents proposed, but the model puts every child under the first: with levels requested,
+    the empty parent gets the child closest to it by meaning, so the next level has two to group."""
+    def one_sided(prompt):
+        if prompt.name in ("hierarchy_propose", "hierarchy_dedupe"):
+            return "1. Assist with python requests\n2. Assist with cooking requests</answer>"
+        if prompt.name == "hierarchy_assign":
+            return section(prompt, "higher_level_clusters")[0] + "</answer>"
+        if prompt.name == "hierarchy_rename":
+            return fake_model(prompt)
+        raise AssertionError(prompt.name)
+
+    base = [ClusterName(cluster_id=i, name=name, description="", size=size) for i, (name, size) in
+            enumerate([("Fix python imports", 4), ("Debug python tests", 3), ("Plan cooking dinner", 5)])]
+    tree = build_hierarchy(base, embed, gateway(one_sided), top_k=1, levels=3, random_state=0)
+    check_invariants(tree, 12)
+    assert [len(level) for level in tree.levels()] == [3, 2, 1]
+    moved = [n for n in tree.levels()[0] if n.assignment == "rebalanced"]
+    assert [n.name for n in moved] == ["Plan cooking dinner"]
+    assert any("moved 1 child" in note for note in tree.notes)

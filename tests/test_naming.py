@@ -92,3 +92,23 @@ def test_fit_examples_budget():
     assert len(fit_examples(texts, None)) == 10
     assert fit_examples(["y" * 1000], 10, max_item_chars=50)[0].endswith("…")  # always at least one, cut
     assert fit_examples(["a\n  b"], 100) == ["a b"]
+
+
+def test_overlong_description_keeps_its_first_whole_sentences():
+    """A model that writes four long sentences instead of two is not re-asked: the description keeps
+    the whole sentences that fit the prompt's 500-character limit (seen on the demo with the 1.5B model)."""
+    sentence = "The users asked for help with baking bread, cakes and pies at home on weekends " + "and holidays " * 6
+    long_description = " ".join(f"{sentence.strip()} ({i})." for i in range(4))
+    assert len(long_description) > 500
+    calls = []
+
+    def verbose(prompt):
+        calls.append(prompt)
+        return f" {long_description}</summary>\n<name>Bake bread and cakes at home</name>"
+
+    names = name_clusters(SUMMARIES, X, LABELS, CENTROIDS, gateway(verbose), criteria="c", random_state=0)
+    assert len(calls) == 2  # one call per cluster, no re-ask
+    for n in names:
+        assert n.error is None and n.name == "Bake bread and cakes at home"
+        assert len(n.description) <= 500 and n.description.endswith(".")
+        assert long_description.startswith(n.description)
