@@ -19,11 +19,11 @@ $(STAMP): pyproject.toml requirements-models.txt
 
 install: $(STAMP)
 
-# Ray is an optional extra (clio run executor=ray); the test suite installs it so its executor test runs.
-RAY_STAMP = $(VENV)/.installed-ray
-$(RAY_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[ray]'
-	touch $(RAY_STAMP)
+# Optional extras (executor=ray, embedding=minilm_static); the test suite installs them so their tests run.
+EXTRAS_STAMP = $(VENV)/.installed-extras
+$(EXTRAS_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[ray,static]'
+	touch $(EXTRAS_STAMP)
 
 ## Main job on the embedded offline default: real ShareGPT conversations -> facets -> embeddings.
 demo: install
@@ -31,12 +31,12 @@ demo: install
 	$(BIN)/clio show runs/demo
 
 ## The test suite (offline; real embedding model and real local LLM where marked).
-test: install $(RAY_STAMP)
+test: install $(EXTRAS_STAMP)
 	# Browser tests drive Debian's chromium (never a downloaded build); they skip when it is absent.
 	command -v chromium >/dev/null || (test "$$(id -u)" = 0 && apt-get update -q && apt-get install -y -q chromium) || true
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
-test-all: install $(RAY_STAMP)
+test-all: install $(EXTRAS_STAMP)
 	RUN_SLOW=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 bench: install

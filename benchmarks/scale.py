@@ -248,11 +248,11 @@ def stage_embed(args, work: Path, timer) -> dict:
 
     texts = _texts(work)
     t0 = time.perf_counter()
-    emb = Embedder(MODEL, batch_size=64, cache=False, show_progress=False, threads=args.threads)
-    _ = emb.dim  # load the model outside the timed part
+    emb = Embedder(args.model, batch_size=64 if args.model == MODEL else 1024, cache=False, show_progress=False, threads=args.threads)
+    _ = emb.dim  # load (or distil, for a static model) outside the timed part
     load_s = time.perf_counter() - t0
     last = {}
-    printer = _stderr_progress(f"embed {MODEL}")
+    printer = _stderr_progress(f"embed {args.model}")
 
     def progress(p):
         last.update(done=p.done, resumed_from=p.resumed_from)
@@ -263,7 +263,7 @@ def stage_embed(args, work: Path, timer) -> dict:
     with timer():
         X = emb.embed_to_file(texts, work / "embeddings.npy", chunk_size=args.chunk, progress=progress)
     computed = last.get("done", len(texts)) - last.get("resumed_from", 0) if last else 0
-    return {"rows": int(X.shape[0]), "dim": int(X.shape[1]), "model_load_s": round(load_s, 2), "rows_computed_this_run": int(computed),
+    return {"model": args.model, "rows": int(X.shape[0]), "dim": int(X.shape[1]), "model_load_s": round(load_s, 2), "rows_computed_this_run": int(computed),
             "resumed_from_row": int(last.get("resumed_from", 0)), "chunk_rows": args.chunk, "torch_threads": args.threads, "file_mb": round((work / "embeddings.npy").stat().st_size / 2**20, 1)}
 
 
@@ -306,7 +306,7 @@ def stage_hierarchy(args, work: Path, timer) -> dict:
     from clio.hierarchy import build_hierarchy
 
     records = [r for r in json.loads((work / "names.json").read_text()) if r["size"] > 0]
-    emb = Embedder(MODEL, cache=False, show_progress=False, threads=args.threads)
+    emb = Embedder(args.model, cache=False, show_progress=False, threads=args.threads)
     _ = emb.dim
     gateway = fake_gateway()
     with timer():
@@ -554,9 +554,20 @@ def fmt_row(r: dict) -> str:
             f"{r['peak_rss_mb']:>9.0f} {r['peak_anon_mb']:>9.0f}   {load[0]:.1f}-{load[1]:.1f}")
 
 
+def _label(model: str) -> str:
+    """Suffix of result and work names for a model other than the default ('' for the default)."""
+    return "" if model == MODEL else "-" + re.sub(r"[^A-Za-z0-9.]+", "-", model.removeprefix(MODEL + "-"))
+
+
 def run_parent(args) -> None:
-    work = Path(args.workdir or RESULTS / f"work-{args.n}")
+    work = Path(args.workdir or RESULTS / f"work-{args.n}{_label(args.model)}")
     work.mkdir(parents=True, exist_ok=True)
+    shared = RESULTS / f"work-{args.n}"
+    if work != shared and not (work / "texts.parquet").exists() and (shared / "texts.parquet").exists():
+        # Same texts for every model: reuse the default model's, and its texts stage result.
+        os.symlink((shared / "texts.parquet").resolve(), work / "texts.parquet")
+        if (shared / "stage-texts.json").exists():
+            (work / "stage-texts.json").write_text((shared / "stage-texts.json").read_text())
     stages = [s for s in (args.stages.split(",") if args.stages else OURS) if s]
     if args.compare:
         stages += [s for s in THEIRS if s not in stages]
@@ -577,7 +588,7 @@ def run_parent(args) -> None:
             python = str(COMPARE_PYTHON) if stage in THEIRS else sys.executable
             if stage in THEIRS and not COMPARE_PYTHON.exists():
                 raise SystemExit(f"{stage} needs {COMPARE_PYTHON}: see benchmarks/README.md (scale: comparison venv)")
-            cmd = [python, __file__, "--stage", stage, "--n", str(args.n), "--workdir", str(work), "--chunk", str(args.chunk)]
+            cmd = [python, __file__, "--stage", stage, "--n", str(args.n), "--workdir", str(work), "--chunk", str(args.chunk), "--model", args.model]
             if args.threads:
                 cmd += ["--threads", str(args.threads)]
             print(f"{stage}: running ({time.strftime('%H:%M:%S')})", flush=True)
@@ -588,7 +599,7 @@ def run_parent(args) -> None:
         results.append(r)
         print(f"{stage}: {r['seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB (anon {r['peak_anon_mb']:.0f} MB)", flush=True)
 
-    summary = {"n": args.n, "machine": machine(), "method": {
+    summary = {"n": args.n, "model": args.model, "machine": machine(), "method": {
         "time": "seconds: wall time of the stage's work inside its process (imports, model load and UMAP compile warm-up excluded); "
         "cpu_seconds: user+system CPU time of that span, all threads; process_seconds: the whole process; load_avg_1min: at the span's start and end (other jobs on the machine)",
         "memory": "peak_rss_mb: getrusage ru_maxrss of the stage's process (includes memory-mapped file pages read); peak_anon_mb: RssAnon sampled every 20 ms",
@@ -606,7 +617,7 @@ def run_parent(args) -> None:
                     "ours_peak_rss_mb": ours_peak, "theirs_peak_rss_mb": t["peak_rss_mb"], "peak_rss_ratio_ours_over_theirs": round(ours_peak / t["peak_rss_mb"], 2),
                 }
         summary["comparison"] = {"ours": "cluster + name (fake LLM) + hierarchy (fake LLM) + project, each in its own process; peak = the largest of them", "ratios": ratios}
-    path = RESULTS / f"scale-{args.n}.json"
+    path = RESULTS / f"scale-{args.n}{_label(args.model)}.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=1))
 
@@ -620,9 +631,10 @@ def run_parent(args) -> None:
     print(f"written {path}")
 
 
-def markdown_table(sizes=(10_000, 100_000, 1_000_000)) -> str:
+def markdown_table(sizes=(10_000, 100_000, 1_000_000), model: str = MODEL) -> str:
     """Per stage and size: wall seconds (CPU seconds), peak RSS / peak anonymous RSS in MB."""
-    found = {n: {r["stage"]: r for r in json.loads((RESULTS / f"scale-{n}.json").read_text())["stages"]} for n in sizes if (RESULTS / f"scale-{n}.json").exists()}
+    files = {n: RESULTS / f"scale-{n}{_label(model)}.json" for n in sizes}
+    found = {n: {r["stage"]: r for r in json.loads(f.read_text())["stages"]} for n, f in files.items() if f.exists()}
     rows = ["| stage | " + " | ".join(f"n = {n:,}" for n in sizes) + " |", "|---|" + "---|" * len(sizes)]
     for stage in OURS + THEIRS:
         cells = []
@@ -639,7 +651,8 @@ def markdown_table(sizes=(10_000, 100_000, 1_000_000)) -> str:
 
 def main() -> None:
     if "--table" in sys.argv:
-        print(markdown_table())
+        model = sys.argv[sys.argv.index("--model") + 1] if "--model" in sys.argv else MODEL
+        print(markdown_table(model=model))
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--table", action="store_true", help="print the markdown table of the results so far and exit")
@@ -650,6 +663,7 @@ def main() -> None:
     ap.add_argument("--workdir", help="default benchmarks/results/work-<n>")
     ap.add_argument("--chunk", type=int, default=4096, help="rows per embedding chunk (the resume unit)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    ap.add_argument("--model", default=MODEL, help=f"embedding model (default {MODEL}; e.g. {MODEL}-static, results then named scale-<n>-static.json)")
     ap.add_argument("--stage", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.stage:

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from clio import model_assets
+from clio import model_assets, static_embeddings
 from clio.errors import ConfigError
 
 _SQL_CHUNK = 500  # ids per SELECT ... IN (...)
@@ -148,8 +148,12 @@ class Embedder:
         self.normalize = normalize
         self.show_progress = show_progress
         self.threads = threads
-        self.model_path = model_assets.sentence_transformer_path(model)
-        self.model_identity = model_assets.model_identity(model)
+        if static_embeddings.is_static(model):  # "<teacher>-static": distilled on first load
+            self.model_path = None
+            self.model_identity = static_embeddings.identity(model)
+        else:
+            self.model_path = model_assets.sentence_transformer_path(model)
+            self.model_identity = model_assets.model_identity(model)
         self.space = hashlib.sha256(f"{self.model_identity}|normalize={normalize}".encode()).hexdigest()[:24]
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
         self._cache = EmbeddingCache(self.cache_dir / "embeddings.sqlite") if cache else None
@@ -178,6 +182,8 @@ class Embedder:
 
     def _load(self) -> Any:
         _offline()
+        if self.model_path is None:
+            return static_embeddings.StaticEncoder(static_embeddings.model_path(self.model_name))
         try:
             import torch
             from sentence_transformers import SentenceTransformer

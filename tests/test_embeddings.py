@@ -324,5 +324,39 @@ def test_empty_input_and_no_cache(tmp_path):
         emb.embed(["ok", None])  # type: ignore[list-item]
 
 
+@pytest.mark.integration
+def test_static_student_is_distilled_once_and_keeps_the_teachers_neighbours(emb_cache, monkeypatch):
+    """all-MiniLM-L6-v2-static: distilled offline from the shipped MiniLM on first use (CLIO_MODEL_DIR is
+    a fresh folder here), reused afterwards; same checks as the real models, keyed apart from MiniLM."""
+    _need("all-MiniLM-L6-v2")
+    pytest.importorskip("model2vec")
+    from clio import static_embeddings
+    from clio.embeddings import Embedder
+
+    _check_model("all-MiniLM-L6-v2-static", 384, emb_cache)
+    assert Embedder("all-MiniLM-L6-v2-static", cache=False).space != Embedder(cache=False).space
+    import model2vec.distill
+
+    def no_second_distillation(*args, **kwargs):
+        raise AssertionError("distilled again although the student is in the model folder")
+
+    monkeypatch.setattr(model2vec.distill, "distill", no_second_distillation)
+    path = static_embeddings.model_path("all-MiniLM-L6-v2-static")
+    assert path.parent == model_assets.model_dir() and (path / "model.safetensors").is_file()
+    # Which texts are near which: the student's ranking of pairs agrees with the teacher's.
+    texts = ["fix a python import error", "python module not found", "bake sourdough bread", "a bread recipe with yeast",
+             "plan a trip to the mountains", "book a hiking holiday", "write a poem about autumn", "a short poem on falling autumn leaves"]
+    student = Embedder("all-MiniLM-L6-v2-static", cache=False, show_progress=False).embed(texts)
+    teacher = Embedder(cache=False, show_progress=False).embed(texts)
+    upper = np.triu_indices(len(texts), 1)
+    s, t = (student @ student.T)[upper], (teacher @ teacher.T)[upper]
+    rank = lambda x: np.argsort(np.argsort(x))  # noqa: E731
+    assert np.corrcoef(rank(s), rank(t))[0, 1] > 0.6
+    for i in range(0, len(texts), 2):  # each text's nearest other text is its pair
+        sims = student[i] @ student.T
+        sims[i] = -1
+        assert int(np.argmax(sims)) == i + 1
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
