@@ -306,6 +306,18 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys, args, message):
     assert message in err and len(err.splitlines()) == 1 and err.startswith("clio estimate: error:")
 
 
+@pytest.mark.parametrize("command, args, message", [
+    ("run", ["executor=foo"], "Could not find 'executor/foo' (available: local, ray)"),
+    ("facets", ["clustering.kk=3"], "Could not override 'clustering.kk'"),
+    ("eval", ["embedding=nope"], "Could not find 'embedding/nope'"),
+])
+def test_every_hydra_command_reports_a_bad_override_in_one_line(tmp_path, capsys, command, args, message):
+    assert main([command, f"run.root={tmp_path}/runs", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and err.startswith(f"clio {command}: error:")
+    assert not (tmp_path / "runs").exists()  # nothing ran
+
+
 def test_parse_name_list_counts_used_by_the_output_model():
     assert len(parse_name_list("1. A 2. B 3. C")) == 3  # the one-line form of a grammar-constrained model
 
