@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 from hydra import compose, initialize_config_dir
 
 from clio import estimate
@@ -255,6 +256,7 @@ def test_actual_next_to_estimate():
     assert "cache" in out["naming"]["note"] and "error_pct" not in out["naming"]
     assert estimate.with_actual({"error": "x"}, per_stage) == {"error": "x"}
     assert "error" in estimate.start_estimate(None, [])  # a failed estimate never stops the run
+    assert estimate.start_estimate(OmegaConf.create({"run": {"estimate": False}}), [object()]) is None  # switched off
 
 
 @pytest.mark.integration
