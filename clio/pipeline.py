@@ -172,10 +172,17 @@ def stage_facets(ctx: RunContext, conversations: list[Conversation], upstream: s
     if needs_llm:
         add_usage(ctx.gateway, stats)
     frame = facets_to_frame(rows)
+    check = ctx.cfg.facets.get("privacy_check")
+    summary_privacy: dict[str, Any] = {"enabled": False}
+    if check is not None and check.enabled:
+        from clio.privacy import RuleAuditor, generalise_summaries
+
+        columns = [s.name for s in specs if s.kind == "summary"]
+        summary_privacy = {"enabled": True, **generalise_summaries(frame, columns, RuleAuditor(), int(check.min_score))}
     ctx.folder.write_parquet(out, frame)
     ctx.timings["facets"] = time.perf_counter() - started
     failures = {s.name: int(sum(1 for r in rows if s.name in r.errors)) for s in specs}
-    ctx.folder.finish_stage("facets", fp, {"facets": [s.name for s in specs], "failures": failures, "rows": len(rows), "executor": executor.describe()})
+    ctx.folder.finish_stage("facets", fp, {"facets": [s.name for s in specs], "failures": failures, "rows": len(rows), "executor": executor.describe(), "summary_privacy": summary_privacy})
     return frame, fp
 
 
@@ -378,7 +385,8 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
     report = {
         "safety_mode": bool(p.safety_mode),
         "layers": {
-            "1_pii_free_summaries": "on (facet prompts instruct: no names, places, contact details, proper nouns)",
+            "1_pii_free_summaries": {"prompt": "facet prompts instruct: no names, places, contact details, proper nouns",
+                                     "detectors": (ctx.folder.stage_record("facets") or {}).get("summary_privacy", {"enabled": False})},
             "2_aggregation_thresholds": "off (safety mode)" if p.safety_mode else {"min_conversations": p.min_conversations, "min_accounts": p.min_accounts, "clusters_removed": len(threshold_removed), "clusters_quoting_few_accounts_removed": len(quoting), "descriptions_redacted": redacted},
             "3_pii_free_cluster_names": "on (naming and hierarchy prompts forbid identifying details)",
             "4_privacy_auditor": {"kind": auditor_kind, "min_score": p.auditor.min_score, "clusters_removed": len(audit_removed)} if auditor_kind else "off",

@@ -35,7 +35,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
@@ -190,6 +190,29 @@ def redact_quoting_sentences(clusters: Any, sources: Sequence[tuple[str, str]], 
 
 
 # =========================================================================== cluster audit (layer 4)
+
+
+def generalise_summaries(frame: Any, columns: Sequence[str], auditor: RuleAuditor, min_score: int = 3) -> dict[str, Any]:
+    """Layer 1 made measurable: in each summary column of `frame` (in place), details that rate below
+    `min_score` are replaced by placeholders. Returns the counts for the privacy report."""
+    checked, generalised, still_below = 0, 0, 0
+    replaced: dict[str, int] = {}
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        mask = frame[column].notna()
+        values = frame.loc[mask, column].astype(str).tolist()
+        results = auditor.generalise(values, min_score)
+        new_values = [text for text, _ in results]
+        checked += len(values)
+        generalised += sum(1 for _, kinds in results if kinds)
+        for _, kinds in results:
+            for kind in kinds:
+                replaced[kind] = replaced.get(kind, 0) + 1
+        still_below += sum(1 for r in auditor.rate(new_values, stage="summary") if r.score < min_score)
+        frame.loc[mask, column] = new_values
+    return {"min_score": min_score, "summaries_checked": checked, "summaries_generalised": generalised,
+            "details_replaced": dict(sorted(replaced.items())), "still_rated_below_min": still_below}
 
 
 class RemovedCluster(NamedTuple):
@@ -806,12 +829,23 @@ _QUOTED = re.compile(r"(?:(?<=[\s(:])|^)(?:'|\"|“|‘|«|„|「|『)([^'\"“
 _TOKEN = re.compile(r"[^\W\d_](?:[\w'’.&\u055b-\u055e-]*[\w])?\.?|&|\d+|[^\w\s]", re.UNICODE)
 
 
+# What generalise() puts in place of a private detail, by finding kind.
+_PLACEHOLDERS = {
+    "person": "[person]", "name": "[name]", "organisation": "[organisation]", "email": "[email]",
+    "url": "[web page]", "website": "[website]", "handle": "[username]", "card": "[card number]",
+    "phone": "[phone number]", "identifier": "[number]", "group-number": "[group]", "address": "[address]",
+    "street": "[street]", "birth-date": "[date]", "unique-role": "[role]", "small-place": "[place]",
+    "place": "[place]", "place-small": "[place]", "place-mid": "[place]",
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     kind: str
     cap: int  # the highest score the text can get with this finding in it
     reason: str
     certain: bool = True
+    span: tuple[int, int] | None = None  # where in the text, for generalise(); None: not localised
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1033,6 +1067,28 @@ class RuleAuditor:
         doc = self.nlp(text) if self.nlp is not None and lang == "en" and _has_case(text) else None
         return self._findings(text, doc, lang)
 
+    def generalise(self, texts: Sequence[str], min_score: int = 3) -> list[tuple[str, list[str]]]:
+        """Each text with the details that make it rate below `min_score` replaced by a generic
+        placeholder ("[person]", "[place]", ...), and the kinds replaced. Details the detectors cannot
+        localise (uncased place hints) stay; rate the result again to see what is left."""
+        texts = [t or "" for t in texts]
+        out = []
+        for text in texts:
+            lang = _language(text)
+            doc = self.nlp(text) if self.nlp is not None and lang == "en" and _has_case(text) else None
+            private = [f for f in self._findings(text, doc, lang) if f.cap < min_score and f.span]
+            kinds: list[str] = []
+            last_start = len(text) + 1
+            for f in sorted(private, key=lambda f: -f.span[0]):  # right to left: earlier offsets stay valid
+                start, end = f.span
+                if end > last_start:  # overlaps a span already replaced
+                    continue
+                text = text[:start] + _PLACEHOLDERS.get(f.kind, "[detail]") + text[end:]
+                kinds.append(f.kind)
+                last_start = start
+            out.append((text, kinds[::-1]))
+        return out
+
     def _rate_one(self, text: str, doc: Any, lang: str = "en") -> Rating:
         found = self._findings(text, doc, lang)
         if not found:
@@ -1060,7 +1116,7 @@ class RuleAuditor:
             return any(a < span[1] and span[0] < b for a, b in consumed)
 
         for m in _EMAIL.finditer(text):
-            out.append(Finding("email", 1, f"e-mail address '{m.group(0)}'"))
+            out.append(Finding("email", 1, f"e-mail address '{m.group(0)}'", span=m.span()))
             take(m.span())
         for m in _URL.finditer(text):
             if overlaps(m.span()):
@@ -1076,7 +1132,7 @@ class RuleAuditor:
             if _PERSONAL_PATH.search(path) or (
                 full.split(".", 1)[-1] in _PROFILE_DOMAINS or full in _PROFILE_DOMAINS
             ) and first_segment and first_segment not in _GENERIC_PATHS:
-                out.append(Finding("url", 1, f"URL pointing at one person's page '{m.group(0)}'"))
+                out.append(Finding("url", 1, f"URL pointing at one person's page '{m.group(0)}'", span=m.span()))
             elif full in _BIG_DOMAINS or (base in _BIG_DOMAINS and base not in {"example.com", "example.org", "example.net"}):
                 continue
             elif full in {"example.com", "example.org", "example.net"}:
@@ -1084,96 +1140,96 @@ class RuleAuditor:
             elif "." not in m.group(0).rstrip(".") or not re.search(r"[a-z]", domain):
                 continue
             else:
-                out.append(Finding("website", 2, f"specific website '{full}'"))
+                out.append(Finding("website", 2, f"specific website '{full}'", span=m.span()))
         for m in _HANDLE.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("handle", 1, f"username/handle '{m.group(0)}'"))
+                out.append(Finding("handle", 1, f"username/handle '{m.group(0)}'", span=m.span()))
                 take(m.span())
         for m in _REDDIT_USER.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("handle", 1, f"username '{m.group(0)}'"))
+                out.append(Finding("handle", 1, f"username '{m.group(0)}'", span=m.span()))
                 take(m.span())
         for m in _USERNAME_CUE.finditer(text):
             if not overlaps(m.span(1)):
-                out.append(Finding("handle", 1, f"username '{m.group(1)}'"))
+                out.append(Finding("handle", 1, f"username '{m.group(1)}'", span=m.span(1)))
                 take(m.span(1))
 
         for m in _CARD.finditer(text):
             digits = re.sub(r"\D", "", m.group(0))
             if not overlaps(m.span()) and (_luhn(digits) or len(digits) == 16):
-                out.append(Finding("card", 1, "payment card number"))
+                out.append(Finding("card", 1, "payment card number", span=m.span()))
                 take(m.span())
         for pattern in _PHONE_PATTERNS:
             for m in pattern.finditer(text):
                 digits = re.sub(r"\D", "", m.group(0))
                 if overlaps(m.span()) or not 7 <= len(digits) <= 15 or _looks_like_year_or_range(m.group(0)):
                     continue
-                out.append(Finding("phone", 1, f"phone number '{m.group(0).strip()}'"))
+                out.append(Finding("phone", 1, f"phone number '{m.group(0).strip()}'", span=m.span()))
                 take(m.span())
         for m in _CUED_ID.finditer(text):
             value = m.group(1).strip()
             digits = re.sub(r"\D", "", value)
             if overlaps(m.span(1)) or len(digits) < 4 or _looks_like_year_or_range(value):
                 continue
-            out.append(Finding("identifier", 1, f"account/ID/case number '{value}'"))
+            out.append(Finding("identifier", 1, f"account/ID/case number '{value}'", span=m.span(1)))
             take(m.span(1))
         for m in _GROUPED_ID.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("identifier", 1, f"long grouped number '{m.group(0)}'"))
+                out.append(Finding("identifier", 1, f"long grouped number '{m.group(0)}'", span=m.span()))
                 take(m.span())
         for m in _CODE_ID.finditer(text):
             digits = re.sub(r"\D", "", m.group(0))
             if not overlaps(m.span()) and len(digits) >= 4 and not _looks_like_year_or_range(m.group(0)):
-                out.append(Finding("identifier", 1, f"reference code '{m.group(0)}'"))
+                out.append(Finding("identifier", 1, f"reference code '{m.group(0)}'", span=m.span()))
                 take(m.span())
         for m in _LONG_NUMBER.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("identifier", 1, f"long number '{m.group(0)}'"))
+                out.append(Finding("identifier", 1, f"long number '{m.group(0)}'", span=m.span()))
                 take(m.span())
         for m in _GROUP_NUMBER.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("group-number", 2, f"numbered team/group '{m.group(0).strip()}'"))
+                out.append(Finding("group-number", 2, f"numbered team/group '{m.group(0).strip()}'", span=m.span()))
                 take(m.span())
 
         for m in _STREET_NUMBERED.finditer(text):
-            out.append(Finding("address", 1, f"street address '{m.group(0).strip()}'"))
+            out.append(Finding("address", 1, f"street address '{m.group(0).strip()}'", span=m.span()))
             take(m.span())
         for m in _STREET_FOREIGN.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("address", 1, f"street address '{m.group(0).strip()}'"))
+                out.append(Finding("address", 1, f"street address '{m.group(0).strip()}'", span=m.span()))
                 take(m.span())
         for m in _UNIT.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("address", 1, f"flat/unit number '{m.group(0).strip()}'"))
+                out.append(Finding("address", 1, f"flat/unit number '{m.group(0).strip()}'", span=m.span()))
                 take(m.span())
         for m in _POSTCODE.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("address", 1, f"postcode '{m.group(0)}'"))
+                out.append(Finding("address", 1, f"postcode '{m.group(0)}'", span=m.span()))
                 take(m.span())
         for m in _STREET_NAMED.finditer(text):
             if not overlaps(m.span()) and not self._public(m.group(0)):
-                out.append(Finding("street", 2, f"named street '{m.group(0).strip()}'"))
+                out.append(Finding("street", 2, f"named street '{m.group(0).strip()}'", span=m.span()))
                 take(m.span())
         for m in _BIRTH.finditer(text):
-            out.append(Finding("birth-date", 2, "exact birth date"))
+            out.append(Finding("birth-date", 2, "exact birth date", span=m.span()))
         for m in _UNIQUE_ROLE.finditer(text):
-            out.append(Finding("unique-role", 1, f"a role only one person holds ('{m.group(0).strip()}')"))
+            out.append(Finding("unique-role", 1, f"a role only one person holds ('{m.group(0).strip()}')", span=m.span()))
         for m in _POPULATION.finditer(text):
             number = re.sub(r"[,.\s]", "", m.group(1))
             if number.isdigit():
                 value = int(number) * (1000 if m.group(2) else 1)
                 if value < self.small_place_population:
-                    out.append(Finding("small-place", 2, f"place of about {value:,} people"))
+                    out.append(Finding("small-place", 2, f"place of about {value:,} people", span=m.span()))
         for m in _SMALL_PLACE.finditer(text):
-            out.append(Finding("small-place", 2, f"named small place ('{m.group(0)}')"))
+            out.append(Finding("small-place", 2, f"named small place ('{m.group(0)}')", span=m.span()))
         for m in _CJK_PERSON.finditer(text):
-            out.append(Finding("person", 1, f"person named with an honorific '{m.group(0)}'"))
+            out.append(Finding("person", 1, f"person named with an honorific '{m.group(0)}'", span=m.span()))
         for m in _CJK_ORG.finditer(text):
-            out.append(Finding("organisation", 2, f"named company '{m.group(0)}'"))
+            out.append(Finding("organisation", 2, f"named company '{m.group(0)}'", span=m.span()))
         for m in _CJK_SELF_NAME.finditer(text):
-            out.append(Finding("person", 1, f"the user's own name '{m.group(1)}'"))
+            out.append(Finding("person", 1, f"the user's own name '{m.group(1)}'", span=m.span(1)))
         for m in _CJK_NAMED_PLACE.finditer(text):
-            out.append(Finding("organisation", 2, f"named workplace/business '{m.group(0)[1:]}'", certain=False))
+            out.append(Finding("organisation", 2, f"named workplace/business '{m.group(0)[1:]}'", certain=False, span=m.span()))
 
         out.extend(self._proper_noun_findings(text, doc, overlaps, lang))
         if not _has_case(text) and self.gazetteer is not None:
@@ -1353,7 +1409,7 @@ class RuleAuditor:
                 continue
             finding = self._classify(text, cand)
             if finding is not None:
-                out.append(finding)
+                out.append(finding if finding.span else replace(finding, span=(cand["start"], cand["end"])))
         return out
 
     def _classify(self, text: str, cand: dict[str, Any]) -> Finding | None:

@@ -101,7 +101,8 @@ def analyst_text(run: Path) -> str:
 def test_run_end_to_end_keeps_canaries_out_of_analyst_outputs(tmp_path, leaky_llm):
     data = tmp_path / "chats.jsonl"
     write_dataset(data)
-    manifest = pipeline.run_all(make_cfg(tmp_path, data))
+    # Layer 1's detectors off: this test is about the layers after it catching a leaky model.
+    manifest = pipeline.run_all(make_cfg(tmp_path, data, "facets.privacy_check.enabled=false"))
     run = tmp_path / "runs" / "e2e"
 
     # the leaky model really did put canaries into the private per-conversation summaries
@@ -126,8 +127,32 @@ def test_run_end_to_end_keeps_canaries_out_of_analyst_outputs(tmp_path, leaky_ll
 
     # rerun: every stage reused, no model call
     calls = len(leaky_llm.calls)
-    again = pipeline.run_all(make_cfg(tmp_path, data))
+    again = pipeline.run_all(make_cfg(tmp_path, data, "facets.privacy_check.enabled=false"))
     assert len(leaky_llm.calls) == calls and again["llm_usage"]["total"]["calls"] == 0
+
+
+@pytest.mark.integration
+def test_summary_detectors_generalise_leaked_details_and_report_them(tmp_path, leaky_llm):
+    """Layer 1 with its detectors on (the default): the leaky model's summaries lose the name, e-mail
+    and phone number before anything downstream sees them, and the privacy report counts it."""
+    data = tmp_path / "chats.jsonl"
+    write_dataset(data)
+    manifest = pipeline.run_all(make_cfg(tmp_path, data))
+    run = tmp_path / "runs" / "e2e"
+    private = pd.read_parquet(run / "private" / "facets.parquet")
+    for canary in CANARIES[:3]:
+        assert canary.lower() not in private.to_json().lower(), canary
+    resume = private[private["conversation_id"].str.startswith("resume")]["request"]
+    assert len(resume) == 12 and resume.str.contains(r"\[email\]").all() and resume.str.contains(r"\[phone number\]").all()
+    detectors = manifest["privacy"]["layers"]["1_pii_free_summaries"]["detectors"]
+    assert detectors["enabled"] and detectors["summaries_checked"] == int(private[["request", "task"]].notna().sum().sum())
+    assert detectors["summaries_generalised"] >= 12 and detectors["details_replaced"]["email"] >= 12
+    # The private details are nowhere for the analyst. (The fourth canary, a phrase all 12 accounts
+    # share, can now reach a name of the leaky model: the auditor no longer removes that cluster for
+    # its e-mail address; phrases shared by min_accounts accounts are left to the aggregation rule.)
+    text = analyst_text(run)
+    for canary in CANARIES[:3]:
+        assert canary.lower() not in text.lower(), canary
 
 
 @pytest.mark.integration

@@ -344,3 +344,34 @@ def test_title_case_cluster_names_read_as_words_but_names_stay_private(text, pri
     are not names, but a surname or a given name still is."""
     rating = RuleAuditor().rate([text], stage="cluster")[0]
     assert (rating.score <= 2) == private, rating.reasons
+
+
+def test_generalise_replaces_private_details_and_keeps_the_rest(rules):
+    texts = [
+        "The user asked Marguerite Okonkwo-Bell to email zorana.quist@example.org about 47 Quillfeather Lane.",
+        "The user asked for a refund on order 48213977 and gave the number +44 20 7946 0958.",
+        "Users asked how to convert a CSV file to JSON in Python.",
+        "The user, a taxi driver in Chicago, asked about night-shift sleep.",
+    ]
+    out = rules.generalise(texts)
+    # (the address pattern takes the sentence's full stop with it)
+    assert out[0][0].rstrip(".") == "The user asked [person] to email [email] about [address]" and out[0][1] == ["person", "email", "address"]
+    assert "48213977" not in out[1][0] and "7946" not in out[1][0] and "[number]" in out[1][0]
+    assert out[2] == (texts[2], []) and out[3] == (texts[3], [])  # generic and public details stay
+    assert all(r.score >= 3 for r in rules.rate([text for text, _ in out]))
+
+
+def test_generalise_summaries_counts_what_it_replaced(rules):
+    import pandas as pd
+
+    from clio.privacy import generalise_summaries
+
+    frame = pd.DataFrame({"request": ["Help Ignatius Thornberry write to the committee.", "Explain list vs tuple.", None],
+                          "turns": [1, 2, 3]})
+    report = generalise_summaries(frame, ["request", "absent"], rules)
+    # an unknown two-word name with no cue reads as an organisation or group to the rules
+    assert report == {"min_score": 3, "summaries_checked": 2, "summaries_generalised": 1,
+                      "details_replaced": {"organisation": 1}, "still_rated_below_min": 0}
+    assert frame["request"].tolist()[:2] == ["Help [organisation] write to the committee.", "Explain list vs tuple."]
+    assert frame["request"].isna().tolist() == [False, False, True]
+
