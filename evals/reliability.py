@@ -36,7 +36,7 @@ import sys
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Sequence, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -551,9 +551,10 @@ def _count(text: str, canaries: list[str]) -> int:
     return sum(1 for c in canaries if c.lower() in low)
 
 
-def canary_run(workdir: Path, *, n: int = 80, share: float = 0.15, seed: int = 0, k: int = 5) -> dict[str, Any]:
+def canary_run(workdir: Path, *, n: int = 80, share: float = 0.15, seed: int = 0, k: int = 5, extra: Sequence[str] = ()) -> dict[str, Any]:
     """Real ShareGPT conversations with planted canaries through `clio run` (the CLI, so Hydra's
-    log and config copies are in the run folder too) with the leaky fake model; leak counts per layer."""
+    log and config copies are in the run folder too) with the leaky fake model; leak counts per layer.
+    `extra`: more overrides, e.g. facets.privacy_check.enabled=false to test the later layers alone."""
     import pandas as pd
 
     from clio.cli import main as cli_main
@@ -565,7 +566,7 @@ def canary_run(workdir: Path, *, n: int = 80, share: float = 0.15, seed: int = 0
     data.write_text(json.dumps(records, indent=1), encoding="utf-8")
     all_canaries = [v for p in planted for v in p["values"].values()]
     overrides = [o for o in run_overrides(workdir, data, name="canaries") if not o.startswith(("clustering.k", "privacy.min_"))]
-    overrides += [f"clustering.k={k}"]  # privacy thresholds: the defaults (10 conversations, 5 accounts)
+    overrides += [f"clustering.k={k}", *extra]  # privacy thresholds: the defaults (10 conversations, 5 accounts)
     with fake_backend(LeakyModel(tuple(all_canaries))):
         code = cli_main(["run", *overrides])
     run = workdir / "canaries"
