@@ -36,7 +36,7 @@ import sys
 import time
 import zlib
 from collections import Counter
-from collections.abc import Sequence, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
