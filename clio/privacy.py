@@ -1074,9 +1074,7 @@ class RuleAuditor:
         texts = [t or "" for t in texts]
         out = []
         for text in texts:
-            lang = _language(text)
-            doc = self.nlp(text) if self.nlp is not None and lang == "en" and _has_case(text) else None
-            private = [f for f in self._findings(text, doc, lang) if f.cap < min_score and f.span]
+            private = [f for f in self.findings(text) if f.cap < min_score and f.span]
             kinds: list[str] = []
             last_start = len(text) + 1
             for f in sorted(private, key=lambda f: -f.span[0]):  # right to left: earlier offsets stay valid
