@@ -76,16 +76,20 @@ def _hydra_entry(command: str, argv: list[str]) -> int:
     return outcome["code"]
 
 
-def _check_config(overrides: list[str]) -> None:
-    """Compose the config once up front, so that a bad override (unknown group option, bad key)
-    is one line instead of Hydra's report."""
+def _check_config(args: list[str]) -> None:
+    """Compose the config up front, so that a bad override (unknown group option, bad key) is one
+    line instead of Hydra's report. A multirun (-m) is checked one composition per sweep value."""
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    flags = {a for a in args if a.startswith("-")}
+    if flags - {"-m", "--multirun"}:
+        return  # other Hydra flags (--cfg, --info, -cn ...) take values of their own: Hydra checks those runs
     try:
         with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-            compose("config", overrides=[o for o in overrides if not o.lstrip("+~").startswith("hydra")])
+            for overrides in _sweep_compositions([a for a in args if a not in flags and not a.lstrip("+~").startswith("hydra")]):
+                compose("config", overrides=overrides)
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         lines = str(exc).splitlines()
         options = []
@@ -96,6 +100,17 @@ def _check_config(overrides: list[str]) -> None:
                     break
                 options.append(line.strip())
         raise ClioError((lines[0] if lines else type(exc).__name__) + (f" (available: {', '.join(options)})" if options else "")) from None
+
+
+def _sweep_compositions(overrides: list[str]) -> list[list[str]]:
+    """Override lists that together use every value of every sweep (`k=2,3`, `choice(...)`,
+    `range(...)`) once: the first values of all sweeps, then each further value on its own."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    values = [[f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()] if o.is_sweep_override() else [o.input_line] for o in parsed]
+    first = [choices[0] for choices in values]
+    return [first] + [first[:i] + [choice] + first[i + 1 :] for i, choices in enumerate(values) for choice in choices[1:]]
 
 
 def _print_summary(manifest: dict, run_dir: str) -> None:

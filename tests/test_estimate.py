@@ -312,12 +312,22 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys, args, message):
     ("run", ["executor=foo"], "Could not find 'executor/foo' (available: local, ray)"),
     ("facets", ["clustering.kk=3"], "Could not override 'clustering.kk'"),
     ("eval", ["embedding=nope"], "Could not find 'embedding/nope'"),
+    ("eval", ["-m", "clustering.k=2,3", "embedding=minilm,nope"], "Could not find 'embedding/nope'"),
 ])
 def test_every_hydra_command_reports_a_bad_override_in_one_line(tmp_path, capsys, command, args, message):
     assert main([command, f"run.root={tmp_path}/runs", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith(f"clio {command}: error:")
     assert not (tmp_path / "runs").exists()  # nothing ran
+
+
+def test_a_multirun_passes_the_up_front_check_and_every_sweep_value_is_composed():
+    from clio.cli import _check_config, _sweep_compositions
+
+    _check_config(["-m", "clustering.k=2,3", "embedding=minilm,mpnet", "run.name=x-${clustering.k}", "command=eval"])  # no error
+    assert _sweep_compositions(["a=1", "k=2,3", "e=x,y,z"]) == [
+        ["a=1", "k=2", "e=x"], ["a=1", "k=3", "e=x"], ["a=1", "k=2", "e=y"], ["a=1", "k=2", "e=z"],
+    ]
 
 
 def test_parse_name_list_counts_used_by_the_output_model():
