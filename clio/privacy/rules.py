@@ -343,12 +343,16 @@ class RuleAuditor:
         def take(span: tuple[int, int]) -> None:
             consumed.append(span)
 
+        def add(finding: Finding) -> None:
+            """Record a pattern's finding and consume its span, so later patterns skip it."""
+            out.append(finding)
+            take(finding.span)
+
         def overlaps(span: tuple[int, int]) -> bool:
             return any(a < span[1] and span[0] < b for a, b in consumed)
 
         for m in _EMAIL.finditer(text):
-            out.append(Finding("email", 1, f"e-mail address '{m.group(0)}'", span=m.span()))
-            take(m.span())
+            add(Finding("email", 1, f"e-mail address '{m.group(0)}'", span=m.span()))
         for m in _URL.finditer(text):
             if overlaps(m.span()):
                 continue
@@ -374,73 +378,58 @@ class RuleAuditor:
                 out.append(Finding("website", 2, f"specific website '{full}'", span=m.span()))
         for m in _HANDLE.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("handle", 1, f"username/handle '{m.group(0)}'", span=m.span()))
-                take(m.span())
+                add(Finding("handle", 1, f"username/handle '{m.group(0)}'", span=m.span()))
         for m in _REDDIT_USER.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("handle", 1, f"username '{m.group(0)}'", span=m.span()))
-                take(m.span())
+                add(Finding("handle", 1, f"username '{m.group(0)}'", span=m.span()))
         for m in _USERNAME_CUE.finditer(text):
             if not overlaps(m.span(1)):
-                out.append(Finding("handle", 1, f"username '{m.group(1)}'", span=m.span(1)))
-                take(m.span(1))
+                add(Finding("handle", 1, f"username '{m.group(1)}'", span=m.span(1)))
 
         for m in _CARD.finditer(text):
             digits = re.sub(r"\D", "", m.group(0))
             if not overlaps(m.span()) and (_luhn(digits) or len(digits) == 16):
-                out.append(Finding("card", 1, "payment card number", span=m.span()))
-                take(m.span())
+                add(Finding("card", 1, "payment card number", span=m.span()))
         for pattern in _PHONE_PATTERNS:
             for m in pattern.finditer(text):
                 digits = re.sub(r"\D", "", m.group(0))
                 if overlaps(m.span()) or not 7 <= len(digits) <= 15 or _looks_like_year_or_range(m.group(0)):
                     continue
-                out.append(Finding("phone", 1, f"phone number '{m.group(0).strip()}'", span=m.span()))
-                take(m.span())
+                add(Finding("phone", 1, f"phone number '{m.group(0).strip()}'", span=m.span()))
         for m in _CUED_ID.finditer(text):
             value = m.group(1).strip()
             digits = re.sub(r"\D", "", value)
             if overlaps(m.span(1)) or len(digits) < 4 or _looks_like_year_or_range(value):
                 continue
-            out.append(Finding("identifier", 1, f"account/ID/case number '{value}'", span=m.span(1)))
-            take(m.span(1))
+            add(Finding("identifier", 1, f"account/ID/case number '{value}'", span=m.span(1)))
         for m in _GROUPED_ID.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("identifier", 1, f"long grouped number '{m.group(0)}'", span=m.span()))
-                take(m.span())
+                add(Finding("identifier", 1, f"long grouped number '{m.group(0)}'", span=m.span()))
         for m in _CODE_ID.finditer(text):
             digits = re.sub(r"\D", "", m.group(0))
             if not overlaps(m.span()) and len(digits) >= 4 and not _looks_like_year_or_range(m.group(0)):
-                out.append(Finding("identifier", 1, f"reference code '{m.group(0)}'", span=m.span()))
-                take(m.span())
+                add(Finding("identifier", 1, f"reference code '{m.group(0)}'", span=m.span()))
         for m in _LONG_NUMBER.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("identifier", 1, f"long number '{m.group(0)}'", span=m.span()))
-                take(m.span())
+                add(Finding("identifier", 1, f"long number '{m.group(0)}'", span=m.span()))
         for m in _GROUP_NUMBER.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("group-number", 2, f"numbered team/group '{m.group(0).strip()}'", span=m.span()))
-                take(m.span())
+                add(Finding("group-number", 2, f"numbered team/group '{m.group(0).strip()}'", span=m.span()))
 
         for m in _STREET_NUMBERED.finditer(text):
-            out.append(Finding("address", 1, f"street address '{m.group(0).strip()}'", span=m.span()))
-            take(m.span())
+            add(Finding("address", 1, f"street address '{m.group(0).strip()}'", span=m.span()))
         for m in _STREET_FOREIGN.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("address", 1, f"street address '{m.group(0).strip()}'", span=m.span()))
-                take(m.span())
+                add(Finding("address", 1, f"street address '{m.group(0).strip()}'", span=m.span()))
         for m in _UNIT.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("address", 1, f"flat/unit number '{m.group(0).strip()}'", span=m.span()))
-                take(m.span())
+                add(Finding("address", 1, f"flat/unit number '{m.group(0).strip()}'", span=m.span()))
         for m in _POSTCODE.finditer(text):
             if not overlaps(m.span()):
-                out.append(Finding("address", 1, f"postcode '{m.group(0)}'", span=m.span()))
-                take(m.span())
+                add(Finding("address", 1, f"postcode '{m.group(0)}'", span=m.span()))
         for m in _STREET_NAMED.finditer(text):
             if not overlaps(m.span()) and not self._public(m.group(0)):
-                out.append(Finding("street", 2, f"named street '{m.group(0).strip()}'", span=m.span()))
-                take(m.span())
+                add(Finding("street", 2, f"named street '{m.group(0).strip()}'", span=m.span()))
         for m in _BIRTH.finditer(text):
             out.append(Finding("birth-date", 2, "exact birth date", span=m.span()))
         for m in _UNIQUE_ROLE.finditer(text):
