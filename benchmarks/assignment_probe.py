@@ -37,6 +37,7 @@ def main() -> None:
     from clio.llm.gateway import LLMJob
     from clio.prompts import load_prompt
     from clio.runfolder import RunFolder
+    from evals.reconstruction import _unit
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("run", type=Path)
@@ -54,8 +55,7 @@ def main() -> None:
     categories = sorted(table["category"].unique())
 
     embedder = Embedder(cfg.embedding.model, show_progress=False)
-    unit = lambda X: X / np.linalg.norm(X, axis=1, keepdims=True)  # noqa: E731
-    similarity = unit(np.asarray(embedder.embed(summaries), float)) @ unit(np.asarray(embedder.embed(categories), float)).T
+    similarity = _unit(embedder.embed(summaries)) @ _unit(embedder.embed(categories)).T
     names = np.array(categories)
     top1 = names[similarity.argmax(axis=1)]
     rng = np.random.default_rng(cfg.run.seed)
