@@ -327,7 +327,8 @@ def test_assign_orders_share_parent_orders_and_keep_child_order():
         return np.random.default_rng(len(texts)).normal(size=(len(texts), 8))
 
     backend = FakeBackend(answer)
-    h = Hierarchizer(embed, LLMGateway(backend, None, show_progress=False), random_state=0, assign_orders=2)
+    # One worker: the backend then sees calls in submission order (with several, threads interleave).
+    h = Hierarchizer(embed, LLMGateway(backend, None, show_progress=False, concurrency=1), random_state=0, assign_orders=2)
     chosen, how = h.assign_to(children, parents)
     assert chosen == [i % 4 for i in range(12)] and set(how) == {"exact"}
     lists = [re.search(r"<higher_level_clusters>(.*?)</higher_level_clusters>", p.messages[-1].content, re.S).group(1) for p in backend.calls]
