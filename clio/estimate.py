@@ -150,10 +150,8 @@ class LlamaVocabCounter(TokenCounter):
     kind = "tokenizer"
 
     def __init__(self, model: str, model_path: str | None = None):
-        from llama_cpp import Llama
-
         from clio import model_assets
-        from clio.llm.backends import gguf_chat_formatter
+        from clio.llm.backends import gguf_chat_formatter, load_llama
 
         path = str(model_path or model_assets.gguf_path(model))
         try:
@@ -162,9 +160,9 @@ class LlamaVocabCounter(TokenCounter):
             suppress_stdout_stderr = None
         if suppress_stdout_stderr is not None:
             with suppress_stdout_stderr(disable=False):
-                self._llm = Llama(model_path=path, vocab_only=True, verbose=False)
+                self._llm = load_llama(self, path, vocab_only=True)
         else:  # pragma: no cover
-            self._llm = Llama(model_path=path, vocab_only=True, verbose=False)
+            self._llm = load_llama(self, path, vocab_only=True)
         self._formatter, _ = gguf_chat_formatter(self._llm, path)
         self.description = f"llama.cpp tokenizer of {model} (vocab only, chat template applied)"
         self.short = "model tokenizer"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -172,6 +173,16 @@ def gguf_chat_formatter(llm: Any, path: str) -> tuple[Any, str]:
     return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos), eos
 
 
+def load_llama(owner: object, model_path: str, **kwargs: Any):
+    """A llama.cpp model freed when `owner` goes, or at exit while llama_cpp's module is still intact
+    (left to its own __del__ at interpreter teardown, it prints a TypeError wall)."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=model_path, verbose=False, **kwargs)
+    weakref.finalize(owner, llm.close)
+    return llm
+
+
 class LocalLlamaBackend(Backend):
     """llama-cpp-python with a GGUF model shipped by a PyPI package: the offline default.
 
@@ -204,9 +215,7 @@ class LocalLlamaBackend(Backend):
 
     def _load(self):
         if self._llm is None:
-            from llama_cpp import Llama
-
-            self._llm = Llama(model_path=self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed, verbose=False)
+            self._llm = load_llama(self, self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed)
             self._formatter, self._eos_text = gguf_chat_formatter(self._llm, self.model_path)
         return self._llm
 
