@@ -37,7 +37,7 @@ def main() -> None:
     from clio.llm.gateway import LLMJob
     from clio.prompts import load_prompt
     from clio.runfolder import RunFolder
-    from evals.reconstruction import _unit
+    from sklearn.preprocessing import normalize
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("run", type=Path)
@@ -55,7 +55,7 @@ def main() -> None:
     categories = sorted(table["category"].unique())
 
     embedder = Embedder(cfg.embedding.model, show_progress=False)
-    similarity = _unit(embedder.embed(summaries)) @ _unit(embedder.embed(categories)).T
+    similarity = normalize(embedder.embed(summaries)) @ normalize(embedder.embed(categories)).T
     names = np.array(categories)
     top1 = names[similarity.argmax(axis=1)]
     rng = np.random.default_rng(cfg.run.seed)

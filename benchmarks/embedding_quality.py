@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.preprocessing import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -26,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def loo_accuracy(X: np.ndarray, labels: np.ndarray) -> float:
-    X = X / np.linalg.norm(X, axis=1, keepdims=True)
+    X = normalize(X)
     sims = X @ X.T
     np.fill_diagonal(sims, -np.inf)
     return float((labels[sims.argmax(axis=1)] == labels).mean())

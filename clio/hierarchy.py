@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
+from sklearn.preprocessing import normalize
 
 from clio.clustering import nearest_non_members
 from clio.errors import ConfigError
@@ -246,12 +247,6 @@ def resolve_choice(reply: str, options: Sequence[str], cutoff: float = 0.6) -> t
     return None, "unresolved"
 
 
-def _unit(X: np.ndarray) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.where(norms == 0, 1.0, norms)
-
-
 # --------------------------------------------------------------------------- the hierarchizer
 
 
@@ -301,7 +296,7 @@ class Hierarchizer:
         vectors = np.asarray(self.embed(list(texts)), dtype=np.float64)
         if vectors.shape[0] != len(texts):
             raise ConfigError(f"embed returned {vectors.shape[0]} vectors for {len(texts)} texts")
-        return _unit(vectors)
+        return normalize(np.asarray(vectors, dtype=np.float64))
 
     def _seed(self) -> int:
         return int(self._rng.integers(2**31 - 1))

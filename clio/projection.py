@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.preprocessing import normalize
 
 from clio.errors import ConfigError
 
@@ -32,17 +33,12 @@ class Projection:
     notes: list[str] = field(default_factory=list)
 
 
-def _unit_rows(X: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.where(norms == 0, 1.0, norms)
-
-
 def _linear_2d(X: np.ndarray, metric: str) -> np.ndarray:
     """PCA to 2D (rows normalised first for cosine, so angles are what counts), padded with zeros
     when the data has fewer than 2 usable dimensions."""
     from sklearn.decomposition import PCA
 
-    data = _unit_rows(X) if metric == "cosine" else X
+    data = normalize(X) if metric == "cosine" else X
     out = np.zeros((len(X), 2))
     n_components = min(2, len(X), X.shape[1])
     if len(X) >= 2 and n_components >= 1:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from sklearn.preprocessing import normalize
 
 from clio import model_assets
 from clio.errors import ConfigError
@@ -90,7 +91,4 @@ class StaticEncoder:
         # One process: the caller chunks and resumes, and 2 cores gain nothing from worker processes.
         vectors = self._model.encode(list(texts), batch_size=max(batch_size, 1024), use_multiprocessing=False, normalize=False)
         vectors = np.asarray(vectors, dtype=np.float32)
-        if normalize_embeddings:
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            vectors = vectors / np.where(norms > 0, norms, 1.0)
-        return vectors
+        return normalize(vectors) if normalize_embeddings else vectors

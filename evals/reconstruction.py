@@ -15,20 +15,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.preprocessing import normalize
 
 Embed = Callable[[list[str]], np.ndarray]
 
 
-def _unit(X: np.ndarray) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.where(norms == 0, 1, norms)
-
-
 def assign_by_embedding(centroids: np.ndarray, categories: Sequence[str], embed: Embed) -> list[int]:
     """Nearest category name (cosine) for each cluster centroid."""
-    C = _unit(np.asarray(embed(list(categories))))
-    return [int(i) for i in np.argmax(_unit(centroids) @ C.T, axis=1)]
+    C = normalize(np.asarray(embed(list(categories)), dtype=np.float64))
+    return [int(i) for i in np.argmax(normalize(np.asarray(centroids, dtype=np.float64)) @ C.T, axis=1)]
 
 
 def assign_by_llm(base: pd.DataFrame, categories: Sequence[str], embed: Embed, gateway: Any, *, random_state: Any, max_chars: int | None) -> tuple[list[int], list[str]]:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from sklearn.preprocessing import normalize
 
 from clio.analyses.common import OutputWriter, short
 
@@ -216,9 +217,7 @@ def embed_texts(texts: list[str], model: str = "all-MiniLM-L6-v2", max_chars: in
     from clio.embeddings import Embedder
 
     emb = Embedder(model, show_progress=False)
-    vecs = emb.embed([(t or "")[:max_chars] or "(empty)" for t in texts])
-    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-    return vecs / np.where(norms == 0, 1, norms)
+    return normalize(emb.embed([(t or "")[:max_chars] or "(empty)" for t in texts]))
 
 
 def run(frame: pd.DataFrame, writer: OutputWriter, *, title: str, min_conversations: int, embeddings: np.ndarray | None, **kw) -> CoordinationResult:
