@@ -54,7 +54,8 @@ def test_extract_all_facet_kinds():
 def test_llm_jobs_are_grouped_by_conversation_for_prefix_reuse():
     convs = [conv(f"c{i}", f"question number {i} about cooking pasta", "answer") for i in range(3)]
     backend = FakeBackend(responder)
-    extract_facets(convs, SPECS, LLMGateway(backend, None, show_progress=False))
+    # One worker, as the local backend has: the backend then sees calls in submission order.
+    extract_facets(convs, SPECS, LLMGateway(backend, None, show_progress=False, concurrency=1))
     transcripts = [p.messages[1].content for p in backend.calls]
     assert len(transcripts) == 6
     # both facet calls of one conversation run back to back: c0, c0, c1, c1, c2, c2
