@@ -357,8 +357,18 @@ def test_generalise_replaces_private_details_and_keeps_the_rest(rules):
     # (the address pattern takes the sentence's full stop with it)
     assert out[0][0].rstrip(".") == "The user asked [person] to email [email] about [address]" and out[0][1] == ["person", "email", "address"]
     assert "48213977" not in out[1][0] and "7946" not in out[1][0] and "[number]" in out[1][0]
-    assert out[2] == (texts[2], []) and out[3] == (texts[3], [])  # generic and public details stay
-    assert all(r.score >= 3 for r in rules.rate([text for text, _ in out]))
+    assert out[2] == (texts[2], [], False) and out[3] == (texts[3], [], False)  # generic and public details stay
+    assert not any(g.still_below for g in out)
+    assert all(r.score >= 3 for r in rules.rate([g.text for g in out], stage="summary"))  # checked independently
+
+
+def test_generalise_reports_a_detail_it_cannot_place_as_still_below(rules):
+    """An uncased script's place is a hint without a span (rated 3): asked for 4 or more, it cannot
+    be replaced, so the text stays and is reported as still below; asked for 3, it passes."""
+    text = "ユーザーは松本市の駐車許可について質問した。"
+    assert rules.generalise([text], min_score=4) == [(text, [], True)]
+    assert rules.generalise([text], min_score=3) == [(text, [], False)]
+    assert rules.rate([text], stage="summary")[0].score == 3  # agrees with rating it again
 
 
 def test_generalise_summaries_counts_what_it_replaced(rules):

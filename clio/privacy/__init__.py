@@ -35,7 +35,7 @@ Where things are (at run time each module imports only modules listed before it)
   generic capitalised words, honorifics, cue words) and their normalising helpers.
 * `clio.privacy.gazetteer`: `Place` and `Gazetteer` (place names and populations).
 * `clio.privacy.patterns`: the detectors' regular expressions, the placeholders and `Finding`.
-* `clio.privacy.rules`: `RuleAuditor`, its word/language helpers and the shared spaCy model and
+* `clio.privacy.rules`: `RuleAuditor` (and `Generalised`, what its `generalise` returns), its word/language helpers and the shared spaCy model and
   gazetteer; `RULES_VERSION`.
 * `clio.privacy.auditors`: `LLMAuditor`, `HybridAuditor` and `make_auditor`.
 
@@ -63,12 +63,13 @@ from clio.privacy.layers import (
     redact_quoting_sentences,
 )
 from clio.privacy.patterns import Finding
-from clio.privacy.rules import RULES_VERSION, RuleAuditor
+from clio.privacy.rules import RULES_VERSION, Generalised, RuleAuditor
 
 __all__ = [
     "MIN_PRIVATE_OK",
     "QUOTE_CHECK_VERSION",
     "RULES_VERSION",
+    "Generalised",
     "STAGES",
     "WITHHELD_DESCRIPTION",
     "Finding",

@@ -178,14 +178,13 @@ def generalise_summaries(frame: Any, columns: Sequence[str], auditor: RuleAudito
         mask = frame[column].notna()
         values = frame.loc[mask, column].astype(str).tolist()
         results = auditor.generalise(values, min_score)
-        new_values = [text for text, _ in results]
         checked += len(values)
-        generalised += sum(1 for _, kinds in results if kinds)
-        for _, kinds in results:
-            for kind in kinds:
+        generalised += sum(1 for g in results if g.kinds)
+        for g in results:
+            for kind in g.kinds:
                 replaced[kind] = replaced.get(kind, 0) + 1
-        still_below += sum(1 for r in auditor.rate(new_values, stage="summary") if r.score < min_score)
-        frame.loc[mask, column] = new_values
+        still_below += sum(g.still_below for g in results)
+        frame.loc[mask, column] = [g.text for g in results]
     return {"min_score": min_score, "summaries_checked": checked, "summaries_generalised": generalised,
             "details_replaced": dict(sorted(replaced.items())), "still_rated_below_min": still_below}
 

@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from clio.privacy.gazetteer import Gazetteer, Place
 from clio.privacy.layers import Rating, Stage, _check_stage
@@ -231,6 +231,14 @@ def _shared_gazetteer() -> Gazetteer:
 # =========================================================================== rule auditor
 
 
+class Generalised(NamedTuple):
+    """One text after `RuleAuditor.generalise`."""
+
+    text: str
+    kinds: list[str]  # the kinds of detail replaced, in text order
+    still_below: bool  # the result still rates below the min_score it was generalised for
+
+
 class RuleAuditor:
     """Offline detectors combined into a 1-5 rating (see the module docstring).
 
@@ -284,6 +292,14 @@ class RuleAuditor:
     # ------------------------------------------------------------------ API
     def rate(self, texts: Sequence[str], stage: Stage = "cluster") -> list[Rating]:
         _check_stage(stage)
+        return [self._rate_one(text, doc, lang) for text, doc, lang in self._parsed(texts)]
+
+    def findings(self, text: str) -> list[Finding]:
+        """All findings for one text (for debugging and tests)."""
+        return self._findings(*self._parsed([text])[0])
+
+    def _parsed(self, texts: Sequence[str]) -> list[tuple[str, Any, str]]:
+        """(text, spaCy doc or None, language) per text, the English ones parsed in batches."""
         texts = [t or "" for t in texts]
         langs = [_language(t) for t in texts]
         docs: list[Any] = [None] * len(texts)
@@ -292,32 +308,30 @@ class RuleAuditor:
             english = [i for i, t in enumerate(texts) if langs[i] == "en" and _has_case(t)]
             for i, doc in zip(english, nlp.pipe([texts[i] for i in english], batch_size=64)):
                 docs[i] = doc
-        return [self._rate_one(text, doc, lang) for text, doc, lang in zip(texts, docs, langs)]
+        return list(zip(texts, docs, langs))
 
-    def findings(self, text: str) -> list[Finding]:
-        """All findings for one text (for debugging and tests)."""
-        lang = _language(text)
-        doc = self.nlp(text) if self.nlp is not None and lang == "en" and _has_case(text) else None
-        return self._findings(text, doc, lang)
-
-    def generalise(self, texts: Sequence[str], min_score: int = 3) -> list[tuple[str, list[str]]]:
+    def generalise(self, texts: Sequence[str], min_score: int = 3) -> list[Generalised]:
         """Each text with the details that make it rate below `min_score` replaced by a generic
-        placeholder ("[person]", "[place]", ...), and the kinds replaced. Details the detectors cannot
-        localise (uncased place hints) stay; rate the result again to see what is left."""
-        texts = [t or "" for t in texts]
-        out = []
-        for text in texts:
-            private = [f for f in self.findings(text) if f.cap < min_score and f.span]
+        placeholder ("[person]", "[place]", ...), the kinds replaced, and whether the result still
+        rates below `min_score` (details the detectors cannot localise, such as uncased place hints,
+        stay). Only texts that changed are rated again."""
+        out: list[Generalised] = []
+        for text, doc, lang in self._parsed(texts):
+            private = [f for f in self._findings(text, doc, lang) if f.cap < min_score]
             kinds: list[str] = []
             last_start = len(text) + 1
-            for f in sorted(private, key=lambda f: -f.span[0]):  # right to left: earlier offsets stay valid
+            for f in sorted((f for f in private if f.span), key=lambda f: -f.span[0]):  # right to left: earlier offsets stay valid
                 start, end = f.span
                 if end > last_start:  # overlaps a span already replaced
                     continue
                 text = text[:start] + _PLACEHOLDERS.get(f.kind, "[detail]") + text[end:]
                 kinds.append(f.kind)
                 last_start = start
-            out.append((text, kinds[::-1]))
+            # unchanged, it rates as found: below min_score exactly when something private was found
+            out.append(Generalised(text, kinds[::-1], bool(private)))
+        changed = [i for i, g in enumerate(out) if g.kinds]
+        for i, rating in zip(changed, self.rate([out[i].text for i in changed], stage="summary")):
+            out[i] = out[i]._replace(still_below=rating.score < min_score)
         return out
 
     def _rate_one(self, text: str, doc: Any, lang: str = "en") -> Rating:
