@@ -6,7 +6,7 @@ summary detectors (clio.privacy.generalise_summaries), on a finished run over th
 Reads the run's private facets (the summaries as the model wrote them, if the run was made with the
 detectors off or before they existed) and the benchmark's planted details (`pii` per conversation).
 A detail "survives" when it appears in the summary (case-insensitive). Also prints the rule auditor's
-rating share below 3 before and after.
+rating share below 3 before and after, and how long the detectors took.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +38,10 @@ def main() -> None:
     columns = [c for c in args.columns if c in facets.columns]
     before = facets.copy()
     auditor = RuleAuditor()
+    auditor.rate(["Warm-up for Ada Smith in Paris."])  # loads spaCy and the gazetteer outside the timing
+    started = time.perf_counter()
     report = generalise_summaries(facets, columns, auditor)
+    seconds = time.perf_counter() - started
 
     def surviving(frame) -> tuple[int, int]:
         with_pii = survived = 0
@@ -60,6 +64,7 @@ def main() -> None:
     print(f"conversations with planted details whose summaries keep one: before {s0}/{n}, after {s1}/{n}")
     print(f"summaries the rule auditor rates below 3: before {b0}/{t}, after {b1}/{t}")
     print("detectors:", json.dumps(report))
+    print(f"detector time: {seconds:.2f} s for {report['summaries_checked']} summaries ({report['summaries_checked'] / max(seconds, 1e-9):.0f}/s)")
 
 
 if __name__ == "__main__":
