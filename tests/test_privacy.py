@@ -337,6 +337,10 @@ def test_common_person_names_in_title_case_cluster_names_are_caught():
         ("Help Gonzalez With Taxes: Users asked for help", True),
         ("Help Maria Gonzalez File Her Taxes: tax help", True),
         ("Letters To Florence About Her Loans: letters", True),
+        # the description in Title Case too (a name the demo's auditor once withheld), names still caught
+        ("Help with Software Setup: Efficient Software Systems and Picture Error Checks", False),
+        ("Help With Taxes: Maria Gonzalez Tax Filing Help", True),
+        ("Plan Events: Anna Keller and Tom Brandt Wedding", True),
     ],
 )
 def test_title_case_cluster_names_read_as_words_but_names_stay_private(text, private):

@@ -74,7 +74,7 @@ from clio.privacy.patterns import (
 )
 
 # Bump when the rule auditor's detectors or lists change, so stage fingerprints change with them.
-RULES_VERSION = "rules-2026.11-4"
+RULES_VERSION = "rules-2026.11-5"
 # In a Title-Case cluster headline, a capitalised word with one of these abstract-noun endings reads
 # as a plain word when it is in the dictionary at all ("Visualizations", "Stimulation"); surnames
 # overlap ordinary words in frequency, but rarely carry these endings.
@@ -118,6 +118,26 @@ def _has_first_name_pair(words: Sequence[str]) -> bool:
         if first[:1].isupper() and second[:1].isupper() and second.lower() not in _CONNECTORS and names.get_gender(first) != "unknown" and _zipf(first.lower()) < 5.5:
             return True
     return False
+
+
+def _title_case_headlines(text: str) -> list[tuple[int, int]]:
+    """Spans written in Title Case, where capitals carry no signal: the name before the colon of
+    "Name Of Cluster: description", and a description after it that a small model also wrote in
+    Title Case ("... : Efficient Software Systems and Picture Error Checks"). Two-letter words carry
+    no case signal. The description must be one short phrase, nearly all capitalised, since a
+    sentence with several names in it is also mostly capitalised."""
+    def title_case(start: int, end: int, share: float) -> bool:
+        words = [w for w in re.findall(r"[^\W\d_][\w'-]*", text[start:end]) if len(w) > 2]
+        return len(words) >= 3 and sum(_is_upper_start(w) for w in words) / len(words) >= share
+
+    colon = text.find(": ")
+    if not 0 < colon <= 120 or not title_case(0, colon, 0.6):  # short names count ("Ask for What You Need")
+        return []
+    spans = [(0, colon)]
+    rest = text[colon + 2:].rstrip()
+    if len(rest) <= 120 and not re.search(r"[.!?;:]\s", rest) and title_case(colon + 2, len(text), 0.8):
+        spans.append((colon + 2, len(text)))
+    return spans
 
 
 def _headline_word(word: str) -> bool:
@@ -540,14 +560,7 @@ class RuleAuditor:
                 tok, end = tok[:hyphen.start()], start + hyphen.start()
             if tok:
                 tokens.append((tok, start, end))
-        # Title-case headline ("Name Of Cluster: description"): capitals there carry no signal.
-        headline_end = -1
-        colon = text.find(": ")
-        if 0 < colon <= 120:
-            # Short names count too ("Ask for What You Need"); two-letter words carry no case signal.
-            words = [w for w in re.findall(r"[^\W\d_][\w'-]*", text[:colon]) if len(w) > 2]
-            if len(words) >= 3 and sum(_is_upper_start(w) for w in words) / len(words) >= 0.6:
-                headline_end = colon
+        headlines = _title_case_headlines(text)
         ent_by_char: dict[int, str] = {}
         pos_by_start: dict[int, str] = {}
         if doc is not None:
@@ -622,7 +635,7 @@ class RuleAuditor:
             start, end = toks[0][1], toks[-1][2]
             labels = {ent_by_char.get(k) for k in range(start, end)} - {None}
             candidates.append({"span": text[start:end], "words": [t[0] for t in toks], "start": start, "end": end,
-                               "labels": labels, "headline": start < headline_end, "quoted": False, "lang": lang})
+                               "labels": labels, "headline": any(a <= start < b for a, b in headlines), "quoted": False, "lang": lang})
         for m in _QUOTED.finditer(text) if _has_case(text) else ():
             inner = m.group(1).strip()
             words = inner.split()
