@@ -389,3 +389,23 @@ def test_generalise_summaries_counts_what_it_replaced(rules):
     assert frame["request"].tolist()[:2] == ["Help [organisation] write to the committee.", "Explain list vs tuple."]
     assert frame["request"].isna().tolist() == [False, False, True]
 
+
+
+@pytest.mark.parametrize(
+    "text, private",
+    [
+        ("The user wants to plot the Mandelbrot set in Julia.", False),  # a concept named after someone
+        ("The user asked how Dijkstra's algorithm differs from A*.", False),
+        ("The user asked whether the data follows a Gaussian distribution.", False),
+        ("The user wants to rename the class `Summarizer` and the `Vagrantfile`.", False),  # code in backticks
+        ("The user wants to define a Mongoose.js model for accounts.", False),  # a library, by its extension
+        ("The user wants Dana Whitfield's number.", True),  # a person before an ordinary noun stays private
+        ("The user asked the Keller law firm about a lease.", True),
+        ("The user asked Quentin Marsh about `deploy.sh`.", True),  # names outside the backticks still count
+    ],
+)
+def test_concepts_code_and_libraries_are_not_names_but_people_still_are(rules, text, private):
+    rating = rules.rate([text], stage="summary")[0]
+    assert (rating.score <= 2) == private, rating.reasons
+    (g,) = rules.generalise([text])
+    assert bool(g.kinds) == private

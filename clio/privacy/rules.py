@@ -74,7 +74,7 @@ from clio.privacy.patterns import (
 )
 
 # Bump when the rule auditor's detectors or lists change, so stage fingerprints change with them.
-RULES_VERSION = "rules-2026.11-5"
+RULES_VERSION = "rules-2026.11-6"
 # In a Title-Case cluster headline, a capitalised word with one of these abstract-noun endings reads
 # as a plain word when it is in the dictionary at all ("Visualizations", "Stimulation"); surnames
 # overlap ordinary words in frequency, but rarely carry these endings.
@@ -209,10 +209,23 @@ _WORDFREQ_LANGS = set(
 )
 
 
+# A name with a source-file or library extension is code: "Mongoose.js", "setup.py", "Vagrantfile.yml".
+_CODE_FILE = re.compile(r"\.(?:js|jsx|ts|tsx|py|rb|go|rs|java|kt|cpp|cs|php|swift|json|ya?ml|toml|xml|csv|html?|css|md|sh|sql|ipynb)$")
+# A capitalised name followed by one of these nouns names a concept after its discoverer: "Mandelbrot
+# set", "Dijkstra's algorithm", "Doppler effect", "Lyme disease". ("law", "number", "model" are left out:
+# "Keller law firm", "Mary's number".)
+_CONCEPT_AFTER = re.compile(
+    r"^(?:['’]s?)?\s+(?:sets?|theorems?|lemmas?|conjectures?|equations?|inequality|principles?|paradox|effect|"
+    r"constants?|distributions?|transforms?|algorithms?|series|integrals?|curves?|fractals?|sequences?|"
+    r"hypothesis|syndrome|disease|scale of|spaces?|manifolds?|polynomials?|matrix|matrices)\b",
+    re.IGNORECASE,
+)
+
+
 def _technical_token(token: str) -> bool:
     """CamelCase identifiers and tokens with digits are code, chemistry or product names, not people:
     'IndexError', 'DataFrame', 'Fe2O3'. Name prefixes like Mc/Mac/De/Le ('McAllister') are not."""
-    if any(ch.isdigit() for ch in token):
+    if any(ch.isdigit() for ch in token) or _CODE_FILE.search(token):
         return True
     if "-" in token and all(part[:1].isupper() and not _technical_token(part) for part in token.split("-") if part):
         return False  # "Ocasio-Cortez", "Al-Rawdah": hyphenated name parts
@@ -561,6 +574,7 @@ class RuleAuditor:
             if tok:
                 tokens.append((tok, start, end))
         headlines = _title_case_headlines(text)
+        code = [m.span() for m in re.finditer(r"`[^`\n]+`", text)]  # identifiers in backticks are code
         ent_by_char: dict[int, str] = {}
         pos_by_start: dict[int, str] = {}
         if doc is not None:
@@ -595,6 +609,8 @@ class RuleAuditor:
                 is_name_token = False  # IndexError, DataFrame, Fe2O3, VLOOKUP, PTA: code, products, acronyms
             if len(bare) == 1 and not tok.endswith(".") and not current:
                 is_name_token = False  # a lone capital letter ("C", "С чего") is no name
+            if any(a < start < b for a, b in code):
+                is_name_token = False
             if not is_name_token:
                 flush()
                 continue
@@ -677,6 +693,8 @@ class RuleAuditor:
             return None
         if self._public(span):
             return None
+        if _CONCEPT_AFTER.match(text[cand["end"]:]):
+            return None  # "the Mandelbrot set": a concept named after someone
         if norm_words[0].rstrip(".") in _PUBLIC_TITLES and len(content) >= 2:
             return None  # "Archduke Franz Ferdinand", "President Lincoln": heads of state, royalty, saints
         if len(content) == 1 and re.search(r"\b(?:saint|sainte|sant|san|santo|santa|são|sankt|святой|святого|святая)\s+$", text[max(0, cand["start"] - 10):cand["start"]]):
