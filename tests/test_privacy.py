@@ -409,3 +409,17 @@ def test_concepts_code_and_libraries_are_not_names_but_people_still_are(rules, t
     assert (rating.score <= 2) == private, rating.reasons
     (g,) = rules.generalise([text])
     assert bool(g.kinds) == private
+
+
+@pytest.mark.parametrize(
+    "text, private",
+    [
+        ("The user wants to cache a map widget in a Flutter app.", False),
+        ("The user monitors a pipeline with Prometheus and Grafana.", False),
+        ("The user asked for a logo for Spring Valley Bakery.", True),  # software names count only whole
+        ("The user wants a price list for Eclipse Hair Salon.", True),
+    ],
+)
+def test_software_names_are_public_only_as_whole_names(rules, text, private):
+    rating = rules.rate([text], stage="summary")[0]
+    assert (rating.score <= 2) == private, rating.reasons

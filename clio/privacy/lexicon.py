@@ -1,6 +1,7 @@
 """Word lists behind the rule auditor's proper-noun rules, and the helpers that normalise and index them.
 
-What is public (famous people, fictional characters, big organisations and brands), place-like
+What is public (famous people, fictional characters, big organisations and brands, widely used
+software and devices), place-like
 names the gazetteer lacks (regions), capitalised words that are never private on their own
 (languages, demonyms, religions, calendar words), honorifics, titles of public figures, words and
 phrases that announce a person's name, and the small word sets the candidate finder uses
@@ -148,6 +149,32 @@ Internet|Web|Bluetooth|Wi-Fi|USB|HDMI|PDF|GPS|Photoshop|Zoom|Skype|Gmail|Google 
 Nasdaq|NYSE|S&P 500|Dow Jones|FTSE|Nikkei|Federal Reserve|Fed|ECB|European Central Bank|Bank of England
 """
 
+# Widely used software, developer tools and services, and consumer-electronics brands: a user's
+# coding or gadget question names them without naming anyone (also written for this project).
+# Public only as a whole name: many are ordinary words that also start small businesses'
+# names ("Spring Valley Bakery", "Eclipse Hair Salon"), which must stay private.
+_PUBLIC_SOFTWARE = """
+Flutter|Dart|Keras|scikit-learn|SciPy|Matplotlib|Seaborn|Plotly|Streamlit|Gradio|LangChain|OpenCV|Selenium|
+Playwright|Puppeteer|Cypress|Jest|Mocha|pytest|JUnit|Webpack|Vite|Babel|ESLint|Prettier|npm|Yarn|Deno|Bun|
+Express|Express.js|FastAPI|Spring|Spring Boot|Laravel|Symfony|Rails|Svelte|SvelteKit|Nuxt|Gatsby|Tailwind|
+Tailwind CSS|Bootstrap|jQuery|Redux|GraphQL|gRPC|Swagger|OpenAPI|Postman|Mongoose|Prisma|Sequelize|SQLAlchemy|
+Hibernate|SQLite|MariaDB|Cassandra|DynamoDB|Neo4j|Firebase|Firestore|Supabase|Heroku|Netlify|Vercel|
+Cloudflare|DigitalOcean|Google Cloud|GCP|Lambda|EC2|S3|Terraform|Ansible|Vagrant|VirtualBox|VMware|Jenkins|
+CircleCI|Travis CI|GitHub Actions|Nginx|Apache|Tomcat|Helm|Istio|Prometheus|Grafana|Kibana|Logstash|Splunk|
+Datadog|Sentry|RabbitMQ|Celery|Airflow|Snowflake|Databricks|BigQuery|Tableau|Power BI|Looker|Jira|Confluence|
+Trello|Asana|Monday.com|ClickUp|Zapier|HubSpot|Mailchimp|Twilio|SendGrid|Auth0|Okta|Keycloak|OAuth|
+WooCommerce|Magento|QuickBooks|Xero|SharePoint|OneDrive|OneNote|Power Automate|Power Apps|VBA|PowerShell|
+Bash|Zsh|Vim|Neovim|Emacs|IntelliJ|PyCharm|Eclipse|Xcode|Android Studio|Visual Studio Code|Sublime Text|
+AutoHotkey|Arduino|Raspberry Pi|ESP32|Solidity|Unity|Godot|Unreal|Roblox Studio|Obsidian|Evernote|Anki|
+Sketch|Premiere Pro|After Effects|Final Cut Pro|DaVinci Resolve|Lightroom|GIMP|Inkscape|Audacity|FL Studio|
+Ableton|Ableton Live|Logic Pro|Pro Tools|GarageBand|OBS|Wireshark|Nmap|Metasploit|Kali Linux|Fedora|CentOS|
+Red Hat|Arch Linux|Windows Server|Active Directory|Azure DevOps|Bitbucket|Stack Exchange|LeetCode|HackerRank|
+Kaggle|Colab|Google Colab|Anaconda|Conda|Pip|PyPI|Homebrew|WSL|Electron|React Native|Xamarin|.NET|ASP.NET|
+Blazor|Qt|GTK|Tkinter|PyQt|Pygame|Three.js|D3|D3.js|Chart.js|Leaflet|Mapbox|OpenStreetMap|Canon|Nikon|Leica|
+Fujifilm|GoPro|DJI|Bose|JBL|Logitech|Razer|Corsair|ASUS|Acer|MSI|Garmin|Fitbit|Oculus|Meta Quest|Kindle Fire|
+Roku|Chromecast|Sonos|Philips Hue|Ring|Nest|Alexa
+"""
+
 # Place-like names the gazetteer does not hold (regions, provinces, well-known areas).
 _REGIONS = """
 Midwest|Midwestern|Middle East|Far East|New England|Pacific Northwest|Deep South|Bay Area|Silicon Valley|
@@ -279,6 +306,12 @@ def _public_index() -> tuple[frozenset[str], frozenset[str]]:
         if len(parts) >= 2 and len(parts[-1]) > 3 and parts[-1] not in {"jr", "jr.", "iii", "ii"}:
             surnames.add(parts[-1])
     return frozenset(full), frozenset(surnames)
+
+
+@functools.lru_cache(maxsize=1)
+def _public_software() -> frozenset[str]:
+    """Software and device names, public when a candidate is exactly one of them."""
+    return frozenset(_norm(item) for item in _split_list(_PUBLIC_SOFTWARE))
 
 
 @functools.lru_cache(maxsize=1)

@@ -35,6 +35,7 @@ from clio.privacy.lexicon import (
     _generic_words,
     _norm,
     _public_index,
+    _public_software,
     _region_names,
 )
 from clio.privacy.patterns import (
@@ -74,7 +75,7 @@ from clio.privacy.patterns import (
 )
 
 # Bump when the rule auditor's detectors or lists change, so stage fingerprints change with them.
-RULES_VERSION = "rules-2026.11-6"
+RULES_VERSION = "rules-2026.11-7"
 # In a Title-Case cluster headline, a capitalised word with one of these abstract-noun endings reads
 # as a plain word when it is in the dictionary at all ("Visualizations", "Stimulation"); surnames
 # overlap ordinary words in frequency, but rarely carry these endings.
@@ -512,7 +513,7 @@ class RuleAuditor:
         key = _norm(span)
         if not key:
             return True
-        if key in full or key in self.extra_public or key.replace(".", "") in full:
+        if key in full or key in self.extra_public or key.replace(".", "") in full or key in _public_software():
             return True
         words = key.split()
         stripped = [w for w in words if w.rstrip(".") not in _HONORIFICS]
