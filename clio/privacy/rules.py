@@ -218,7 +218,7 @@ _CODE_FILE = re.compile(r"\.(?:js|jsx|ts|tsx|py|rb|go|rs|java|kt|cpp|cs|php|swif
 _CONCEPT_AFTER = re.compile(
     r"^(?:['’]s?)?\s+(?:sets?|theorems?|lemmas?|conjectures?|equations?|inequality|principles?|paradox|effect|"
     r"constants?|distributions?|transforms?|algorithms?|series|integrals?|curves?|fractals?|sequences?|"
-    r"hypothesis|syndrome|disease|scale of|spaces?|manifolds?|polynomials?|matrix|matrices)\b",
+    r"hypothesis|syndrome|disease|spaces?|manifolds?|polynomials?|matrix|matrices)\b",
     re.IGNORECASE,
 )
 
