@@ -75,7 +75,7 @@ from clio.privacy.patterns import (
 )
 
 # Bump when the rule auditor's detectors or lists change, so stage fingerprints change with them.
-RULES_VERSION = "rules-2026.11-7"
+RULES_VERSION = "rules-2026.11-8"
 # In a Title-Case cluster headline, a capitalised word with one of these abstract-noun endings reads
 # as a plain word when it is in the dictionary at all ("Visualizations", "Stimulation"); surnames
 # overlap ordinary words in frequency, but rarely carry these endings.
