@@ -260,3 +260,8 @@ def test_leaky_parent_names_are_withheld(tmp_path, monkeypatch):
     clusters = pd.read_parquet(run / "analyst" / "clusters.parquet")
     assert clusters[clusters["level"] > 0]["name"].str.startswith("Withheld category").all()
     assert json.loads((run / "stages" / "hierarchy.json").read_text())["names_withheld"] == (clusters["level"] > 0).sum()
+    # what was withheld, and why, stays in the private area for whoever runs the pipeline
+    withheld = pd.read_parquet(run / "private" / "names_withheld.parquet")
+    assert len(withheld) == (clusters["level"] > 0).sum()
+    assert withheld["name"].str.contains("quentin.blorp").all() and (withheld["score"] < 3).all()
+    assert withheld["reason"].str.contains("e-mail|email", case=False).all()
