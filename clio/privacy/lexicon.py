@@ -1,12 +1,11 @@
 """Word lists behind the rule auditor's proper-noun rules, and the helpers that normalise and index them.
 
 What is public (famous people, fictional characters, big organisations and brands, widely used
-software and devices), place-like
-names the gazetteer lacks (regions), capitalised words that are never private on their own
-(languages, demonyms, religions, calendar words), honorifics, titles of public figures, words and
-phrases that announce a person's name, and the small word sets the candidate finder uses
-(connectors, locatives, region suffixes, institution words). Imports nothing from the rest of
-the package.
+software and devices), place-like names the gazetteer lacks (regions), capitalised words that are
+never private on their own (languages, demonyms, religions, calendar words), honorifics, titles of
+public figures, words and phrases that announce a person's name, and the small word sets the
+candidate finder uses (connectors, locatives, region suffixes, institution words). Imports nothing
+from the rest of the package.
 """
 
 from __future__ import annotations
@@ -156,7 +155,7 @@ Nasdaq|NYSE|S&P 500|Dow Jones|FTSE|Nikkei|Federal Reserve|Fed|ECB|European Centr
 _PUBLIC_SOFTWARE = """
 Flutter|Dart|Keras|scikit-learn|SciPy|Matplotlib|Seaborn|Plotly|Streamlit|Gradio|LangChain|OpenCV|Selenium|
 Playwright|Puppeteer|Cypress|Jest|Mocha|pytest|JUnit|Webpack|Vite|Babel|ESLint|Prettier|npm|Yarn|Deno|Bun|
-Express|Express.js|FastAPI|Spring|Spring Boot|Laravel|Symfony|Rails|Svelte|SvelteKit|Nuxt|Gatsby|Tailwind|
+Express|Express.js|FastAPI|Spring|Spring Boot|Laravel|Symfony|Rails|Svelte|SvelteKit|Nuxt|Tailwind|
 Tailwind CSS|Bootstrap|jQuery|Redux|GraphQL|gRPC|Swagger|OpenAPI|Postman|Mongoose|Prisma|Sequelize|SQLAlchemy|
 Hibernate|SQLite|MariaDB|Cassandra|DynamoDB|Neo4j|Firebase|Firestore|Supabase|Heroku|Netlify|Vercel|
 Cloudflare|DigitalOcean|Google Cloud|GCP|Lambda|EC2|S3|Terraform|Ansible|Vagrant|VirtualBox|VMware|Jenkins|
@@ -165,14 +164,14 @@ Datadog|Sentry|RabbitMQ|Celery|Airflow|Snowflake|Databricks|BigQuery|Tableau|Pow
 Trello|Asana|Monday.com|ClickUp|Zapier|HubSpot|Mailchimp|Twilio|SendGrid|Auth0|Okta|Keycloak|OAuth|
 WooCommerce|Magento|QuickBooks|Xero|SharePoint|OneDrive|OneNote|Power Automate|Power Apps|VBA|PowerShell|
 Bash|Zsh|Vim|Neovim|Emacs|IntelliJ|PyCharm|Eclipse|Xcode|Android Studio|Visual Studio Code|Sublime Text|
-AutoHotkey|Arduino|Raspberry Pi|ESP32|Solidity|Unity|Godot|Unreal|Roblox Studio|Obsidian|Evernote|Anki|
+AutoHotkey|Arduino|Raspberry Pi|ESP32|Solidity|Godot|Unreal|Roblox Studio|Obsidian|Evernote|Anki|
 Sketch|Premiere Pro|After Effects|Final Cut Pro|DaVinci Resolve|Lightroom|GIMP|Inkscape|Audacity|FL Studio|
 Ableton|Ableton Live|Logic Pro|Pro Tools|GarageBand|OBS|Wireshark|Nmap|Metasploit|Kali Linux|Fedora|CentOS|
 Red Hat|Arch Linux|Windows Server|Active Directory|Azure DevOps|Bitbucket|Stack Exchange|LeetCode|HackerRank|
-Kaggle|Colab|Google Colab|Anaconda|Conda|Pip|PyPI|Homebrew|WSL|Electron|React Native|Xamarin|.NET|ASP.NET|
+Kaggle|Colab|Google Colab|Anaconda|Conda|PyPI|Homebrew|WSL|Electron|React Native|Xamarin|.NET|ASP.NET|
 Blazor|Qt|GTK|Tkinter|PyQt|Pygame|Three.js|D3|D3.js|Chart.js|Leaflet|Mapbox|OpenStreetMap|Canon|Nikon|Leica|
 Fujifilm|GoPro|DJI|Bose|JBL|Logitech|Razer|Corsair|ASUS|Acer|MSI|Garmin|Fitbit|Oculus|Meta Quest|Kindle Fire|
-Roku|Chromecast|Sonos|Philips Hue|Ring|Nest|Alexa
+Roku|Chromecast|Sonos|Philips Hue|Ring|Nest
 """
 
 # Place-like names the gazetteer does not hold (regions, provinces, well-known areas).
