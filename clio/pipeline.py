@@ -440,19 +440,16 @@ def _audit_parent_names(ctx: RunContext, hierarchy) -> int:
     """Parent names are written by the model from already-audited children, but they are new
     text: the same auditor rates them, and a name rated below the threshold is withheld. What was
     withheld, and why, goes to the private area (names_withheld.parquet), like removed clusters."""
-    p = ctx.cfg.privacy
-    auditor = ctx.auditor
-    if auditor is None:
-        return 0
     from clio.privacy import cluster_text
 
-    parents = [n for n in hierarchy.nodes if n.level > 0]
     withheld = []
-    for node, rating in zip(parents, auditor.rate([cluster_text(n) for n in parents], stage="cluster")):
-        if rating.score < p.auditor.min_score:
-            withheld.append({"node_id": node.id, "level": node.level, "name": node.name, "description": node.description,
-                             "score": rating.score, "reason": "; ".join(rating.reasons)})
-            node.name, node.description = f"Withheld category {node.id}", ""
+    if ctx.auditor is not None:  # written either way, so no earlier run's list is left behind
+        parents = [n for n in hierarchy.nodes if n.level > 0]
+        for node, rating in zip(parents, ctx.auditor.rate([cluster_text(n) for n in parents], stage="cluster")):
+            if rating.score < ctx.cfg.privacy.auditor.min_score:
+                withheld.append({"node_id": node.id, "level": node.level, "name": node.name, "description": node.description,
+                                 "score": rating.score, "reason": "; ".join(rating.reasons)})
+                node.name, node.description = f"Withheld category {node.id}", ""
     columns = ["node_id", "level", "name", "description", "score", "reason"]
     ctx.folder.write_parquet(ctx.folder.private / "names_withheld.parquet", pd.DataFrame(withheld, columns=columns))
     return len(withheld)

@@ -265,3 +265,6 @@ def test_leaky_parent_names_are_withheld(tmp_path, monkeypatch):
     assert len(withheld) == (clusters["level"] > 0).sum()
     assert withheld["name"].str.contains("quentin.blorp").all() and (withheld["score"] < 3).all()
     assert withheld["reason"].str.contains("e-mail|email", case=False).all()
+    # the same run with the auditor off (never a default): nothing withheld, and no earlier list left behind
+    pipeline.run_all(make_cfg(tmp_path, data, "privacy.auditor.enabled=false"))
+    assert pd.read_parquet(run / "private" / "names_withheld.parquet").empty
