@@ -25,10 +25,12 @@ $(EXTRAS_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[ray,static]'
 	touch $(EXTRAS_STAMP)
 
-## Main job on the embedded offline default: real ShareGPT conversations -> facets -> embeddings.
+## Main job on the embedded offline default: 2,000 real ShareGPT conversations, embed-first, whole pipeline.
 demo: install
 	$(BIN)/clio run experiment=demo
 	$(BIN)/clio show runs/demo
+	$(BIN)/clio export runs/demo --out runs/demo/explorer.html
+	@echo "explorer (one self-contained file, opens offline): runs/demo/explorer.html"
 
 ## The test suite (offline; real embedding model and real local LLM where marked).
 test: install $(EXTRAS_STAMP)

@@ -196,6 +196,16 @@ def sample_members(labels: np.ndarray, cluster: int, n: int, rng: np.random.Gene
     return np.sort(rng.choice(members, size=n, replace=False))
 
 
+def central_members(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray, cluster: int, n: int) -> np.ndarray:
+    """Up to n member indices of `cluster` nearest its centroid, nearest first: the most typical
+    members, for namers shown only a few examples (embed-first mode)."""
+    members = np.flatnonzero(np.asarray(labels) == cluster)
+    if len(members) == 0 or n <= 0:
+        return np.empty(0, dtype=int)
+    distances = np.linalg.norm(np.asarray(X[members]) - centroids[cluster], axis=1)
+    return members[np.argsort(distances, kind="stable")[:n]]
+
+
 def nearest_non_members(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray, cluster: int, n: int) -> np.ndarray:
     """The n points closest to `cluster`'s centroid that belong to other clusters, nearest first.
 

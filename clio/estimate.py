@@ -717,29 +717,33 @@ def _estimate_later_stages(cfg: DictConfig, tally: _Tally, opts: dict[str, Any],
         fallback = float(opts["output_share"]) * (spec.max_tokens if spec is not None else 100)
         summary_chars, summary_from = tally.outputs.summary_chars(prompt_name, fallback)
     result["summary_chars"] = {"value": round(summary_chars, 1), "from": summary_from}
-    n = cfg.naming
-    criteria = n.criteria.get(cfg.embedding.facet) or n.criteria.request
+    from clio.pipeline import naming_criteria, naming_prompt, naming_settings
+
+    n = naming_settings(cfg)  # the naming source's own settings on top (embed-first: excerpts)
+    criteria = naming_criteria(cfg)
     size = n_after / k
-    examples = [filler(summary_chars, i) for i in range(max(int(n.n_members), int(n.n_contrast), 1))]
+    examples = [filler(summary_chars, i) for i in range(max(int(n["n_members"]), int(n["n_contrast"]), 1))]
     # members shown: min(n_members, what fits the budget, the cluster's size), with cluster sizes
-    # taken as geometric with mean n/k (k-means sizes are skewed; small clusters show fewer)
-    shown = len(fit_examples(examples[: int(n.n_members)], n.max_chars, n.max_item_chars))
+    # taken as geometric with mean n/k (k-means sizes are skewed; small clusters show fewer).
+    # A token budget (max_tokens_per_list) is counted as 4 characters a token here.
+    budget = int(n["max_tokens_per_list"]) * 4 if n.get("max_tokens_per_list") else n["max_chars"]
+    shown = len(fit_examples(examples[: int(n["n_members"])], budget, n["max_item_chars"]))
     members = expected_min(shown, size)
-    contrast = int(min(n.n_contrast, max(0, n_after - round(size))))
-    template = load_prompt("cluster_name")
+    contrast = int(min(n["n_contrast"], max(0, n_after - round(size))))
+    template = load_prompt(naming_prompt(cfg))
     for count, weight in _bracket(members):
         prompt = template.render(
             criteria=criteria,
-            answers=fit_examples(examples[:count], n.max_chars, n.max_item_chars),
-            contrastive_answers=fit_examples(examples[:contrast], n.max_chars, n.max_item_chars),
+            answers=fit_examples(examples[:count], budget, n["max_item_chars"]),
+            contrastive_answers=fit_examples(examples[:contrast], budget, n["max_item_chars"]),
         )
-        tally.add("naming", prompt, int(n.max_tokens), k * weight)
+        tally.add("naming", prompt, int(n["max_tokens"]), k * weight)
     result["naming_members_shown"] = round(members, 2)
 
     # ---------------------------------------------------------------- privacy auditor (LLM part)
     p = cfg.privacy
     kept = max(1, round(k * float(opts["privacy_keep_share"])))
-    name_chars, description_chars, names_from = tally.outputs.name_lengths("cluster_name")
+    name_chars, description_chars, names_from = tally.outputs.name_lengths(naming_prompt(cfg))
     parent_name_chars, parent_description_chars, parents_from = tally.outputs.name_lengths("hierarchy_rename")
     result["cluster_text_chars"] = {"name": round(name_chars, 1), "description": round(description_chars, 1), "from": names_from}
     h = cfg.hierarchy

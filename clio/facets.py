@@ -38,6 +38,7 @@ class FacetSpec(BaseModel):
     high: int = 5
     method: Literal["langid", "llm"] = "langid"
     function: str | None = None
+    max_chars: int | None = None  # computed text facets: cut to this many characters
     max_tokens: int = 100
     temperature: float = 0.2
     description: str = ""
@@ -91,10 +92,15 @@ COMPUTED_FACETS: dict[str, ComputedFn] = {
     "has_tool_use": lambda c, t: any(m.tool_calls or m.role == "tool" for m in c.messages),
     "has_attachments": lambda c, t: any(m.attachments for m in c.messages),
     "transcript_truncated": lambda c, t: t.truncated,
-    # The users' own words (first 1,000 characters): the no-LLM baseline embeds this instead of a
-    # summary. Raw text, so it stays in the private area like every per-conversation value.
-    "user_text": lambda c, t: " ".join(m.content for m in c.messages if m.role == "user")[:1000],
+    # The users' own words (cut to the spec's max_chars): embed-first mode and the no-LLM baseline
+    # embed this instead of a summary. Raw text, so it stays in the private area like every
+    # per-conversation value.
+    "user_text": lambda c, t: " ".join(m.content for m in c.messages if m.role == "user"),
 }
+
+
+# Computed facets whose values are the users' own text: never a breakdown, like summaries.
+TEXT_COMPUTED_FACETS = frozenset({"user_text"})
 
 
 # --------------------------------------------------------------------------- languages
@@ -211,7 +217,8 @@ def extract_facets(
         row = ConversationFacets(conversation_id=conv.id, account_id=conv.account_id, timestamp=conv.timestamp)
         for spec in specs:
             if spec.kind == "computed":
-                row.values[spec.name] = COMPUTED_FACETS[spec.function](conv, transcript)  # type: ignore[index]
+                value = COMPUTED_FACETS[spec.function](conv, transcript)  # type: ignore[index]
+                row.values[spec.name] = value[: spec.max_chars] if spec.max_chars and isinstance(value, str) else value
             elif spec.kind == "language" and spec.method == "langid":
                 languages = detect_languages(conv)
                 row.values[spec.name] = languages or None

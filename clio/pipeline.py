@@ -134,7 +134,17 @@ def stage_screen(ctx: RunContext, conversations: list[Conversation]) -> list[Con
 
 
 def facet_specs(cfg: DictConfig) -> list[FacetSpec]:
-    return parse_facet_specs(_cfg(cfg.facets.specs))
+    """The facets extracted per conversation. With facets.per_conversation_llm false (embed-first
+    mode) the LLM facets are skipped: language and computed facets only. A computed facet of the
+    users' own text is extracted only when it is embedded or shown to the namer."""
+    from clio.facets import TEXT_COMPUTED_FACETS
+
+    specs = parse_facet_specs(_cfg(cfg.facets.specs))
+    if not cfg.facets.get("per_conversation_llm", True):
+        specs = [s for s in specs if not s.uses_llm]
+    # The users' own words are copied into the run only where a stage reads them (data minimisation).
+    used = {cfg.embedding.facet} | ({naming_settings(cfg).get("excerpt_facet") or "user_text"} if cfg.naming.source == "excerpts" else set())
+    return [s for s in specs if s.function not in TEXT_COMPUTED_FACETS or s.name in used]
 
 
 def prompt_refs(specs: list[FacetSpec]) -> list[str]:
@@ -232,6 +242,39 @@ def stage_embed(ctx: RunContext, facets: pd.DataFrame, upstream: str) -> tuple[n
     return vectors, fp
 
 
+def stage_debias(ctx: RunContext, vectors: np.ndarray, facets: pd.DataFrame, upstream: str) -> tuple[np.ndarray, Any, str]:
+    """Language debiasing (clio/debias.py) of the embedded vectors: what clustering, naming's
+    nearest non-members, the map and the eval's nearest category name all see. With
+    debias.method none the vectors pass through and the fingerprint is unchanged."""
+    from clio.debias import METHODS, LanguageCentering, NoDebias, primary_language
+
+    d = ctx.cfg.debias
+    if d.method not in METHODS:
+        raise ConfigError(f"debias.method must be one of {', '.join(METHODS)}, not '{d.method}'")
+    if d.method == "none":
+        return vectors, NoDebias(), upstream
+    language_facet = next((s.name for s in facet_specs(ctx.cfg) if s.kind == "language"), None)
+    if language_facet is None:
+        raise ConfigError("debias.method=language_mean needs a language facet (facets.specs.language)")
+    fp = fingerprint("debias", _cfg(d), upstream)
+    out, means_out = ctx.folder.private / "vectors_debiased.npy", ctx.folder.private / "debias_means.npz"
+    if ctx.folder.is_fresh("debias", fp, [out, means_out]):
+        return np.load(out, mmap_mode="r"), LanguageCentering.load(means_out), fp
+    started = time.perf_counter()
+    index = pd.read_parquet(ctx.folder.private / "embedding_index.parquet")
+    by_id = facets.set_index("conversation_id")[language_facet]
+    languages = [primary_language(by_id.get(cid)) for cid in index["conversation_id"]]
+    centring = LanguageCentering(d.min_count).fit(np.asarray(vectors), languages)
+    centred = centring.transform(np.asarray(vectors), languages)
+    ctx.folder.write_array(out, centred)
+    atomic_write(means_out, centring.save)
+    ctx.timings["debias"] = time.perf_counter() - started
+    # Counts per language can be small: the stage record says only how many languages went which way.
+    summary = centring.summary()
+    ctx.folder.finish_stage("debias", fp, {"method": d.method, "min_count": d.min_count, "languages_own_mean": len(summary["languages_own_mean"]), "languages_global_mean": len(summary["languages_global_mean"])})
+    return np.load(out, mmap_mode="r"), centring, fp
+
+
 # --------------------------------------------------------------------------- manifest
 
 
@@ -303,31 +346,123 @@ def stage_cluster(ctx: RunContext, vectors: np.ndarray, upstream: str) -> tuple[
     return assignments, result.centroids, fp
 
 
-def stage_name(ctx: RunContext, facets: pd.DataFrame, vectors: np.ndarray, assignments: pd.DataFrame, centroids: np.ndarray, upstream: str) -> tuple[pd.DataFrame, str]:
-    from clio.naming import name_clusters
+NAMING_SOURCES = ("summaries", "excerpts", "sample_summaries")
 
-    n, facet = ctx.cfg.naming, ctx.cfg.embedding.facet
-    criteria = n.criteria.get(facet) or n.criteria.request
-    template_ref = load_prompt("cluster_name").ref
-    fp = fingerprint("name", _cfg(n), criteria, template_ref, ctx.gateway.backend.identity(), ctx.cfg.run.seed, upstream)
-    out = ctx.folder.private / "base_clusters.parquet"
-    if ctx.folder.is_fresh("name", fp, [out]):
-        return pd.read_parquet(out), fp
+
+def naming_settings(cfg: DictConfig) -> dict[str, Any]:
+    """naming.* with the chosen source's own settings (naming.sources.<source>) on top."""
+    n = _cfg(cfg.naming)
+    if n["source"] not in NAMING_SOURCES:
+        raise ConfigError(f"naming.source must be one of {', '.join(NAMING_SOURCES)}, not '{n['source']}'")
+    return {**{k: v for k, v in n.items() if k != "sources"}, **((n.get("sources") or {}).get(n["source"]) or {})}
+
+
+def naming_prompt(cfg: DictConfig) -> str:
+    return "cluster_name_excerpts" if cfg.naming.source == "excerpts" else "cluster_name"
+
+
+def naming_criteria(cfg: DictConfig) -> str:
+    n = cfg.naming
+    return n.criteria.get(cfg.embedding.facet) or n.criteria.request
+
+
+def stage_name(
+    ctx: RunContext, facets: pd.DataFrame, vectors: np.ndarray, assignments: pd.DataFrame, centroids: np.ndarray, upstream: str,
+    conversations: list[Conversation] | None = None,
+) -> tuple[pd.DataFrame, list[tuple[str, str]], str]:
+    """Contrastive names for the base clusters. Returns the clusters, the (account, text) pairs the
+    namer was shown (for the quoted-details check of the privacy stage) and the fingerprint."""
+    from clio.naming import name_clusters, naming_examples
+
+    n, facet = naming_settings(ctx.cfg), ctx.cfg.embedding.facet
+    criteria, template_ref = naming_criteria(ctx.cfg), load_prompt(naming_prompt(ctx.cfg)).ref
+    scrub = _cfg(ctx.cfg.facets.get("privacy_check")) or {"enabled": False}
+    summary_refs = prompt_refs([_summary_spec(ctx.cfg, n)]) if n["source"] == "sample_summaries" else None
+    fp = fingerprint("name", n, criteria, template_ref, scrub if n["source"] != "summaries" else None, summary_refs, ctx.gateway.backend.identity(), ctx.cfg.run.seed, upstream)
+    out, shown_out = ctx.folder.private / "base_clusters.parquet", ctx.folder.private / "naming_shown.parquet"
+    if ctx.folder.is_fresh("name", fp, [out, shown_out]):
+        shown = pd.read_parquet(shown_out)
+        return pd.read_parquet(out), list(zip(shown["account_id"], shown["text"])), fp
     started = time.perf_counter()
-    summaries = assignments.merge(facets[["conversation_id", facet, "account_id"]], on="conversation_id", how="left")
+    columns = {"conversation_id", "account_id", facet, n.get("excerpt_facet") or "user_text"} & set(facets.columns)
+    rows = assignments.merge(facets[sorted(columns)], on="conversation_id", how="left")
+    labels, X = assignments["cluster_id"].to_numpy(), np.asarray(vectors)
+    members = "central" if n.get("members") == "central" else "random"
+    examples = naming_examples(X, labels, centroids, n_members=n["n_members"], n_contrast=n["n_contrast"], members=members, random_state=ctx.cfg.run.seed)
+    if n["source"] == "summaries":
+        texts: Any = summary_texts(ctx.cfg, rows[facet])
+        shown_rows = sorted({int(i) for m, c in examples.values() for i in (*m, *c)})
+        shown_texts = {i: texts[i] for i in shown_rows}
+    else:
+        wanted = sorted({int(i) for m, c in examples.values() for i in (*m, *c)})
+        texts = shown_texts = _scrubbed_examples(ctx, n, rows, wanted, conversations, scrub)
     names = name_clusters(
-        summary_texts(ctx.cfg, summaries[facet]), np.asarray(vectors), assignments["cluster_id"].to_numpy(), centroids, ctx.gateway,
-        criteria=criteria, n_members=n.n_members, n_contrast=n.n_contrast, random_state=ctx.cfg.run.seed,
-        temperature=n.temperature, max_tokens=n.max_tokens, max_chars=n.max_chars, max_item_chars=n.max_item_chars,
+        texts, X, labels, centroids, ctx.gateway, criteria=criteria, n_members=n["n_members"], n_contrast=n["n_contrast"],
+        random_state=ctx.cfg.run.seed, temperature=n["temperature"], max_tokens=n["max_tokens"], max_chars=n["max_chars"],
+        max_item_chars=n["max_item_chars"], prompt=naming_prompt(ctx.cfg), examples=examples, max_tokens_per_list=n.get("max_tokens_per_list"),
     )
-    accounts = summaries.groupby("cluster_id")["account_id"].nunique()
+    accounts = rows.groupby("cluster_id")["account_id"].nunique()
     frame = pd.DataFrame(
         [{"cluster_id": c.cluster_id, "name": c.name, "description": c.description, "size": c.size, "accounts": int(accounts.get(c.cluster_id, 0)), "error": c.error} for c in names]
     )
+    shown = pd.DataFrame({"account_id": [str(rows["account_id"].iloc[i]) for i in shown_texts], "text": [str(t) for t in shown_texts.values()]})
     ctx.folder.write_parquet(out, frame)
+    ctx.folder.write_parquet(shown_out, shown)
     ctx.timings["name"] = time.perf_counter() - started
-    ctx.folder.finish_stage("name", fp, {"clusters": len(frame), "naming_failures": int(frame["error"].notna().sum())})
-    return frame, fp
+    ctx.folder.finish_stage("name", fp, {"clusters": len(frame), "naming_failures": int(frame["error"].notna().sum()), "source": n["source"], "texts_shown": len(shown)})
+    return frame, list(zip(shown["account_id"], shown["text"])), fp
+
+
+def _summary_spec(cfg: DictConfig, n: dict[str, Any]) -> FacetSpec:
+    name = n.get("summary_facet") or "request"
+    spec = next((s for s in parse_facet_specs(_cfg(cfg.facets.specs)) if s.name == name), None)
+    if spec is None or spec.kind != "summary":
+        raise ConfigError(f"naming.sources.sample_summaries.summary_facet '{name}' is not a summary facet in facets.specs")
+    return spec
+
+
+def _scrubbed_examples(ctx: RunContext, n: dict[str, Any], rows: pd.DataFrame, wanted: list[int], conversations: list[Conversation] | None, scrub: dict[str, Any]) -> dict[int, str]:
+    """Texts for the rows the namer will see, each through the summary detectors: excerpts of the
+    users' own words, or LLM summaries of just these conversations. Details that rate below
+    min_score become placeholders; a text that still rates below is left out (not shown)."""
+    from clio.privacy import RuleAuditor
+
+    if n["source"] == "excerpts":
+        source = n.get("excerpt_facet") or "user_text"
+        if source not in rows.columns:
+            raise ConfigError(f"naming.source=excerpts shows facet '{source}', which was not extracted (facets.specs)")
+        raw = [str(rows[source].iloc[i] or "")[: n["max_item_chars"]] for i in wanted]
+    else:
+        if conversations is None:
+            raise ConfigError("naming.source=sample_summaries needs the conversations (clio run / clio eval)")
+        by_id = {c.id: c for c in conversations}
+        spec = _summary_spec(ctx.cfg, n)
+        transcript = TranscriptConfig(**_cfg(ctx.cfg.facets.transcript))
+        from clio.facets import extract_facets
+
+        picked = [by_id[rows["conversation_id"].iloc[i]] for i in wanted]
+        facet_rows = extract_facets(picked, [spec], ctx.gateway, transcript)
+        prefill = spec.prefill.strip()
+        raw = []
+        for r in facet_rows:
+            value = str(r.values.get(spec.name) or "")
+            raw.append(value[len(prefill):].strip() if prefill and value.startswith(prefill) else value)
+    keep = [(i, t) for i, t in zip(wanted, raw) if t.strip()]
+    if not scrub.get("enabled", True):
+        return dict(keep)
+    results = RuleAuditor().generalise([t for _, t in keep], int(scrub.get("min_score", 3)))
+    return {i: g.text for (i, _), g in zip(keep, results) if not g.still_below}
+
+
+def _quote_sources(cfg: DictConfig, facets: pd.DataFrame, shown: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(account, text) pairs a cluster name must not quote from fewer than min_accounts accounts:
+    every conversation's summary in paper mode; in embed-first mode the texts the namer was shown
+    plus every conversation's own words (a name can only quote what it saw, but checking the
+    users' words as well costs little)."""
+    facet = cfg.embedding.facet
+    texts = summary_texts(cfg, facets[facet].fillna("")) if facet in facets.columns else []
+    own = list(zip(facets["account_id"].astype(str), texts))
+    return own if cfg.naming.source == "summaries" else own + [(str(a), str(t)) for a, t in shown]
 
 
 def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries: list[tuple[str, str]] | None = None) -> tuple[pd.DataFrame, dict[str, Any], str]:
@@ -412,7 +547,7 @@ def stage_hierarchy(ctx: RunContext, kept: pd.DataFrame, upstream: str):
 
     h = ctx.cfg.hierarchy
     refs = [load_prompt(f"hierarchy_{s}").ref for s in ("propose", "dedupe", "assign", "rename")]
-    criteria = ctx.cfg.naming.criteria.get(ctx.cfg.embedding.facet) or ctx.cfg.naming.criteria.request
+    criteria = naming_criteria(ctx.cfg)
     fp = fingerprint("hierarchy", _cfg(h), criteria, refs, ctx.gateway.backend.identity(), ctx.cfg.embedding.model, ctx.cfg.run.seed, upstream)
     out, frame_out = ctx.folder.analyst / "hierarchy.json", ctx.folder.analyst / "clusters.parquet"
     if ctx.folder.is_fresh("hierarchy", fp, [out, frame_out]):
@@ -502,15 +637,15 @@ def run_all(cfg: DictConfig) -> dict[str, Any]:
     conversations = stage_screen(ctx, sampled)
     facets, fp = stage_facets(ctx, conversations, data_hash(conversations))
     vectors, fp = stage_embed(ctx, facets, fp)
+    vectors, _, fp = stage_debias(ctx, vectors, facets, fp)
     assignments, centroids, fp = stage_cluster(ctx, vectors, fp)
-    base, fp = stage_name(ctx, facets, vectors, assignments, centroids, fp)
-    summaries = list(zip(facets["account_id"].astype(str), summary_texts(cfg, facets[cfg.embedding.facet].fillna(""))))
-    kept, report, fp = stage_privacy(ctx, base, fp, summaries)
+    base, shown, fp = stage_name(ctx, facets, vectors, assignments, centroids, fp, conversations)
+    kept, report, fp = stage_privacy(ctx, base, fp, _quote_sources(cfg, facets, shown))
     hierarchy, fp = stage_hierarchy(ctx, kept, fp)
     stage_project(ctx, vectors, assignments, kept, hierarchy, fp)
     ctx.counts.update(base_clusters=int(len(base)), clusters_after_privacy=int(len(kept)), hierarchy_levels=[len(level) for level in hierarchy.levels()])
     _account_items(ctx, facets)
-    manifest = write_manifest(ctx, ["load", "facets", "embed", "cluster", "name", "privacy", "hierarchy", "project"])
+    manifest = write_manifest(ctx, ["load", "facets", "embed"] + (["debias"] if cfg.debias.method != "none" else []) + ["cluster", "name", "privacy", "hierarchy", "project"])
     manifest["privacy"] = report
     manifest["estimate"] = with_actual(estimate, manifest["llm_usage"]["per_stage"])  # estimate next to actual
     ctx.folder.write_manifest(manifest)

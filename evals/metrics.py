@@ -180,8 +180,13 @@ def cost(per_stage: Mapping[str, Mapping[str, Any]], n_conversations: int) -> di
         rows[stage] = {k: u.get(k, 0) for k in ("calls", "cache_hits", "input_tokens", "output_tokens", "cost_usd", "seconds")}
     total = {k: sum(r[k] for r in rows.values()) for k in ("calls", "input_tokens", "output_tokens", "cost_usd", "seconds")}
     scale = 1000 / n_conversations if n_conversations else 0.0
+    # Requests the pipeline made, answered by the model or by the response cache: what a run on
+    # an empty cache would pay for (embed-first mode: grows with k, not with n).
+    requests = sum(r["calls"] + r["cache_hits"] for r in rows.values())
     return {
         "per_stage": rows,
+        "model_requests": requests,
+        "model_requests_per_1k_conversations": requests * scale,
         "total_input_tokens": total["input_tokens"],
         "total_output_tokens": total["output_tokens"],
         "total_cost_usd": total["cost_usd"],

@@ -26,11 +26,12 @@ def assign_by_embedding(centroids: np.ndarray, categories: Sequence[str], embed:
     return [int(i) for i in np.argmax(normalize(np.asarray(centroids, dtype=np.float64)) @ C.T, axis=1)]
 
 
-def assign_by_llm(base: pd.DataFrame, categories: Sequence[str], embed: Embed, gateway: Any, *, random_state: Any, max_chars: int | None) -> tuple[list[int], list[str]]:
-    """The hierarchizer's assignment step with the categories as the fixed parent level."""
+def assign_by_llm(base: pd.DataFrame, categories: Sequence[str], embed: Embed, gateway: Any, *, random_state: Any, max_chars: int | None, assign_orders: int | None = None) -> tuple[list[int], list[str]]:
+    """The hierarchizer's assignment step with the categories as the fixed parent level (with
+    `assign_orders`, a few shared category orders instead of one per cluster, as in the hierarchy)."""
     from clio.hierarchy import Hierarchizer
 
-    hierarchizer = Hierarchizer(embed, gateway, random_state=random_state, max_chars=max_chars)
+    hierarchizer = Hierarchizer(embed, gateway, random_state=random_state, max_chars=max_chars, assign_orders=assign_orders)
     records = base[["cluster_id", "name", "description", "size"]].to_dict("records")
     return hierarchizer.assign_to(records, categories, stage="eval.assign")
 

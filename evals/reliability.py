@@ -200,6 +200,7 @@ def run_overrides(root: Path, data: Path, *, name: str = "r", cache: Path | None
         f"run.root={root}", f"run.name={name}", f"cache.dir={cache}", f"cache.embeddings={embeddings or cache / 'embeddings'}",
         "data=file", f"data.source={data}", "data.on_error=skip", "progress=false",
         "llm.backend=fake", "llm.model=fake-1", "+llm.backoff_base=0.001", "+llm.backoff_max=0.01",
+        "pipeline.mode=paper",  # a model call per conversation: the mode with the most calls to fault
         "clustering.k=6", "privacy.min_conversations=5", "privacy.min_accounts=5", "privacy.auditor.kind=rules",
         "hierarchy.top_k=2", "hierarchy.levels=3", "projection.n_neighbors=200",
     ]

@@ -73,6 +73,7 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     labels = labels_frame(conversations)
     facets, fp = P.stage_facets(ctx, conversations, data_hash(conversations))
     vectors, fp = P.stage_embed(ctx, facets, fp)
+    vectors, debias, fp = P.stage_debias(ctx, vectors, facets, fp)
     assignments, _, fp = P.stage_cluster(ctx, vectors, fp)
     embedder = Embedder(cfg.embedding.model, cache_dir=cfg.cache.embeddings, show_progress=False)
 
@@ -81,12 +82,14 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     cluster_ids = sorted(int(c) for c in assignments["cluster_id"].unique())
     base = None
     if e.assign == "llm":
-        base, fp = P.stage_name(ctx, facets, vectors, assignments, np.load(ctx.folder.private / "centroids.npy"), fp)
+        base, _, fp = P.stage_name(ctx, facets, vectors, assignments, np.load(ctx.folder.private / "centroids.npy"), fp, conversations)
         base = base.set_index("cluster_id").loc[cluster_ids].reset_index()
-        chosen, how = reconstruction.assign_by_llm(base, categories, embedder.embed, ctx.gateway, random_state=cfg.run.seed, max_chars=cfg.hierarchy.max_chars)
+        chosen, how = reconstruction.assign_by_llm(base, categories, embedder.embed, ctx.gateway, random_state=cfg.run.seed, max_chars=cfg.hierarchy.max_chars, assign_orders=cfg.hierarchy.get("assign_orders"))
     else:
         centroids = reconstruction.member_centroids(np.asarray(vectors), assignments["cluster_id"].to_numpy(), cluster_ids)
-        chosen, how = reconstruction.assign_by_embedding(centroids, categories, embedder.embed), ["embedding-nearest"] * len(cluster_ids)
+        # Category names have no language of their own: centred like every query (debias.transform_queries).
+        chosen = reconstruction.assign_by_embedding(centroids, categories, lambda texts: debias.transform_queries(embedder.embed(texts)))
+        how = ["embedding-nearest"] * len(cluster_ids)
     predicted = reconstruction.conversation_predictions(assignments, cluster_ids, chosen, categories)
 
     table = labels.merge(facets.rename(columns={"language": "detected_language", "user_text": "_user_text"}), on="conversation_id", how="left")
@@ -118,6 +121,8 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
         results["privacy_auditor"] = _auditor_accuracy(ctx, e.auditor or cfg.privacy.auditor.kind, e.privacy_dev)
     usage = {stage: u.model_dump() for stage, u in (ctx._gateway.usage.items() if ctx._gateway else [])}
     results["cost"] = M.cost(usage, len(table))
+    results["variant"] = {"mode": cfg.pipeline.mode, "embedding": cfg.embedding.model, "debias": cfg.debias.method, "k": len(cluster_ids),
+                          "naming_source": cfg.naming.source if e.assign == "llm" else None, "assign": e.assign}
     results["n_conversations"] = len(table)
     results["n_base_clusters"] = len(cluster_ids)
     results["n_categories"] = len(categories)
@@ -135,7 +140,8 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     from reports.figures import write_report
 
     write_report(results, distribution, out_dir, title=f"{cfg.run.name}: {e.assign} assignment")
-    P.write_manifest(ctx, ["load", "facets", "embed", "cluster"] + (["name"] if e.assign == "llm" else []) + ["eval"])
+    stages = ["load", "facets", "embed"] + (["debias"] if cfg.debias.method != "none" else []) + ["cluster"]
+    P.write_manifest(ctx, stages + (["name"] if e.assign == "llm" else []) + ["eval"])
     if cfg.tracking.enabled:
         from evals.tracking import log_eval_run
 

@@ -57,11 +57,11 @@ def _sweep_id(cfg: DictConfig) -> str | None:
 
 
 def _prompt_tags(cfg: DictConfig) -> dict[str, str]:
-    from clio.pipeline import facet_specs, prompt_refs
+    from clio.pipeline import facet_specs, naming_prompt, prompt_refs
     from clio.prompts import load_prompt
 
     refs = list(prompt_refs(facet_specs(cfg)))
-    refs += [load_prompt(n).ref for n in ("cluster_name", "hierarchy_assign")]
+    refs += [load_prompt(n).ref for n in (naming_prompt(cfg), "hierarchy_assign")]
     return {f"prompt.{ref.split('@')[0]}": ref for ref in refs}
 
 
@@ -90,6 +90,8 @@ def log_eval_run(cfg: DictConfig, results: dict[str, Any], artifacts: Path, *, d
         "llm": f"{cfg.llm.backend}:{cfg.llm.model}",
         "embedding": str(cfg.embedding.model),
         "eval.assign": str(cfg.eval.assign),
+        "pipeline.mode": str(cfg.pipeline.mode),
+        "debias": str(cfg.debias.method),
         **_prompt_tags(cfg),
     }
     if sweep:

@@ -38,3 +38,18 @@ def test_demo_recipe_runs_the_whole_pipeline_on_sharegpt():
     cfg = _compose("experiment=demo")
     assert cfg.data.source == "sharegpt" and cfg.llm.backend == "local" and cfg.run.name == "demo"
     assert cfg.hierarchy.levels >= 3
+
+
+def test_mode_follows_the_backend_unless_chosen():
+    """Embed-first is the offline default, the paper's per-conversation summaries the default for
+    API backends; either can be chosen, and each mode setting can still be overridden alone."""
+    local, api = _compose(), _compose("llm=anthropic")
+    assert (local.pipeline.mode, local.embedding.facet, local.debias.method, local.naming.source, local.facets.per_conversation_llm) == (
+        "embed_first", "user_text", "language_mean", "excerpts", False)
+    assert (api.pipeline.mode, api.embedding.facet, api.debias.method, api.naming.source, api.facets.per_conversation_llm) == (
+        "paper", "request", "none", "summaries", True)
+    assert _compose("llm=openai").pipeline.mode == "paper" and _compose("llm=local_small").pipeline.mode == "embed_first"
+    chosen = _compose("llm=anthropic", "pipeline.mode=embed_first", "debias.method=none")
+    assert chosen.embedding.facet == "user_text" and chosen.debias.method == "none"
+    assert _compose("experiment=eval_dev").pipeline.mode == "paper"
+    assert _compose("experiment=eval_dev_embed_first").pipeline.mode == "embed_first"

@@ -33,7 +33,7 @@ def make_cfg(tmp_path, data, *overrides):
             "config",
             overrides=[
                 f"run.root={tmp_path}/runs", "run.name=t", f"cache.dir={tmp_path}/cache", "data=file", f"data.source={data}",
-                "progress=false", *(() if any(o.startswith("llm=") for o in overrides) else ("llm.backend=fake",)), *overrides,
+                "progress=false", "pipeline.mode=paper", *(() if any(o.startswith("llm=") for o in overrides) else ("llm.backend=fake",)), *overrides,
             ],
         )
 

@@ -59,6 +59,13 @@ def fake_model(prompt):
     if prompt.name == "cluster_name":
         first = re.search(r"<answers>(.*?)</answers>", last, re.S).group(1).strip().splitlines()[0][2:]
         return f" Users asked to {first}.</summary>\n<name>{first[:60]}</name>"
+    if prompt.name == "cluster_name_excerpts":  # embed-first: the users' own words, in either language
+        first = re.search(r"<answers>(.*?)</answers>", last, re.S).group(1).strip().splitlines()[0][2:]
+        # by a verb or an error name: the scrubber turns capitalised German nouns into [name]
+        for topic, words in (("cook a vegetable soup recipe", ("koche", "cook")), ("fix a Python KeyError bug", ("KeyError",)), ("plan a hiking trip itinerary", ("Plane", "Plan"))):
+            if any(w in first for w in words):
+                return f" Users asked to {topic}.</summary>\n<name>{topic}</name>"
+        raise AssertionError(first)
     if prompt.name == "hierarchy_assign":
         parents = re.findall(r"^- (.*)$", re.search(r"<higher_level_clusters>(.*?)</higher_level_clusters>", last, re.S).group(1), re.M)
         name = re.search(r"Name: (.*)", last).group(1).lower()
@@ -134,6 +141,31 @@ def test_eval_end_to_end_llm_and_embedding_baseline(tmp_path, fake_llm):
     assert baseline["n_conversations"] == 36 and 0 <= baseline["supervised"]["accuracy"] <= 1
     assert baseline["privacy_progression"]["layers"] == ["raw"]  # no summary layer: the raw text is what gets embedded
     assert baseline["pii_survival"]["summary_survival"] is None
+
+
+@pytest.mark.integration
+def test_eval_embed_first_calls_the_model_per_cluster_and_never_shows_it_a_planted_name(tmp_path, fake_llm):
+    """Embed-first mode on two languages: the users' words embedded with multilingual-e5-small,
+    language means removed, k-means; no per-conversation model call; the namer sees scrubbed
+    excerpts only (the planted name is a placeholder by then)."""
+    data = tmp_path / "bench.jsonl"
+    write_benchmark(data)
+    base = ["experiment=eval_dev_embed_first", "data.sample.n=1000", "clustering.k=3", "tracking.enabled=false"]
+    by_embedding = run_eval(make_cfg(tmp_path, data, *base))
+    assert fake_llm.calls == []  # eval.assign=embedding: no model call at all
+    assert by_embedding["variant"] == {"mode": "embed_first", "embedding": "multilingual-e5-small", "debias": "language_mean", "k": 3, "naming_source": None, "assign": "embedding"}
+    assert by_embedding["supervised"]["accuracy"] == pytest.approx(1.0)  # German and English chats meet by topic
+    run = tmp_path / "runs" / "eval-dev-embed_first-multilingual-e5-small-language_mean-embedding-k3-n1000"
+    assert (run / "private" / "vectors_debiased.npy").exists() and json.loads((run / "stages" / "debias.json").read_text())["languages_own_mean"] == 2
+
+    by_llm = run_eval(make_cfg(tmp_path, data, *base, "eval.assign=llm"))
+    names = {p.name for p in fake_llm.calls}
+    assert names == {"cluster_name_excerpts", "hierarchy_assign"}  # per cluster, never per conversation
+    assert sum(p.name == "cluster_name_excerpts" for p in fake_llm.calls) == 3
+    assert by_llm["supervised"]["accuracy"] == pytest.approx(1.0)
+    shown = "\n".join(m.content for p in fake_llm.calls for m in p.messages)
+    assert CANARY not in shown and "Quillon" not in shown and "Ich bin [person]" in shown  # shown, as a placeholder
+    assert by_llm["cost"]["model_requests"] == 6 and by_llm["pii_survival"]["cluster_survival"] == 0.0
 
 
 def test_eval_needs_labels(tmp_path, fake_llm):

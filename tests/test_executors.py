@@ -34,8 +34,9 @@ def leaky_gateway(cfg):
 
 
 def _compose(*overrides: str):
+    # Paper mode: these tests ship per-conversation LLM facets to workers (embed-first has none).
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+        return compose("config", overrides=["pipeline.mode=paper", *overrides])
 
 
 # --------------------------------------------------------------------------- config

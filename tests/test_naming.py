@@ -112,3 +112,41 @@ def test_overlong_description_keeps_its_first_whole_sentences():
         assert n.error is None and n.name == "Bake bread and cakes at home"
         assert len(n.description) <= 500 and n.description.endswith(".")
         assert long_description.startswith(n.description)
+
+
+def test_central_members_and_a_mapping_of_shown_texts():
+    """Embed-first naming: members nearest the centroid, and only the rows whose (scrubbed) text
+    is in the mapping are shown; a cluster with none of its members showable is not sent."""
+    from clio.naming import naming_examples
+
+    examples = naming_examples(X, LABELS, CENTROIDS, n_members=2, n_contrast=1, members="central")
+    assert list(examples[0][0]) == [1, 0]  # -2 first, then the first of two neighbours at distance 1
+    assert list(examples[1][0]) == [5, 4]  # 6 and 2 are nearest 4.5
+    assert list(examples[1][1]) == [2]  # nearest non-member
+    backend = FakeBackend(good)
+    texts = {1: "bake cake", 2: "bake pie", 4: "near two"}  # row 5 could not be scrubbed: not shown
+    names = name_clusters(texts, X, LABELS, CENTROIDS, LLMGateway(backend, None, show_progress=False, concurrency=1), examples=examples)
+    assert listed(backend.calls[1], "answers") == ["near two"] and listed(backend.calls[1], "contrastive_answers") == ["bake pie"]
+    only_contrast = {1: "bake cake"}  # cluster 1 has no showable member
+    backend2 = FakeBackend(good)
+    names = name_clusters(only_contrast, X, LABELS, CENTROIDS, LLMGateway(backend2, None, show_progress=False, concurrency=1), examples=examples)
+    assert len(backend2.calls) == 1 and names[1].error == "no member text could be shown to the namer" and names[1].size == 4
+
+
+def test_token_budget_uses_the_backends_count():
+    class Counting(FakeBackend):
+        def count_tokens(self, text):
+            return 10 * len(text.split())  # a script that costs ten tokens a word
+
+    backend = Counting(good)
+    many = [f"word{i} word" for i in range(7)]
+    name_clusters(many, X, LABELS, CENTROIDS, LLMGateway(backend, None, show_progress=False, concurrency=1), n_members=50, n_contrast=3, max_tokens_per_list=45, random_state=0)
+    assert len(listed(backend.calls[0], "answers")) == 2  # 20 + 2 tokens each: a third would pass 45
+    assert fit_examples(["aa", "bb", "cc"], 6, length=lambda t: 2) == ["aa", "bb"]  # 2 + 2 for the list marker each
+
+
+def test_clean_name_drops_a_closing_tag_begun_inside_the_name():
+    from clio.naming import clean_name
+
+    assert clean_name("Debugging segmentation faults</name") == "Debugging segmentation faults"  # seen with the 1.5B model
+    assert clean_name("Plan a trip.</") == "Plan a trip" and clean_name("Compare x < y in Python") == "Compare x < y in Python"

@@ -46,6 +46,7 @@ def make_cfg(tmp_path, *overrides):
                 "data=file",
                 f"data.source={FIXTURE}",
                 "progress=false",
+                "pipeline.mode=paper",  # these tests are about the per-conversation LLM facets
                 *overrides,
             ],
         )

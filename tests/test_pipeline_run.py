@@ -47,7 +47,7 @@ def leaky_model(prompt):
     if prompt.name == "facet_open":  # copies the user's words, like a small model that keeps proper nouns
         user = re.search(r"<user>(.*?)</user>", prompt.messages[1].content, re.S).group(1)
         return " " + " ".join(user.split()[:20]) + "</answer>"
-    if prompt.name == "cluster_name":
+    if prompt.name in ("cluster_name", "cluster_name_excerpts"):  # copies a member's words into the name
         first = section(prompt, "answers")[0]
         return f" Users asked: {first}. They wanted help.</summary>\n<name>{first[:80]}</name>"
     if prompt.name in ("hierarchy_propose", "hierarchy_dedupe"):
@@ -78,7 +78,7 @@ def overrides(tmp_path, data):
     return [
         f"run.root={tmp_path}/runs", "run.name=e2e", f"cache.dir={tmp_path}/cache", "data=file", f"data.source={data}",
         "progress=false", "clustering.k=6", "privacy.min_conversations=5", "privacy.min_accounts=5", "privacy.auditor.kind=rules",
-        "hierarchy.top_k=2", "hierarchy.levels=3",
+        "hierarchy.top_k=2", "hierarchy.levels=3", "pipeline.mode=paper",  # tests choose embed_first where they mean it
     ]
 
 
@@ -98,11 +98,13 @@ def analyst_text(run: Path) -> str:
 
 
 @pytest.mark.integration
-def test_run_end_to_end_keeps_canaries_out_of_analyst_outputs(tmp_path, leaky_llm):
+@pytest.mark.parametrize("mode", ["paper", "embed_first"])
+def test_run_end_to_end_keeps_canaries_out_of_analyst_outputs(tmp_path, leaky_llm, mode):
     data = tmp_path / "chats.jsonl"
     write_dataset(data)
-    # Layer 1's detectors off: this test is about the layers after it catching a leaky model.
-    manifest = pipeline.run_all(make_cfg(tmp_path, data, "facets.privacy_check.enabled=false"))
+    # Layer 1's detectors off (in embed-first mode they also scrub the namer's excerpts): this test
+    # is about the layers after it catching a leaky model that copies what it is shown.
+    manifest = pipeline.run_all(make_cfg(tmp_path, data, "facets.privacy_check.enabled=false", f"pipeline.mode={mode}"))
     run = tmp_path / "runs" / "e2e"
 
     # the leaky model really did put canaries into the private per-conversation summaries
@@ -125,9 +127,11 @@ def test_run_end_to_end_keeps_canaries_out_of_analyst_outputs(tmp_path, leaky_ll
     assert list(points.columns) == ["x", "y", "node_id"] and len(points) == manifest["privacy"]["conversations_in_kept_clusters"]
     assert manifest["llm_usage"]["total"]["calls"] > 0
 
+    if mode == "embed_first":  # the model was called per cluster only
+        assert {p.name for p in leaky_llm.calls}.isdisjoint({"facet_open", "facet_rating"})
     # rerun: every stage reused, no model call
     calls = len(leaky_llm.calls)
-    again = pipeline.run_all(make_cfg(tmp_path, data, "facets.privacy_check.enabled=false"))
+    again = pipeline.run_all(make_cfg(tmp_path, data, "facets.privacy_check.enabled=false", f"pipeline.mode={mode}"))
     assert len(leaky_llm.calls) == calls and again["llm_usage"]["total"]["calls"] == 0
 
 
@@ -268,3 +272,21 @@ def test_leaky_parent_names_are_withheld(tmp_path, monkeypatch):
     # the same run with the auditor off (never a default): nothing withheld, and no earlier list left behind
     pipeline.run_all(make_cfg(tmp_path, data, "privacy.auditor.enabled=false"))
     assert pd.read_parquet(run / "private" / "names_withheld.parquet").empty
+
+
+@pytest.mark.integration
+def test_embed_first_model_calls_depend_on_k_not_on_n(tmp_path, leaky_llm):
+    """Twice the conversations at the same k: the same number of naming calls, and no call made for
+    any single conversation (language and computed facets only)."""
+    counts = {}
+    for per_topic in (12, 24):
+        data = tmp_path / f"chats-{per_topic}.jsonl"
+        write_dataset(data, per_topic=per_topic)
+        before = len(leaky_llm.calls)
+        manifest = pipeline.run_all(make_cfg(tmp_path, data, "pipeline.mode=embed_first", f"run.name=ef-{per_topic}"))
+        made = leaky_llm.calls[before:]
+        assert {p.name for p in made}.isdisjoint({"facet_open", "facet_rating", "facet_categorical"})
+        counts[per_topic] = sum(p.name == "cluster_name_excerpts" for p in made)
+        assert manifest["counts"]["sampled"] == 6 * per_topic
+        assert "debias" in manifest["stages"]
+    assert counts == {12: 6, 24: 6}

@@ -186,9 +186,17 @@ class RunData:
                 self.facets.append(facet)
         self._build_timeline(conv)
 
+    def _own_words_facets(self) -> set[str]:
+        """Facets holding the users' own text (computed, e.g. user_text): never a breakdown, never a trace."""
+        from clio.facets import TEXT_COMPUTED_FACETS
+
+        specs = ((self.manifest.get("config") or {}).get("facets") or {}).get("specs") or {}
+        named = {name for name, spec in specs.items() if isinstance(spec, dict) and spec.get("function") in TEXT_COMPUTED_FACETS}
+        return named | set(TEXT_COMPUTED_FACETS)
+
     def _text_facets(self, facets: pd.DataFrame) -> set[str]:
         specs = ((self.manifest.get("config") or {}).get("facets") or {}).get("specs") or {}
-        text = {name for name, spec in specs.items() if isinstance(spec, dict) and spec.get("kind") == "summary"}
+        text = {name for name, spec in specs.items() if isinstance(spec, dict) and spec.get("kind") == "summary"} | self._own_words_facets()
         for col in facets.columns:
             s = facets[col]
             if s.dtype == object or pd.api.types.is_string_dtype(s):
@@ -388,7 +396,9 @@ class RunData:
         members = np.flatnonzero(self.membership[i] > 0)
         rows = self._conv[self._conv["_b"].isin(members)]
         rows = rows.sample(n=min(limit, len(rows)), random_state=seed) if len(rows) else rows
-        text = [c for c in self._text_facets(self._conv.drop(columns=["base", "_b"])) if c in rows.columns]
+        # Traces are summaries: the users' own words (embed-first mode's user_text) are never served.
+        own_words = self._own_words_facets()
+        text = [c for c in self._text_facets(self._conv.drop(columns=["base", "_b"])) if c in rows.columns and c not in own_words]
         cats = [f.name for f in self.facets]
         out = []
         for _, r in rows.iterrows():

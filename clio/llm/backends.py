@@ -70,6 +70,11 @@ class Backend(ABC):
         """Everything about the backend that can change an output; part of every cache key."""
         return {"backend": self.name, "model": self.model}
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` for this model, to budget prompts. Backends without an offline
+        tokenizer use the common rule of thumb of four characters a token."""
+        return max(1, -(-len(text) // 4))
+
     # Bulk APIs (Anthropic Message Batches), used by the gateway only when `supports_batch`;
     # otherwise it makes online calls. Limits per batch, for the gateway to split by:
     max_batch_requests: int = 0
@@ -204,6 +209,7 @@ class LocalLlamaBackend(Backend):
         self.model_path = str(model_path or model_assets.gguf_path(model))
         self.n_ctx, self.n_threads, self.seed, self.use_grammar = n_ctx, n_threads or os.cpu_count() or 2, seed, use_grammar
         self._llm = None
+        self._vocab = None  # tokenizer only (vocab_only=True), for count_tokens before any call
         self._formatter = None
         self._lock = threading.Lock()
         self._grammars: dict[str, Any] = {}
@@ -218,6 +224,14 @@ class LocalLlamaBackend(Backend):
             self._llm = load_llama(self, self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed)
             self._formatter, self._eos_text = gguf_chat_formatter(self._llm, self.model_path)
         return self._llm
+
+    def count_tokens(self, text: str) -> int:
+        """The model's own token count: non-Latin scripts take several tokens a character, so a
+        character budget would let a Georgian prompt cost four times an English one."""
+        with self._lock:
+            if self._vocab is None:
+                self._vocab = self._llm or load_llama(self, self.model_path, vocab_only=True)
+            return len(self._vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def render(self, prompt: RenderedPrompt) -> str:
         self._load()

@@ -89,6 +89,9 @@ class FaultInjectingBackend(Backend):
         self._seen: Counter[str] = Counter()
         self._lock = threading.Lock()
 
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
     def identity(self) -> dict[str, Any]:
         return {**self.inner.identity(), "faults": self.config.model_dump()}
 
