@@ -491,13 +491,23 @@ class Hierarchizer:
         return chosen
 
     def _rename(self, groups: list[list[Node]], fallback: list[str], stage: str) -> list[tuple[str, str, str | None]]:
-        jobs = []
-        for kids in groups:
+        """Name each parent from the children it received. A parent with a single child takes that
+        child's name and description: a model asked to name a group of one restates it (and on a
+        2-core machine each such call costs about 10 s)."""
+        jobs, asked = [], []
+        for g, kids in enumerate(groups):
+            if len(kids) == 1:
+                continue
             names = fit_examples([k.name for k in sorted(kids, key=lambda k: -k.size)], self.max_chars, 200)
             jobs.append(LLMJob(prompt=self._prompts["rename"].render(criteria=self.criteria, children=names), params=self._params(200, ("</name>",))))
-        results = self.gateway.ask_many(jobs, stage=f"{stage}.rename", desc="rename parents")
+            asked.append(g)
+        results = dict(zip(asked, self.gateway.ask_many(jobs, stage=f"{stage}.rename", desc="rename parents"))) if jobs else {}
         out = []
-        for result, old in zip(results, fallback):
+        for g, (kids, old) in enumerate(zip(groups, fallback)):
+            if g not in results:
+                out.append((kids[0].name, kids[0].description, None))
+                continue
+            result = results[g]
             name = clean_name(result.value["name"]) if result.ok else ""
             if name:
                 out.append((name, result.value["summary"].strip(), None))

@@ -150,3 +150,21 @@ def test_values_no_conversation_has_are_not_offered(run_dir, tmp_path):
     assert next(f for f in data.facets if f.name == "has_tool_use").values == ["no"]
     with pytest.raises(KeyError):
         data.overlay("has_tool_use", "=", "yes")
+
+
+def test_users_own_words_are_never_a_breakdown_or_a_trace(tmp_path):
+    """Embed-first runs keep the users' own words (computed facet user_text) in private/facets.parquet.
+    Short, repeated messages look like a categorical facet by shape; they must still never be offered
+    as a breakdown, an overlay or a privileged trace."""
+    run = write_synthetic_run(tmp_path / "run", n_conversations=90, n_base=6, levels=3, min_conversations=K)
+    facets = pd.read_parquet(run / "private" / "facets.parquet")
+    facets["user_text"] = [["hi", "help me", "thanks"][i % 3] for i in range(len(facets))]  # few distinct, short
+    facets.to_parquet(run / "private" / "facets.parquet")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest.setdefault("config", {}).setdefault("facets", {}).setdefault("specs", {})["user_text"] = {"kind": "computed", "function": "user_text"}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    data = RunData(run)
+    assert "user_text" not in {f.name for f in data.facets}
+    assert not any(facet == "user_text" for facet, _, _ in data.overlay_keys())
+    traces = data.traces(data.nodes[0]["id"])
+    assert all("user_text" not in t for t in traces["traces"]) and "user_text" not in traces["text_facets"]

@@ -315,3 +315,19 @@ def test_requested_levels_survive_a_model_that_assigns_every_child_to_one_parent
     moved = [n for n in tree.levels()[0] if n.assignment == "rebalanced"]
     assert [n.name for n in moved] == ["Plan cooking dinner"]
     assert any("moved 1 child" in note for note in tree.notes)
+
+
+def test_a_parent_of_one_child_takes_its_name_without_a_rename_call():
+    """test_few_base_clusters...: 12 base clusters and 11 parents, so most parents have one child."""
+    base = base_clusters(12, seed=1)
+    backend = FakeBackend(fake_model)
+    h = build_hierarchy(base, embed, LLMGateway(backend, None, show_progress=False), top_k=10, levels=3, random_state=1)
+    index = {n.id: n for n in h.nodes}
+    parents = [n for n in h.nodes if n.level > 0]
+    single = [p for p in parents if len(p.children) == 1]
+    assert single, "the plan should leave some parents with one child"
+    for p in single:
+        child = index[p.children[0]]
+        assert (p.name, p.description) == (child.name, child.description)
+    renames = sum(c.name == "hierarchy_rename" for c in backend.calls)
+    assert renames == len(parents) - len(single)
