@@ -155,7 +155,7 @@ def test_eval_embed_first_calls_the_model_per_cluster_and_never_shows_it_a_plant
     assert fake_llm.calls == []  # eval.assign=embedding: no model call at all
     assert by_embedding["variant"] == {"mode": "embed_first", "embedding": "multilingual-e5-small", "debias": "language_mean", "k": 3, "naming_source": None, "assign": "embedding"}
     assert by_embedding["supervised"]["accuracy"] == pytest.approx(1.0)  # German and English chats meet by topic
-    run = tmp_path / "runs" / "eval-dev-embed_first-multilingual-e5-small-language_mean-embedding-k3-n1000"
+    run = tmp_path / "runs" / "eval-dev-embed_first-multilingual-e5-small-language_mean-embedding-k3-n1000-s0"
     assert (run / "private" / "vectors_debiased.npy").exists() and json.loads((run / "stages" / "debias.json").read_text())["languages_own_mean"] == 2
 
     by_llm = run_eval(make_cfg(tmp_path, data, *base, "eval.assign=llm"))
