@@ -290,3 +290,23 @@ def test_embed_first_model_calls_depend_on_k_not_on_n(tmp_path, leaky_llm):
         assert manifest["counts"]["sampled"] == 6 * per_topic
         assert "debias" in manifest["stages"]
     assert counts == {12: 6, 24: 6}
+
+
+@pytest.mark.integration
+def test_embed_first_naming_from_sampled_summaries_summarises_only_the_shown_conversations(tmp_path, leaky_llm):
+    """naming.source=sample_summaries: the request facet is asked only for the members nearest each
+    centroid and the nearest non-members, and those summaries pass the detectors before the namer."""
+    data = tmp_path / "chats.jsonl"
+    write_dataset(data)
+    overrides = ("pipeline.mode=embed_first", "naming.source=sample_summaries", "naming.sources.sample_summaries.n_members=3",
+                 "naming.sources.sample_summaries.n_contrast=2", "run.name=ef-sample")
+    manifest = pipeline.run_all(make_cfg(tmp_path, data, *overrides))
+    summaries = [p for p in leaky_llm.calls if p.name == "facet_open"]
+    names = [p for p in leaky_llm.calls if p.name == "cluster_name"]
+    assert len(names) == 6 and 0 < len(summaries) <= 6 * (3 + 2) < manifest["counts"]["sampled"]
+    shown = "\n".join(p.messages[-1].content for p in names)
+    assert CANARIES[1] not in shown and CANARIES[2] not in shown  # the leaky summaries were scrubbed first
+    assert "[email]" in shown
+    text = analyst_text(tmp_path / "runs" / "ef-sample")
+    for canary in CANARIES[:3]:
+        assert canary.lower() not in text.lower(), canary
