@@ -119,9 +119,14 @@ def _print_summary(manifest: dict, run_dir: str) -> None:
 
     console = Console()
     console.print(f"[bold]run folder:[/bold] {run_dir}")
-    counts = Table("count", "value", title="counts")
-    for key, value in manifest.get("counts", {}).items():
-        counts.add_row(key, str(value))
+    from clio.release import ReleasePolicy, released_counts
+
+    policy = ReleasePolicy.from_run(run_dir)
+    privacy_report = manifest.get("privacy") or {}
+    withheld = "conversations_total" in privacy_report and privacy_report["conversations_total"] is None
+    counts = Table("count", "value", title=f"counts (released at {policy.describe()})")
+    for key, value in released_counts(manifest.get("counts", {}), policy, totals_withheld=withheld).items():
+        counts.add_row(key, value)
     console.print(counts)
     usage = Table("stage", "calls", "cache hits", "in tok", "out tok", "re-asks", "failures", "cost $", "model s", title="LLM usage")
     for stage, u in sorted(manifest.get("llm_usage", {}).get("per_stage", {}).items()):

@@ -28,6 +28,7 @@ from clio.llm.gateway import LLMGateway, Prices
 from clio.loaders import load_conversations
 from clio.prompts import load_prompt
 from clio.records import Conversation, ConversationFacets
+from clio.release import ReleasePolicy
 from clio.runfolder import RunFolder, atomic_write, data_hash, fingerprint, write_json
 from clio.sampling import sample
 
@@ -61,7 +62,7 @@ class RunContext:
         if p.enabled and self._auditor is None:
             from clio.privacy import make_auditor
 
-            self._auditor = make_auditor(p.kind, gateway=self.gateway if p.kind in ("llm", "hybrid") else None)
+            self._auditor = make_auditor(p.kind, gateway=self.gateway if p.kind in ("llm", "hybrid") else None, allow_degraded=bool(p.get("allow_degraded", False)))
         return self._auditor
 
 
@@ -524,12 +525,14 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
                                      "detectors": (ctx.folder.stage_record("facets") or {}).get("summary_privacy", {"enabled": False})},
             "2_aggregation_thresholds": "off (safety mode)" if p.safety_mode else {"min_conversations": p.min_conversations, "min_accounts": p.min_accounts, "clusters_removed": len(threshold_removed), "clusters_quoting_few_accounts_removed": len(quoting), "descriptions_redacted": redacted},
             "3_pii_free_cluster_names": "on (naming and hierarchy prompts forbid identifying details)",
-            "4_privacy_auditor": {"kind": auditor_kind, "min_score": p.auditor.min_score, "clusters_removed": len(audit_removed)} if auditor_kind else "off",
+            "4_privacy_auditor": {"kind": auditor_kind, "min_score": p.auditor.min_score, "clusters_removed": len(audit_removed),
+                                  "components": auditor.components()} if auditor_kind else "off",
         },
         "base_clusters_in": int(len(base)),
         "base_clusters_out": int(len(kept)),
         "conversations_in_kept_clusters": int(kept["size"].sum()) if len(kept) else 0,
-        "conversations_total": int(base["size"].sum()),
+        # total - kept = the removed clusters' conversations: published only when that pool could be released itself
+        "conversations_total": int(base["size"].sum()) if removed_pool_releasable(base, kept, ReleasePolicy.from_config(p)) else None,
     }
     write_json(report_out, report)
     ctx.folder.finish_stage("privacy", fp, {"kept": int(len(kept)), "removed": len(removed_rows)})
@@ -539,6 +542,16 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
             "use more data, fewer clusters (clustering.k) or lower privacy.min_conversations/min_accounts"
         )
     return kept.reset_index(drop=True), report, fp
+
+
+def removed_pool_releasable(base: pd.DataFrame, kept: pd.DataFrame, policy: ReleasePolicy) -> bool:
+    """Whether the conversations of all removed clusters together may be published as a count (it
+    follows from the total and the kept sizes). Their union of accounts is at least the largest
+    removed cluster's: a lower bound, so a pass is a pass."""
+    removed = base[~base["cluster_id"].isin(kept["cluster_id"])]
+    if removed.empty:
+        return True
+    return bool(policy.allows(int(removed["size"].sum()), int(removed["accounts"].max())))
 
 
 def stage_hierarchy(ctx: RunContext, kept: pd.DataFrame, upstream: str):

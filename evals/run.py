@@ -119,6 +119,8 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
         results["privacy_progression"] = _progression(ctx, e.auditor, table, summaries, cluster_texts)
     if e.privacy_dev:
         results["privacy_auditor"] = _auditor_accuracy(ctx, e.auditor or cfg.privacy.auditor.kind, e.privacy_dev)
+    if e.auditor or e.privacy_dev:
+        results["auditor_components"] = _auditor(ctx, e.auditor or cfg.privacy.auditor.kind).components()
     usage = {stage: u.model_dump() for stage, u in (ctx._gateway.usage.items() if ctx._gateway else [])}
     results["cost"] = M.cost(usage, len(table))
     results["variant"] = {"mode": cfg.pipeline.mode, "embedding": cfg.embedding.model, "debias": cfg.debias.method, "k": len(cluster_ids),
@@ -175,7 +177,7 @@ def _progression(ctx: Any, auditor_kind: str, table: pd.DataFrame, summaries: li
 def _auditor(ctx: Any, kind: str) -> Any:
     from clio.privacy import make_auditor
 
-    return make_auditor(kind, gateway=ctx.gateway if kind in ("llm", "hybrid") else None)
+    return make_auditor(kind, gateway=ctx.gateway if kind in ("llm", "hybrid") else None, allow_degraded=bool(ctx.cfg.privacy.auditor.get("allow_degraded", False)))
 
 
 def _auditor_accuracy(ctx: Any, kind: str, path: str) -> dict[str, Any]:

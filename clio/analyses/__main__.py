@@ -28,8 +28,9 @@ from pathlib import Path
 import pandas as pd
 
 from clio.analyses import classifier_audit, coordination, languages, monitoring, usage
-from clio.analyses.common import OutputWriter, forbidden_ids, frame_from_benchmark, frame_from_run, run_thresholds
+from clio.analyses.common import OutputWriter, forbidden_ids, frame_from_benchmark, frame_from_run, released_frame, run_thresholds
 from clio.errors import ClioError
+from clio.release import ReleasePolicy
 
 NAMES = ("usage", "languages", "audit", "coordination", "monitor")
 BENCHMARK_DEFAULT_THRESHOLDS = (10, 5)  # conf/privacy/default.yaml: min_conversations, min_accounts
@@ -51,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--safety-mode", action="store_true", help="restricted account-level outputs, no thresholds (also needs --i-understand-restricted)")
     p.add_argument("--i-understand-restricted", action="store_true")
     # languages
-    p.add_argument("--min-cell", type=int, default=5, help="languages: minimum conversations per cluster x language cell")
+    p.add_argument("--min-cell", type=int, default=None, help="languages: minimum conversations per cluster x language cell (default and floor: the run's min_conversations)")
     # audit
     p.add_argument("--flags", help="audit: file with conversation_id and a 0/1 flag column (csv, parquet, jsonl)")
     p.add_argument("--flag-col", default="flag")
@@ -94,7 +95,7 @@ def _load(args: argparse.Namespace, *, level_default: int | None, with_text: boo
         level = 0
     frame = frame_from_run(run, level=level, with_text=with_text, data_source=args.data, private_names=bool(args.safety_mode))
     if not frame.attrs.get("names_audited", True):
-        notes.append(f"{run} has no privacy stage: cluster names are the base clusters' (not privacy-audited)")
+        notes.append(f"{run} has no privacy stage: clusters are labelled by id (their names were never privacy-audited; safety mode shows them)")
     info = run_thresholds(run)
     notes += info.notes
     lvl = "top level" if level is None else f"level {level}"
@@ -119,11 +120,15 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     name = args.name
     frame, desc, (min_conv, min_acc), notes = _load(args, level_default=None if name == "usage" else 0, with_text=(name == "coordination"))
+    if not args.safety_mode and ((args.min_conversations or min_conv) < min_conv or (args.min_accounts or min_acc) < min_acc):
+        raise ClioError(f"--min-conversations/--min-accounts can raise the run's release thresholds ({min_conv} conversations, {min_acc} accounts), not lower them")
     min_conv = args.min_conversations or min_conv
     min_acc = args.min_accounts or min_acc
     restricted = bool(args.safety_mode)
     if restricted:
         min_conv = min_acc = 1
+    policy = ReleasePolicy(max(1, min_conv), max(1, min_acc), restricted=restricted)
+    frame = released_frame(frame, policy)
     if args.out:
         out = Path(args.out)
     elif args.run:
@@ -133,9 +138,9 @@ def _main(args: argparse.Namespace) -> int:
     writer = OutputWriter(out, restricted=restricted, forbidden=forbidden_ids(frame), analysis=name)
     title = args.title or f"{desc}"
     if name == "usage":
-        usage.run(frame, writer, title=f"Usage overview: {title}", min_conversations=min_conv, min_accounts=min_acc)
+        usage.run(frame, writer, title=f"Usage overview: {title}", policy=policy)
     elif name == "languages":
-        languages.run(frame, writer, title=f"Language patterns: {title}", min_conversations=min_conv, min_cell=args.min_cell)
+        languages.run(frame, writer, title=f"Language patterns: {title}", policy=policy, min_cell=args.min_cell)
     elif name == "audit":
         if args.concern_file:
             c = _read_table(args.concern_file)[["conversation_id", "concern"]]
@@ -150,13 +155,14 @@ def _main(args: argparse.Namespace) -> int:
             source = Path(args.flags).name
         else:
             raise ClioError("audit needs --flags FILE (conversation_id, flag) or --simulate-flags")
-        classifier_audit.run(frame, flags, writer, title=f"Classifier audit: {title}", min_conversations=max(min_conv, 1), flag_source=source)
+        classifier_audit.run(frame, flags, writer, title=f"Classifier audit: {title}", policy=policy, flag_source=source)
     elif name == "coordination":
         emb = None if args.no_embeddings else coordination.embed_texts(frame["text"].fillna("").tolist(), model=args.embedding_model)
-        coordination.run(frame, writer, title=f"Coordinated behaviour: {title}", min_conversations=max(min_conv, 2), embeddings=emb, min_accounts=args.min_template_accounts)
+        coordination.run(frame, writer, title=f"Coordinated behaviour: {title}", policy=policy, embeddings=emb, min_accounts=args.min_template_accounts)
     elif name == "monitor":
         if args.compare_run:
             after, desc_b, _, notes_b = _load(args, level_default=0, run=args.compare_run)
+            after = released_frame(after, policy)
             notes += notes_b
             embed = lambda texts: coordination.embed_texts(list(texts), model=args.embedding_model)  # noqa: E731
             mapping = monitoring.match_clusters(sorted(frame["cluster"].unique()), sorted(after["cluster"].unique()), embed)
@@ -166,7 +172,7 @@ def _main(args: argparse.Namespace) -> int:
         else:
             before, after, cut = monitoring.split_by_time(frame, None if args.split_at == "median" else args.split_at)
             labels = (f"before {cut.isoformat()}", f"from {cut.isoformat()}")
-        monitoring.run(before, after, writer, title=f"Monitoring: {title}", min_conversations=min_conv, alpha=args.alpha, labels=labels)
+        monitoring.run(before, after, writer, title=f"Monitoring: {title}", policy=policy, alpha=args.alpha, labels=labels)
     if restricted:
         _write_cluster_accounts(frame, writer)
     for note in notes:

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from clio.analyses.common import OutputWriter, short, wilson_interval
+from clio.release import ReleasePolicy
 
 
 def simulated_flags(frame: pd.DataFrame, *, seed: int = 0, blind_spot: str | None = None, overtrigger: str | None = None, rates: dict[int, float] | None = None) -> pd.DataFrame:
@@ -47,6 +48,7 @@ def classifier_audit(
     *,
     cluster_col: str = "cluster",
     min_conversations: int = 5,
+    policy: ReleasePolicy | None = None,
     concern_threshold: float = 2.5,
     flag_threshold: float = 0.25,
     margin: float = 0.15,
@@ -58,8 +60,13 @@ def classifier_audit(
     d = frame.merge(f, on="conversation_id", how="inner")
     d = d[d["concern"].notna() & d["flag"].notna()]
     g = d.groupby(cluster_col)
-    t = pd.DataFrame({"n": g.size(), "mean_concern": g["concern"].mean(), "flags": g["flag"].sum()}).reset_index().rename(columns={cluster_col: "cluster"})
-    t = t[t["n"] >= min_conversations].copy()
+    policy = policy or ReleasePolicy(max(1, min_conversations), 1)
+    flagged = d[d["flag"] >= 0.5]
+    t = pd.DataFrame({"n": g.size(), "accounts": g["account_id"].nunique(), "mean_concern": g["concern"].mean(), "flags": g["flag"].sum(),
+                      "flag_accounts": flagged.groupby(cluster_col)["account_id"].nunique(),
+                      "unflagged_accounts": d[d["flag"] < 0.5].groupby(cluster_col)["account_id"].nunique()}).reset_index().rename(columns={"index": "cluster", cluster_col: "cluster"})
+    t[["flag_accounts", "unflagged_accounts"]] = t[["flag_accounts", "unflagged_accounts"]].fillna(0)
+    t = t[np.asarray(policy.allows(t["n"], t["accounts"]), dtype=bool)].copy()
     t["flag_rate"] = t["flags"] / t["n"]
     ci = [wilson_interval(int(round(k)), int(n)) for k, n in zip(t["flags"], t["n"])]
     t["flag_low"] = [c[0] for c in ci]
@@ -80,6 +87,14 @@ def classifier_audit(
         r, p = stats.pearsonr(t["mean_concern"], t["flag_rate"])
     fn = t[t["likely"] == "false negative"].sort_values("fn_evidence", ascending=False)["cluster"].tolist()
     fp = t[t["likely"] == "false positive"].sort_values("fp_evidence", ascending=False)["cluster"].tolist()
+    # The flagged and the unflagged conversations of a cluster are each a cell (n is published): a
+    # rate that would give back a cell below the release thresholds is withheld; its direction
+    # (quadrant, likely) stays, computed above.
+    unflagged = t["n"] - t["flags"].round()
+    rate_ok = np.asarray(policy.allows(t["flags"].round(), t["flag_accounts"]), dtype=bool) & np.asarray(policy.allows(unflagged, t["unflagged_accounts"]), dtype=bool)
+    t.loc[~rate_ok, ["flags", "flag_rate", "flag_low", "flag_high", "gap", "fn_evidence", "fp_evidence"]] = np.nan
+    t["rate_released"] = rate_ok
+    t = t.drop(columns=["accounts", "flag_accounts", "unflagged_accounts"])
     summary = {
         "clusters": len(t),
         "conversations": int(t["n"].sum()),
@@ -90,7 +105,9 @@ def classifier_audit(
         "concern_threshold": concern_threshold,
         "flag_threshold": flag_threshold,
         "margin": margin,
-        "min_conversations": min_conversations,
+        "min_conversations": policy.min_conversations,
+        "min_accounts": policy.min_accounts,
+        "rates_withheld": int((~rate_ok).sum()),
     }
     return t, summary
 
@@ -101,6 +118,7 @@ def plot_audit(table: pd.DataFrame, summary: dict, title: str, concern_threshold
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    table = table[table["flag_rate"].notna()]
     fig, ax = plt.subplots(figsize=(8.5, 6.5))
     colour = table["likely"].map({"false negative": "crimson", "false positive": "darkorange"}).fillna("#4C72B0").replace("", "#4C72B0")
     ax.errorbar(table["mean_concern"], table["flag_rate"], yerr=[(table["flag_rate"] - table["flag_low"]).clip(lower=0), (table["flag_high"] - table["flag_rate"]).clip(lower=0)], fmt="none", ecolor="#bbbbbb", lw=0.8, zorder=1)
@@ -122,10 +140,10 @@ def plot_audit(table: pd.DataFrame, summary: dict, title: str, concern_threshold
     return fig
 
 
-def run(frame: pd.DataFrame, flags: pd.DataFrame, writer: OutputWriter, *, title: str, min_conversations: int, flag_source: str, **kw) -> tuple[pd.DataFrame, dict]:
-    table, summary = classifier_audit(frame, flags, min_conversations=min_conversations, **kw)
+def run(frame: pd.DataFrame, flags: pd.DataFrame, writer: OutputWriter, *, title: str, policy: ReleasePolicy, flag_source: str, **kw) -> tuple[pd.DataFrame, dict]:
+    table, summary = classifier_audit(frame, flags, policy=policy, **kw)
     summary["flag_source"] = flag_source
-    cols = ["cluster", "n", "mean_concern", "flag_rate", "flag_low", "flag_high", "gap", "quadrant", "likely"]
+    cols = ["cluster", "n", "mean_concern", "flag_rate", "flag_low", "flag_high", "gap", "quadrant", "likely", "rate_released"]
     writer.table("classifier_audit", table[cols], title=f"{title} (flags: {flag_source})")
     ranked = pd.concat([
         table[table["likely"] == "false negative"].sort_values("fn_evidence", ascending=False).assign(kind="likely false negative")[["kind", "cluster", "n", "mean_concern", "flag_rate", "flag_high", "fn_evidence"]].rename(columns={"fn_evidence": "evidence", "flag_high": "flag_bound"}),

@@ -13,8 +13,12 @@ with an `OutputWriter`, which enforces the privacy rules:
 
 - default mode: tables are aggregate only. Before anything is written, every cell and every line of
   text is checked against the frame's account ids and conversation ids; a hit raises
-  `PrivacyViolation` instead of writing. Counts under the run's aggregation threshold
-  (`min_conversations`) are suppressed by the analyses themselves.
+  `PrivacyViolation` instead of writing. Every count, cell and row is released under the run's
+  `clio.release.ReleasePolicy` (at least `min_conversations` conversations from `min_accounts`
+  accounts, complementary suppression where a published total would give a hidden cell back); the
+  analyses apply it themselves, to the numbers they know. Conversations of clusters the privacy
+  layers removed are dropped from the frame (`released_frame`), so they never come back as a row,
+  and runs without a privacy stage label clusters by id, never by their un-audited names.
 - safety mode (paper section 4): no thresholds, account ids allowed. It must be asked for with two
   flags, writes under `<run>/private/restricted/analyses/<name>/` by default, and marks everything it
   writes: file names start with `RESTRICTED_`, CSV files start with a `# RESTRICTED` comment line and
@@ -35,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from clio.errors import ClioError
+from clio.release import ReleasePolicy
 
 RESTRICTED_PREFIX = "RESTRICTED_"
 RESTRICTED_BANNER = "RESTRICTED: safety-mode output (paper section 4). No aggregation thresholds; links clusters to account ids. Authorised reviewers only."
@@ -154,7 +159,8 @@ def run_thresholds(run: str | Path) -> RunInfo:
 
 def _cluster_labels_at_level(root: Path, base_ids: pd.Series, level: int | None) -> pd.Series:
     """Base cluster id -> label at hierarchy `level` (None: the top level), via analyst/clusters.parquet.
-    Base clusters the privacy layers removed map to REMOVED_LABEL (their names stay private)."""
+    Base clusters the privacy layers removed map to REMOVED_LABEL (their names stay private), pooled
+    at every level: `released_frame` drops them in default mode."""
     clusters = pd.read_parquet(root / "analyst" / "clusters.parquet")
     by_id = clusters.set_index("id")
     top = int(clusters["level"].max())
@@ -162,8 +168,8 @@ def _cluster_labels_at_level(root: Path, base_ids: pd.Series, level: int | None)
     labels = {}
     for base in base_ids.unique():
         node = f"0-{int(base)}"
-        if node not in by_id.index:  # base level: keep removed clusters apart (by id), above it pool them
-            labels[base] = f"{int(base)}: {REMOVED_LABEL}" if want == 0 else REMOVED_LABEL
+        if node not in by_id.index:
+            labels[base] = REMOVED_LABEL
             continue
         while int(by_id.at[node, "level"]) < want:
             parent = by_id.at[node, "parent_id"]
@@ -175,10 +181,12 @@ def _cluster_labels_at_level(root: Path, base_ids: pd.Series, level: int | None)
     return base_ids.map(labels)
 
 
-def _private_names(root: Path, base_ids: pd.Series) -> pd.Series:
+def _private_names(root: Path, base_ids: pd.Series, with_names: bool = True) -> pd.Series:
+    """'<id>: <name>' from the private base clusters; 'cluster <id>' when unnamed or `with_names` is
+    False (a run without a privacy stage outside safety mode: its names were never audited)."""
     names = {}
     bc = root / "private" / "base_clusters.parquet"
-    if bc.exists():
+    if with_names and bc.exists():
         b = pd.read_parquet(bc)
         names = {int(r.cluster_id): str(r.name) for r in b.itertuples() if isinstance(r.name, str) and r.name}
     # names are not unique in general: keep the id so two clusters never merge
@@ -190,10 +198,9 @@ def frame_from_run(run: str | Path, *, level: int | None = 0, with_text: bool = 
 
     level: 0 = base clusters, N = hierarchy level N, None = top level. Names come from the
     analyst-facing analyst/clusters.parquet, so clusters the privacy layers removed are pooled as
-    REMOVED_LABEL; a run without that file (no privacy stage, e.g. `clio eval`) falls back to the
-    private base-cluster names ('<id>: <name>', or 'cluster <id>' when unnamed) and the frame's
-    `attrs['names_audited']` is False. `private_names=True` (safety mode) always uses the private
-    names, removed clusters included.
+    REMOVED_LABEL; a run without that file (no privacy stage, e.g. `clio eval`) labels clusters
+    'cluster <id>' and the frame's `attrs['names_audited']` is False. `private_names=True` (safety
+    mode) always uses the private names ('<id>: <name>'), removed clusters included.
     with_text: attach the first user message (facet `user_text` where the run kept it, otherwise
     reloaded from the run's data source, or `data_source`)."""
     root = Path(run)
@@ -204,7 +211,7 @@ def frame_from_run(run: str | Path, *, level: int | None = 0, with_text: bool = 
     if analyst and not (private_names and level == 0):
         frame["cluster"] = _cluster_labels_at_level(root, frame["cluster_id"], level)
     else:
-        frame["cluster"] = _private_names(root, frame["cluster_id"])
+        frame["cluster"] = _private_names(root, frame["cluster_id"], with_names=private_names)
     if "concern" not in frame:
         frame["concern"] = np.nan
     if with_text:
@@ -216,6 +223,31 @@ def frame_from_run(run: str | Path, *, level: int | None = 0, with_text: bool = 
     out = _normalise(frame[keep])
     out.attrs["names_audited"] = bool(analyst)
     return out
+
+
+def released_frame(frame: pd.DataFrame, policy: ReleasePolicy) -> pd.DataFrame:
+    """Default mode: the conversations of clusters the privacy layers removed leave the frame, so no
+    analysis can give them a row, a cell or a share. Safety mode keeps everything."""
+    if policy.restricted:
+        return frame
+    out = frame[frame["cluster"] != REMOVED_LABEL].reset_index(drop=True)
+    out.attrs.update(frame.attrs)
+    return out
+
+
+def withhold_rows(table: pd.DataFrame, policy: ReleasePolicy, *, n: str, accounts: str, blank: Iterable[str], total_known: bool = True) -> pd.DataFrame:
+    """A one-dimensional table (one row per cluster or category, `n` conversations and `accounts`
+    unique accounts per row): rows the policy does not allow have their `blank` columns emptied,
+    and when the rows' total is published (`total_known`) more rows are emptied so none can be
+    derived by subtraction."""
+    if table.empty:
+        return table
+    counts = table[n].to_numpy(dtype=float)
+    hidden = policy.suppress(counts, table[accounts].to_numpy(dtype=float), [(range(len(table)), None)] if total_known else [])
+    table = table.copy()
+    for col in blank:
+        table[col] = table[col].astype(object).where(~hidden, None) if table[col].dtype == object else table[col].where(~hidden, np.nan)
+    return table
 
 
 def _reload_first_messages(root: Path, ids: pd.Series, data_source: str | None) -> list[str | None]:

@@ -34,6 +34,7 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.preprocessing import normalize
 
 from clio.analyses.common import OutputWriter, short
+from clio.release import ReleasePolicy
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
@@ -220,8 +221,23 @@ def embed_texts(texts: list[str], model: str = "all-MiniLM-L6-v2", max_chars: in
     return normalize(emb.embed([(t or "")[:max_chars] or "(empty)" for t in texts]))
 
 
-def run(frame: pd.DataFrame, writer: OutputWriter, *, title: str, min_conversations: int, embeddings: np.ndarray | None, **kw) -> CoordinationResult:
+def released(table: pd.DataFrame, policy: ReleasePolicy) -> pd.DataFrame:
+    """Rows of clusters the release policy allows; a template group (a set of conversations) below
+    it keeps only its verdict: its size, accounts and statistics are withheld."""
+    if table.empty or policy.restricted:
+        return table
+    table = table[np.asarray(policy.allows(table["n"], table["n_accounts"]), dtype=bool)].copy()
+    small = ~np.asarray(policy.allows(table["template_size"], table["template_accounts"]), dtype=bool)
+    table.loc[small, [c for c in table.columns if c not in ("cluster", "n", "n_accounts", "flagged")]] = np.nan
+    for col in ("exact_accounts", "semantic_accounts"):  # sub-groups of a template: account counts only
+        table.loc[(table[col] > 0) & (table[col] < policy.min_accounts), col] = np.nan
+    return table.reset_index(drop=True)
+
+
+def run(frame: pd.DataFrame, writer: OutputWriter, *, title: str, policy: ReleasePolicy, embeddings: np.ndarray | None, **kw) -> CoordinationResult:
+    min_conversations = max(policy.min_conversations, 2)
     res = coordinated_behaviour(frame, embeddings, min_conversations=min_conversations, **kw)
+    res = CoordinationResult(table=released(res.table, policy), groups=res.groups)
     cols = ["cluster", "n", "n_accounts", "template_size", "template_accounts", "template_share", "exact_accounts", "semantic_accounts", "mean_jaccard", "mean_cosine", "length_cv", "burst_ratio", "score", "flagged"]
     table = res.table[cols] if not res.table.empty else pd.DataFrame(columns=cols)
     writer.table("coordinated_behaviour", table, title=title)

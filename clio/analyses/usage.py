@@ -5,13 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clio.analyses.common import SUPPRESSED_LABEL, OutputWriter, short, wilson_interval
+from clio.analyses.common import SUPPRESSED_LABEL, OutputWriter, short, wilson_interval, withhold_rows
+from clio.release import ReleasePolicy
 
 
-def usage_overview(frame: pd.DataFrame, *, cluster_col: str = "cluster", min_conversations: int = 1, min_accounts: int = 1) -> pd.DataFrame:
+def usage_overview(frame: pd.DataFrame, *, cluster_col: str = "cluster", min_conversations: int = 1, min_accounts: int = 1, policy: ReleasePolicy | None = None) -> pd.DataFrame:
     """One row per category: n, accounts, share of all conversations and its 95% Wilson interval.
     Categories under the aggregation threshold (fewer than `min_conversations` conversations or
-    `min_accounts` accounts) are pooled into one SUPPRESSED_LABEL row. Sorted by n, descending."""
+    `min_accounts` accounts) are pooled into one SUPPRESSED_LABEL row; when that pool is itself
+    below the thresholds its numbers are withheld, with the smallest other row's (the total is
+    published). Sorted by n, descending."""
+    policy = policy or ReleasePolicy(max(1, min_conversations), max(1, min_accounts))
+    min_conversations, min_accounts = (1, 1) if policy.restricted else (policy.min_conversations, policy.min_accounts)
     total = len(frame)
     g = frame.groupby(cluster_col, dropna=False)
     table = pd.DataFrame({"n": g.size(), "n_accounts": g["account_id"].nunique()}).reset_index().rename(columns={cluster_col: "category"})
@@ -24,7 +29,8 @@ def usage_overview(frame: pd.DataFrame, *, cluster_col: str = "cluster", min_con
     table["ci_low"] = [c[0] for c in ci]
     table["ci_high"] = [c[1] for c in ci]
     table["category"] = table["category"].astype(str)
-    return table.sort_values(["n", "category"], ascending=[False, True]).reset_index(drop=True)
+    table = withhold_rows(table, policy, n="n", accounts="n_accounts", blank=["n", "n_accounts", "share", "ci_low", "ci_high"])
+    return table.sort_values(["n", "category"], ascending=[False, True], na_position="last").reset_index(drop=True)
 
 
 def plot_usage(table: pd.DataFrame, title: str, top: int = 15):
@@ -33,7 +39,7 @@ def plot_usage(table: pd.DataFrame, title: str, top: int = 15):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    t = table.head(top).iloc[::-1]
+    t = table[table["share"].notna()].head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(8.5, 0.38 * len(t) + 1.4))
     y = np.arange(len(t))
     ax.barh(y, 100 * t["share"], color="#4C72B0")
@@ -45,8 +51,9 @@ def plot_usage(table: pd.DataFrame, title: str, top: int = 15):
     return fig
 
 
-def run(frame: pd.DataFrame, writer: OutputWriter, *, title: str, min_conversations: int, min_accounts: int, top: int = 15) -> pd.DataFrame:
-    table = usage_overview(frame, min_conversations=min_conversations, min_accounts=min_accounts)
+def run(frame: pd.DataFrame, writer: OutputWriter, *, title: str, policy: ReleasePolicy, top: int = 15) -> pd.DataFrame:
+    table = usage_overview(frame, policy=policy)
+    min_conversations, min_accounts = policy.min_conversations, policy.min_accounts
     writer.table("usage_overview", table, title=title)
     writer.figure("fig6_usage_overview", plot_usage(table, title, top=top))
     writer.json("summary", {"conversations": len(frame), "categories": int((table["category"] != SUPPRESSED_LABEL).sum()), "min_conversations": min_conversations, "min_accounts": min_accounts})

@@ -2,15 +2,16 @@
 
 Inputs: analyst/ (clusters, map) and, when present, private/facets.parquet + private/assignments.parquet.
 The private files are read here, on the analyst's own machine, and never leave as rows: every
-answer is a count per (cluster, facet value) or per (cluster, period), and every count between 1 and
-k-1 is hidden, where k is the run's aggregation threshold (privacy.min_conversations). Hiding one
-cell of a breakdown is not enough when the row total is known (total - shown = hidden), so a second
-cell is hidden with it (secondary suppression). Known limit: differences between a parent and its
-children's published counts can still narrow a hidden cell down; aggregation over the tree is the
-paper's design, and cluster sizes are at least k by construction.
+answer is a count per (cluster, facet value) or per (cluster, period), released under the run's
+`clio.release.ReleasePolicy`: a cell needs `min_conversations` conversations from `min_accounts`
+unique accounts. Totals that are published (a cluster's size, a parent's cell over its children,
+a value's share over the whole map, a period's total) would let a hidden cell be derived by
+subtraction, so cells are hidden in complement along every such group (`ReleasePolicy.suppress`).
+Overlays and breakdowns share one hidden mask per facet, so neither reveals what the other hides.
 
 Per-conversation text (summary facets such as `request`) is only read by `traces()`, which the
-server exposes in privileged mode only. Account ids are never read into any answer.
+server exposes in privileged mode only. Account ids are read as anonymous codes to count unique
+accounts per cell; no answer carries them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from clio.errors import ClioError
+from clio.release import ReleasePolicy, table_groups, unique_pair_counts
 
 # Columns of private/facets.parquet that are identifiers or bookkeeping, never facets.
 NOT_FACETS = {"conversation_id", "account_id", "timestamp", "facet_errors", "cluster_id"}
@@ -37,7 +39,6 @@ MAX_VALUES = 15  # a categorical facet shows its most common values, the rest as
 OTHER, MISSING = "other", "(missing)"
 # Boundaries for bucketing wide numeric facets (turns, characters): 1, 2, 3-4, 5-9, 10-19, ...
 NICE = [1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 1_000_000]
-DEFAULT_MIN_COUNT = 10  # conf/privacy/default.yaml, used when a run folder does not say
 
 
 @dataclass
@@ -48,6 +49,8 @@ class Facet:
     ordered: bool
     counts: np.ndarray = field(repr=False)  # (n_nodes, n_values) conversations per node and value
     base: np.ndarray = field(repr=False)  # (n_values,) over all conversations on the map
+    hidden: np.ndarray = field(repr=False)  # (n_nodes, n_values) cells the release policy withholds
+    base_hidden: np.ndarray = field(repr=False)  # (n_values,) map-wide totals withheld
 
 
 def _count(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -95,7 +98,8 @@ class RunData:
             raise ClioError(f"{self.root}: no analyst/clusters.parquet (not a finished `clio run` folder)")
         self.manifest = _read_json(self.root / "manifest.json")
         self.privacy = _read_json(analyst / "privacy_report.json") or self.manifest.get("privacy") or {}
-        self.min_count = self._threshold()
+        self.policy = ReleasePolicy.from_run(self.root)
+        self.min_count = self.policy.min_conversations
 
         clusters = pd.read_parquet(clusters_path)
         self.nodes = self._nodes(clusters, analyst / "map_clusters.parquet")
@@ -104,6 +108,8 @@ class RunData:
         self.levels = 1 + max(n["level"] for n in self.nodes)
         # membership[i, b] = 1 when base cluster b is node i or below it: counts go up the tree by a product.
         self.membership = self._membership()
+        self._ancestors = self._ancestor_table()
+        self._groups_by_width: dict[int, list] = {}
 
         points_path = analyst / "map_points.parquet"
         self._points = pd.read_parquet(points_path) if points_path.exists() else pd.DataFrame({"x": [], "y": [], "node_id": []})
@@ -115,14 +121,6 @@ class RunData:
         self.total = int(sum(n["size"] for n in self.nodes if n["parent_id"] is None))
 
     # ---------------------------------------------------------------- loading
-    def _threshold(self) -> int:
-        layer = (self.privacy.get("layers") or {}).get("2_aggregation_thresholds")
-        if isinstance(layer, dict) and "min_conversations" in layer:
-            return max(1, int(layer["min_conversations"]))
-        # Thresholds off (safety mode) or unknown: still aggregate at the configured level.
-        configured = ((self.manifest.get("config") or {}).get("privacy") or {}).get("min_conversations")
-        return max(1, int(configured)) if configured is not None else DEFAULT_MIN_COUNT
-
     @staticmethod
     def _nodes(clusters: pd.DataFrame, map_path: Path) -> list[dict[str, Any]]:
         xy = {}
@@ -163,12 +161,48 @@ class RunData:
             mark(i, n["id"])
         return m
 
+    def _ancestor_table(self) -> np.ndarray:
+        """(n_base, levels): index of each base cluster's ancestor at each level, -1 where it has none."""
+        parent = {i: self.index.get(n["parent_id"]) if n["parent_id"] else None for i, n in enumerate(self.nodes)}
+        table = np.full((len(self.base_ids), self.levels), -1, dtype=np.int64)
+        for b, base_id in enumerate(self.base_ids):
+            i: int | None = self.index[base_id]
+            while i is not None:
+                table[b, self.nodes[i]["level"]] = i
+                i = parent[i]
+        return table
+
+    def _groups(self, width: int) -> list:
+        """The cell groups of a (node x width) table whose totals are published (see clio.release)."""
+        if width not in self._groups_by_width:
+            children = {i: [self.index[c] for c in n["children"]] for i, n in enumerate(self.nodes)}
+            roots = [i for i, n in enumerate(self.nodes) if n["parent_id"] is None]
+            self._groups_by_width[width] = table_groups(len(self.nodes), width, children=children, roots=roots)
+        return self._groups_by_width[width]
+
+    def _tables(self, rows_b: np.ndarray, cols: np.ndarray, accounts: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """From one (base cluster, column, account) triple per conversation (and value): conversations
+        and unique accounts per (node, column) and per column over the map."""
+        n_nodes = len(self.nodes)
+        base_counts = _count(rows_b, cols, (len(self.base_ids), width))
+        counts = self.membership @ base_counts
+        node_accounts = np.zeros(n_nodes * width)
+        for level in range(self.levels):  # a node sits at one level: the levels' keys are disjoint
+            node = self._ancestors[rows_b, level]
+            ok = node >= 0
+            node_accounts += unique_pair_counts(node[ok] * width + cols[ok], accounts[ok], n_nodes * width)
+        base_accounts = unique_pair_counts(cols, accounts, width)
+        return counts, node_accounts.reshape(n_nodes, width), base_counts.sum(axis=0), base_accounts
+
     def _load_private(self) -> None:
         facets_path, assign_path = self.root / "private" / "facets.parquet", self.root / "private" / "assignments.parquet"
         if not (facets_path.exists() and assign_path.exists()):
             return  # an analyst-only copy of a run: map and tree work, breakdowns do not
         facets = pd.read_parquet(facets_path)
-        facets = facets.drop(columns=[c for c in ("account_id",) if c in facets.columns])  # never needed
+        # Account ids become anonymous codes used only to count unique accounts per cell; without
+        # them every conversation counts as its own account.
+        account_codes = pd.factorize(facets["account_id"])[0] if "account_id" in facets.columns else np.arange(len(facets))
+        facets = facets.drop(columns=[c for c in ("account_id",) if c in facets.columns]).assign(_acc=account_codes)
         assign = pd.read_parquet(assign_path)[["conversation_id", "cluster_id"]]
         cid = assign["cluster_id"].astype(str)
         assign["base"] = cid.where(cid.str.startswith("0-"), "0-" + cid)  # ints in assignments, "0-3" on the map
@@ -177,9 +211,9 @@ class RunData:
         conv = conv[conv["base"].isin(base_pos)].reset_index(drop=True)  # conversations on the map only
         conv["_b"] = conv["base"].map(base_pos).astype(int)
         self._conv = conv
-        text = self._text_facets(facets)
+        text = self._text_facets(facets.drop(columns="_acc"))
         for col in facets.columns:
-            if col in NOT_FACETS or col in text:
+            if col in NOT_FACETS or col in text or col == "_acc":
                 continue
             facet = self._facet(col, conv)
             if facet is not None:
@@ -211,8 +245,8 @@ class RunData:
         s = conv[col]
         if s.isna().all():
             return None
-        n_base = len(self.base_ids)
         rows = conv["_b"].to_numpy()
+        accounts = conv["_acc"].to_numpy()
         if pd.api.types.is_bool_dtype(s):
             kind, ordered, values = "boolean", False, ["yes", "no"]
             codes = np.where(s.isna(), -1, np.where(s.fillna(False).astype(bool), 0, 1))
@@ -227,8 +261,9 @@ class RunData:
             parts = (text.str.split(";").explode() if multi else text).str.strip()
             parts = parts[parts != ""]
             counts = parts.value_counts()
-            # Values rarer than k in the whole run are never named: they go into "other".
-            common = [v for v, c in counts.items() if c >= self.min_count][:MAX_VALUES]
+            value_accounts = pd.Series(accounts[parts.index.to_numpy()]).groupby(parts.to_numpy()).nunique()
+            # A value the release policy would not allow over the whole run is never named: it goes into "other".
+            common = [v for v, c in counts.items() if self.policy.allows(c, value_accounts.get(v, 0))][:MAX_VALUES]
             values = common + ([OTHER] if len(common) < len(counts) else [])
             val_idx = pd.Categorical(parts.to_numpy(), categories=common).codes.astype(np.int64)
             val_idx[val_idx < 0] = len(common)
@@ -236,17 +271,18 @@ class RunData:
             if multi:  # a conversation counts once per distinct value ("English; English")
                 key = np.unique(row_idx * len(values) + val_idx)
                 row_idx, val_idx = key // len(values), key % len(values)
-            base_counts = _count(rows[row_idx], val_idx, (n_base, len(values)))
-            return self._finish(col, kind, values, ordered, base_counts, missing=int(len(s) - len(np.unique(row_idx))))
+            return self._finish(col, kind, values, ordered, rows[row_idx], val_idx, accounts[row_idx])
         ok = codes >= 0
-        base_counts = _count(rows[ok], codes[ok], (n_base, len(values)))
-        return self._finish(col, kind, values, ordered, base_counts, missing=int((~ok).sum()))
+        return self._finish(col, kind, values, ordered, rows[ok], codes[ok].astype(np.int64), accounts[ok])
 
-    def _finish(self, name: str, kind: str, values: list[str], ordered: bool, base_counts: np.ndarray, missing: int) -> Facet:
-        present = base_counts.sum(axis=0) > 0  # a value no conversation has (has_tool_use = yes, none) is no option
-        values, base_counts = [v for v, keep in zip(values, present) if keep], base_counts[:, present]
-        counts = self.membership @ base_counts
-        return Facet(name=name, kind=kind, values=values, ordered=ordered, counts=counts, base=base_counts.sum(axis=0))
+    def _finish(self, name: str, kind: str, values: list[str], ordered: bool, rows_b: np.ndarray, cols: np.ndarray, accounts: np.ndarray) -> Facet:
+        present = np.bincount(cols, minlength=len(values)) > 0  # a value no conversation has (has_tool_use = yes, none) is no option
+        remap = np.cumsum(present) - 1
+        values, cols = [v for v, keep in zip(values, present) if keep], remap[cols]
+        counts, node_accounts, base, base_accounts = self._tables(rows_b, cols, accounts, len(values))
+        hidden = self.policy.suppress(counts, node_accounts, self._groups(len(values)))
+        return Facet(name=name, kind=kind, values=values, ordered=ordered, counts=counts, base=base,
+                     hidden=hidden, base_hidden=~np.asarray(self.policy.allows(base, base_accounts), dtype=bool))
 
     def _build_timeline(self, conv: pd.DataFrame) -> None:
         if "timestamp" not in conv.columns:
@@ -256,7 +292,7 @@ class RunData:
         except (ValueError, TypeError):
             ts = pd.to_datetime(conv["timestamp"], utc=True, errors="coerce", format="mixed")
         ok = ts.notna().to_numpy()
-        if ok.sum() < self.min_count:
+        if not ok.any() or not self.policy.allows(int(ok.sum()), len(np.unique(conv["_acc"].to_numpy()[ok]))):
             return
         span_days = (ts[ok].max() - ts[ok].min()).total_seconds() / 86400
         period = "day" if span_days <= 14 else "week" if span_days <= 2 * 365 else "month"
@@ -269,19 +305,23 @@ class RunData:
             starts = naive.dt.to_period("M").dt.start_time
         labels = sorted(starts.unique())
         pos = {t: i for i, t in enumerate(labels)}
-        base_counts = _count(conv["_b"].to_numpy()[ok], starts.map(pos).to_numpy(), (len(self.base_ids), len(labels)))
+        cols = starts.map(pos).to_numpy().astype(np.int64)
+        counts, node_accounts, totals, total_accounts = self._tables(conv["_b"].to_numpy()[ok], cols, conv["_acc"].to_numpy()[ok], len(labels))
+        period_hidden = ~np.asarray(self.policy.allows(totals, total_accounts), dtype=bool)
+        hidden = self.policy.suppress(counts, node_accounts, self._groups(len(labels)))
+        hidden[:, period_hidden] = True  # a period too small over the whole map is shown nowhere
+        undated = int((~ok).sum())
         self.timeline = {
             "period": period,
             "labels": [pd.Timestamp(t).strftime("%Y-%m-%d") for t in labels],
-            "counts": self.membership @ base_counts,  # (n_nodes, n_periods)
-            "totals": base_counts.sum(axis=0),
-            "undated": int((~ok).sum()),
+            "counts": counts,  # (n_nodes, n_periods)
+            "hidden": hidden,
+            "totals": totals,
+            "totals_hidden": period_hidden,
+            "undated": undated if self.policy.allows(undated, undated) else None,
         }
 
     # ---------------------------------------------------------------- answers
-    def _hide(self, count: float) -> bool:
-        return 0 < count < self.min_count
-
     def _node(self, node_id: str) -> int:
         if node_id not in self.index:
             raise KeyError(node_id)
@@ -292,6 +332,7 @@ class RunData:
             "run": self.root.name,
             "privileged": privileged,
             "min_count": self.min_count,
+            "min_accounts": self.policy.min_accounts,
             "total": self.total,
             "conversations_total": self.privacy.get("conversations_total"),
             "levels": self.levels,
@@ -327,23 +368,18 @@ class RunData:
         size = self.nodes[i]["size"]
         breakdowns = []
         for f in self.facets:
-            row = f.counts[i]
-            hidden = {j for j, c in enumerate(row) if self._hide(c)}
-            if len(hidden) == 1:  # secondary suppression: one hidden cell would follow from the total
-                rest = [j for j in np.argsort(row) if row[j] > 0 and j not in hidden]
-                if rest:
-                    hidden.add(int(rest[0]))
+            row, hidden = f.counts[i], f.hidden[i]
             total_base = f.base.sum() if f.kind == "multi" else self.total
             cells = []
             for j, value in enumerate(f.values):
                 c = int(row[j])
                 cells.append({
                     "value": value,
-                    "count": None if j in hidden else c,
-                    "share": None if j in hidden else round(float(c / size), 4) if size else 0,
-                    "base_share": round(float(f.base[j]) / self.total, 4) if self.total else 0,
+                    "count": None if hidden[j] else c,
+                    "share": None if hidden[j] else round(float(c / size), 4) if size else 0,
+                    "base_share": None if f.base_hidden[j] else round(float(f.base[j]) / self.total, 4) if self.total else 0,
                 })
-            breakdowns.append({"facet": f.name, "kind": f.kind, "ordered": f.ordered, "cells": cells, "hidden": len(hidden), "total_base": int(total_base)})
+            breakdowns.append({"facet": f.name, "kind": f.kind, "ordered": f.ordered, "cells": cells, "hidden": int(hidden.sum()), "total_base": int(total_base)})
         return {"id": node_id, "breakdowns": breakdowns, "timeline": self._timeline(i)}
 
     def _timeline(self, i: int) -> dict[str, Any] | None:
@@ -351,8 +387,8 @@ class RunData:
         if not t:
             return None
         points = []
-        for label, c, total in zip(t["labels"], t["counts"][i], t["totals"]):
-            if self._hide(c) or self._hide(total):
+        for label, c, hidden, total in zip(t["labels"], t["counts"][i], t["hidden"][i], t["totals"]):
+            if hidden:
                 points.append({"t": label, "count": None, "share": None})
             else:
                 points.append({"t": label, "count": int(c), "share": round(float(c / total), 4) if total else None})
@@ -369,24 +405,28 @@ class RunData:
         return keys
 
     def overlay(self, facet: str, op: str, value: str) -> dict[str, Any]:
-        """Prevalence of a facet value in every node relative to its rate over the whole map."""
+        """Prevalence of a facet value in every node relative to its rate over the whole map. A node
+        whose cells in the range include a withheld one shows nothing (the range sum minus the
+        breakdown's visible cells would give the hidden cell back)."""
         f = next((f for f in self.facets if f.name == facet), None)
         if f is None or value not in f.values or op not in ("=", ">="):
             raise KeyError(f"{facet}{op}{value}")
         j = f.values.index(value)
         cols = slice(j, None) if op == ">=" and f.ordered else slice(j, j + 1)
         counts = f.counts[:, cols].sum(axis=1)
+        withheld = f.hidden[:, cols].any(axis=1)
+        base_known = not f.base_hidden[cols].any()
         base_rate = float(f.base[cols].sum()) / self.total if self.total else 0.0
         ratio, prevalence = [], []
-        for n, c in zip(self.nodes, counts):
-            if self._hide(c) or not n["size"]:
+        for n, c, hide in zip(self.nodes, counts, withheld):
+            if hide or not n["size"]:
                 ratio.append(None)
                 prevalence.append(None)
                 continue
             p = c / n["size"]
             prevalence.append(round(float(p), 4))
-            ratio.append(round(float(p / base_rate), 4) if base_rate else None)
-        return {"facet": facet, "op": op, "value": value, "base_rate": round(base_rate, 4), "ratio": ratio, "prevalence": prevalence}
+            ratio.append(round(float(p / base_rate), 4) if base_rate and base_known else None)
+        return {"facet": facet, "op": op, "value": value, "base_rate": round(base_rate, 4) if base_known else None, "ratio": ratio, "prevalence": prevalence}
 
     def traces(self, node_id: str, limit: int = 20, seed: int = 0) -> dict[str, Any]:
         """Privileged only: a sample of per-conversation summaries under a node (no ids, no accounts)."""
@@ -398,7 +438,7 @@ class RunData:
         rows = rows.sample(n=min(limit, len(rows)), random_state=seed) if len(rows) else rows
         # Traces are summaries: the users' own words (embed-first mode's user_text) are never served.
         own_words = self._own_words_facets()
-        text = [c for c in self._text_facets(self._conv.drop(columns=["base", "_b"])) if c in rows.columns and c not in own_words]
+        text = [c for c in self._text_facets(self._conv.drop(columns=["base", "_b", "_acc"])) if c in rows.columns and c not in own_words]
         cats = [f.name for f in self.facets]
         out = []
         for _, r in rows.iterrows():

@@ -42,6 +42,9 @@ class LLMAuditor:
     def identity(self) -> dict[str, Any]:
         return {"kind": "llm", "prompt": self.template.ref, "backend": self.gateway.backend.identity(), "temperature": self.temperature, "max_chars": self.max_chars}
 
+    def components(self) -> dict[str, Any]:
+        return {"llm_prompt": self.template.ref, "llm_backend": self.gateway.backend.identity()}
+
     def _fit(self, text: str) -> str:
         """Stated truncation rule: texts longer than max_chars keep their first two thirds and
         their last third of the budget, joined by " [...] "."""
@@ -102,6 +105,9 @@ class HybridAuditor:
     def identity(self) -> dict[str, Any]:
         return {"kind": "hybrid", "mode": self.mode, "rules": self.rule.identity(), "llm": self.llm.identity() if self.llm else None}
 
+    def components(self) -> dict[str, Any]:
+        return {**self.rule.components(), "hybrid_mode": self.mode, **(self.llm.components() if self.llm else {"llm_prompt": None})}
+
     def rate(self, texts: Sequence[str], stage: Stage = "cluster") -> list[Rating]:
         _check_stage(stage)
         ratings = self.rule.rate(texts, stage)
@@ -127,16 +133,18 @@ class HybridAuditor:
 # =========================================================================== factory
 
 
-def make_auditor(kind: Literal["rules", "llm", "hybrid"] = "rules", gateway: Any = None, **options: Any) -> PrivacyAuditor:
+def make_auditor(kind: Literal["rules", "llm", "hybrid"] = "rules", gateway: Any = None, *, allow_degraded: bool = False, **options: Any) -> PrivacyAuditor:
     """Build an auditor from config: "rules" (offline, default), "llm" (needs a gateway) or
-    "hybrid" (rules, plus the LLM where the rules are unsure when a gateway is given)."""
+    "hybrid" (rules, plus the LLM where the rules are unsure when a gateway is given). A rule or
+    hybrid auditor whose NER model, gazetteer or word lists are not installed refuses to start
+    (one-line ConfigError) unless `allow_degraded` (privacy.auditor.allow_degraded) says otherwise."""
     if kind == "rules":
-        return RuleAuditor(**options)
+        return RuleAuditor(**options).require_components(allow_degraded)
     if kind == "llm":
         if gateway is None:
             raise ConfigError("privacy auditor 'llm' needs an LLM gateway (configure llm.*)")
         return LLMAuditor(gateway, **options)
     if kind == "hybrid":
         mode = options.pop("mode", "uncertain")
-        return HybridAuditor(RuleAuditor(**options), LLMAuditor(gateway) if gateway is not None else None, mode=mode)
+        return HybridAuditor(RuleAuditor(**options).require_components(allow_degraded), LLMAuditor(gateway) if gateway is not None else None, mode=mode)
     raise ConfigError(f"unknown privacy auditor '{kind}' (choose rules, llm or hybrid)")

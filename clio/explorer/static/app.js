@@ -16,7 +16,7 @@
   window.clio = { meta, tree, state }; // for tests and the console
 
   $("run-name").textContent = meta.run;
-  $("run-stats").textContent = `${meta.total.toLocaleString("en-US")} conversations on the map · ${meta.nodes.length} clusters in ${meta.levels} levels · counts under ${meta.min_count} hidden`;
+  $("run-stats").textContent = `${meta.total.toLocaleString("en-US")} conversations on the map · ${meta.nodes.length} clusters in ${meta.levels} levels · counts of fewer than ${meta.min_count} conversations or ${meta.min_accounts} accounts withheld`;
   if (meta.privileged) banner("PRIVILEGED MODE: per-conversation summaries (traces) are shown. Do not share this screen.");
   else if (meta.safety_mode) banner("Safety-mode run: aggregation thresholds were off when this run was made.");
   else if (!meta.has_breakdowns) banner("This run folder has no private/ facets: map and tree only, no breakdowns.", true);
@@ -116,7 +116,7 @@
     if (!state.overlay) return;
     const ramp = ClioSidebar.el("span", "ramp");
     ramp.style.background = ClioColours.rampCss();
-    box.append(ClioSidebar.el("span", "", "×¼"), ramp, ClioSidebar.el("span", "", `×4 vs base rate ${(100 * state.overlay.base_rate).toFixed(1)}%`));
+    box.append(ClioSidebar.el("span", "", "×¼"), ramp, ClioSidebar.el("span", "", state.overlay.base_rate === null ? "×4 vs base rate (withheld)" : `×4 vs base rate ${(100 * state.overlay.base_rate).toFixed(1)}%`));
   }
 
   // Base-cluster colours: by top-level ancestor, or by the overlay ratio of each base cluster.
@@ -161,8 +161,8 @@
     ClioSidebar.overlayReadout(body, node, state.overlay, tree);
     ClioSidebar.children(body, node, tree, select);
     if (detail) {
-      ClioSidebar.timeline(body, detail.timeline, meta.min_count);
-      ClioSidebar.breakdowns(body, detail, meta.min_count, (f, op, v) => setOverlay(f, op, v));
+      ClioSidebar.timeline(body, detail.timeline, { conversations: meta.min_count, accounts: meta.min_accounts });
+      ClioSidebar.breakdowns(body, detail, { conversations: meta.min_count, accounts: meta.min_accounts }, (f, op, v) => setOverlay(f, op, v));
     }
     if (traces) ClioSidebar.traces(body, traces);
     body.dataset.loaded = "1";

@@ -32,8 +32,8 @@ const ClioSidebar = (() => {
     const i = tree.index.get(node.id), p = overlay.prevalence[i], r = overlay.ratio[i];
     const label = `${overlay.facet} ${overlay.op === ">=" ? "≥" : "="} ${overlay.value}`;
     const text = p === null || p === undefined
-      ? `${label}: hidden here (fewer than ${tree.minCount} conversations)`
-      : `${label}: ${pct(p)} here vs ${pct(overlay.base_rate)} overall (×${r === null ? "–" : r.toFixed(2)})`;
+      ? `${label}: withheld here (release thresholds)`
+      : `${label}: ${pct(p)} here vs ${overlay.base_rate === null ? "(withheld)" : pct(overlay.base_rate)} overall (×${r === null ? "–" : r.toFixed(2)})`;
     body.append(el("div", "overlay-readout", text));
   }
 
@@ -61,22 +61,23 @@ const ClioSidebar = (() => {
       sec.append(el("h4", "", b.facet));
       const table = el("table");
       for (const c of b.cells) {
-        if (c.count === 0 && c.base_share === 0) continue;
+        if (c.count === 0 && !c.base_share) continue;
         const tr = el("tr", c.count === null ? "hidden-cell" : "");
         tr.dataset.value = c.value;
         tr.title = `click: colour the map by ${b.facet} = ${c.value}; tick = share over the whole map (${pct(c.base_share)})`;
         const track = el("div", "track"), fill = el("div", "fill"), tick = el("div", "tick");
         fill.style.width = `${c.share === null ? 0 : Math.min(100, 100 * c.share)}%`;
-        tick.style.left = `${Math.min(99, 100 * c.base_share)}%`;
+        tick.style.left = `${Math.min(99, 100 * (c.base_share || 0))}%`;
+        if (c.base_share === null) tick.style.display = "none";
         track.append(fill, tick);
         const bar = el("td");
         bar.append(track);
-        tr.append(el("td", "value", c.value), bar, el("td", "count", c.count === null ? `< ${minCount}` : `${c.count} · ${pct(c.share)}`));
+        tr.append(el("td", "value", c.value), bar, el("td", "count", c.count === null ? "withheld" : `${c.count} · ${pct(c.share)}`));
         tr.addEventListener("click", () => onOverlay(b.facet, "=", c.value));
         table.append(tr);
       }
       sec.append(table);
-      if (b.hidden) sec.append(el("div", "note", `${b.hidden} value(s) hidden: fewer than ${minCount} conversations (or needed to keep one from being worked out)`));
+      if (b.hidden) sec.append(el("div", "note", `${b.hidden} value(s) withheld: fewer than ${minCount.conversations} conversations or ${minCount.accounts} accounts (or needed to keep one from being worked out)`));
       body.append(sec);
     }
   }
@@ -118,7 +119,7 @@ const ClioSidebar = (() => {
     add("path", { class: "line", d });
     sec.append(svg);
     const hidden = t.points.filter((p) => p.share === null).length;
-    if (hidden) sec.append(el("div", "note", `${hidden} ${t.period}(s) hidden: fewer than ${minCount} conversations`));
+    if (hidden) sec.append(el("div", "note", `${hidden} ${t.period}(s) withheld: fewer than ${minCount.conversations} conversations or ${minCount.accounts} accounts (or needed to keep one from being worked out)`));
     body.append(sec);
   }
 
