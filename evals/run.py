@@ -60,6 +60,38 @@ def _concerning_categories(labels: pd.DataFrame) -> set[str]:
     return set(mean[mean >= 3].index)
 
 
+def candidate_categories(cfg: DictConfig) -> tuple[list[str], str]:
+    """The categories a cluster can be mapped onto: the declared taxonomy file (eval.taxonomy), or
+    every category label in the whole dataset file. Never the sample's labels: on a small sample
+    some categories are absent, and dropping them from the choices leaks the labels into the
+    prediction. Returns (sorted categories, where they came from)."""
+    import json
+
+    from clio.loaders import iter_conversations
+
+    path = cfg.eval.get("taxonomy")
+    if path:
+        file = Path(str(path))
+        if not file.exists():
+            raise ConfigError(f"eval.taxonomy: {file} does not exist")
+        text = file.read_text(encoding="utf-8")
+        if file.suffix == ".json":
+            names = json.loads(text)
+        elif file.suffix in (".yaml", ".yml"):
+            import yaml
+
+            names = yaml.safe_load(text)
+        else:
+            names = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names) or not names:
+            raise ConfigError(f"eval.taxonomy: {file} must hold a non-empty list of category names")
+        return sorted({n.strip() for n in names}), f"taxonomy {file.name}"
+    data = cfg.data
+    found = {str((c.metadata or {}).get("category")) for c in iter_conversations(data.source, format=data.format, on_error="skip")
+             if (c.metadata or {}).get("category") is not None}
+    return sorted(found), "dataset"
+
+
 def run_eval(cfg: DictConfig) -> dict[str, Any]:
     from clio import pipeline as P
     from clio.embeddings import Embedder
@@ -77,8 +109,11 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     assignments, _, fp = P.stage_cluster(ctx, vectors, fp)
     embedder = Embedder(cfg.embedding.model, cache_dir=cfg.cache.embeddings, show_progress=False)
 
-    # Ground-truth top level: the category names, sorted (the order is shuffled per call anyway).
-    categories = sorted(labels["category"].dropna().unique())
+    # Ground-truth top level: the whole label set, sorted (the order is shuffled per call anyway).
+    categories, categories_source = candidate_categories(cfg)
+    unknown = sorted(set(labels["category"].dropna()) - set(categories))
+    if unknown:
+        raise ConfigError(f"eval.taxonomy: the sample has categories the taxonomy lacks: {', '.join(unknown[:5])}")
     cluster_ids = sorted(int(c) for c in assignments["cluster_id"].unique())
     base = None
     if e.assign == "llm":
@@ -128,6 +163,8 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     results["n_conversations"] = len(table)
     results["n_base_clusters"] = len(cluster_ids)
     results["n_categories"] = len(categories)
+    results["candidates"] = {"source": categories_source, "n": len(categories),
+                             "absent_from_sample": len(set(categories) - set(labels["category"].dropna()))}
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
 
     out_dir = Path(cfg.run.dir) / "eval"

@@ -14,6 +14,7 @@ from mlflow.tracking import MlflowClient
 from clio import pipeline
 from clio.cli import CONF_DIR
 from clio.errors import ConfigError
+from clio.errors import ConfigError
 from clio.llm.backends import FakeBackend
 from clio.llm.cache import ResponseCache
 from clio.llm.gateway import LLMGateway
@@ -187,3 +188,39 @@ def test_sweep_runs_share_a_parent(tmp_path):
     parents = {client.get_run(i).data.tags["mlflow.parentRunId"] for i in ids}
     assert len(parents) == 1
     assert client.get_run(parents.pop()).data.tags["clio.sweep_parent"] == "true"
+
+
+def test_candidates_are_the_whole_label_set_not_the_samples(tmp_path):
+    """A sample that misses a category must still offer it as a choice (else the labels leak)."""
+    from evals.run import candidate_categories
+
+    data = tmp_path / "bench.jsonl"
+    write_benchmark(data)
+    lines = data.read_text(encoding="utf-8").splitlines()
+    rare = json.loads(lines[0]) | {"id": "rare-1", "category": "A category only one record has"}
+    data.write_text("\n".join(lines + [json.dumps(rare)]) + "\n", encoding="utf-8")
+    cfg = make_cfg(tmp_path, data, "data.sample.n=6")  # 6 of 37: the one-record category is almost surely out
+    categories, source = candidate_categories(cfg)
+    assert source == "dataset" and len(categories) == 4 and "A category only one record has" in categories
+
+    taxonomy = tmp_path / "taxonomy.txt"
+    taxonomy.write_text("\n".join(categories + ["A fifth category nobody used"]) + "\n", encoding="utf-8")
+    categories, source = candidate_categories(make_cfg(tmp_path, data, f"eval.taxonomy={taxonomy}"))
+    assert source == "taxonomy taxonomy.txt" and len(categories) == 5
+    (tmp_path / "bad.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="non-empty list"):
+        candidate_categories(make_cfg(tmp_path, data, f"eval.taxonomy={tmp_path / 'bad.json'}"))
+
+
+@pytest.mark.integration
+def test_eval_scores_against_the_whole_label_set(tmp_path):
+    data = tmp_path / "bench.jsonl"
+    write_benchmark(data)
+    lines = data.read_text(encoding="utf-8").splitlines()
+    rare = json.loads(lines[0]) | {"id": "rare-1", "category": "A category only one record has"}
+    data.write_text("\n".join(lines + [json.dumps(rare)]) + "\n", encoding="utf-8")
+    results = run_eval(make_cfg(tmp_path, data, "experiment=eval_dev_embedding_only", "data.sample.n=8", "clustering.k=2"))
+    assert results["candidates"]["source"] == "dataset" and results["candidates"]["n"] == results["n_categories"] == 4
+    run = next((tmp_path / "runs").iterdir())
+    sampled = set(pd.read_parquet(run / "private" / "eval_predictions.parquet")["category"])
+    assert results["candidates"]["absent_from_sample"] == 4 - len(sampled) >= 1
