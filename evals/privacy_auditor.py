@@ -107,6 +107,9 @@ def evaluate_auditor(auditor: Any, path: str | Path | None = None, *, items: Seq
             predicted[i] = rating.score
             ratings[i] = rating
     result = score_ratings(items, predicted)
+    from evals.intervals import DEFAULT_RESAMPLES, add_auditor_intervals
+
+    add_auditor_intervals(result, [bool(it["private"]) for it in items], predicted, resamples=DEFAULT_RESAMPLES, seed=0)
     result["seconds"] = time.perf_counter() - started
     result["split"] = split
     result["errors"] = [

@@ -137,6 +137,14 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
         "unsupervised": M.unsupervised_reconstruction(table["category"], table["cluster_id"].fillna(-1).astype(int)),
         "assignment_methods": {m: how.count(m) for m in sorted(set(how))},
     }
+    boot = e.get("bootstrap") or {}
+    if int(boot.get("resamples", 0) or 0) > 0:
+        from evals.intervals import add_partition_intervals, add_supervised_intervals
+
+        resamples, seed = int(boot.resamples), int(boot.seed)
+        add_supervised_intervals(results["supervised"], table["category"], table["predicted_category"], table["language"],
+                                 table["category"].isin(concerning), resamples=resamples, seed=seed)
+        add_partition_intervals(results["unsupervised"], table["category"], table["cluster_id"].fillna(-1).astype(int), resamples=resamples, seed=seed)
     if "concern" in facets.columns and not labels["expected_concern"].isna().all():
         results["concern"] = M.concern_agreement(table["expected_concern"].tolist(), table["concern"].tolist())
 

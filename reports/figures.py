@@ -26,6 +26,18 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
 
 
+def _pct_ci(block: dict[str, Any], name: str) -> str:
+    """'65.8 [62.3, 69.2]' when the block carries a bootstrap interval for `name`, else '65.8'."""
+    value, lo, hi = block.get(name), block.get(f"{name}_ci_low"), block.get(f"{name}_ci_high")
+    return _pct(value) if lo is None or hi is None else f"{_pct(value)} [{_pct(lo)}, {_pct(hi)}]"
+
+
+def _num_ci(block: dict[str, Any], name: str) -> str:
+    value, lo, hi = block.get(name), block.get(f"{name}_ci_low"), block.get(f"{name}_ci_high")
+    text = "-" if value is None else f"{value:.3f}"
+    return text if lo is None or hi is None else f"{text} [{lo:.3f}, {hi:.3f}]"
+
+
 def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """95% Wilson score interval for a share k/n (behaves at 0 and n, unlike the normal one)."""
     if n == 0:
@@ -103,11 +115,35 @@ def fig_progression(progression: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def fig_per_language(supervised: dict[str, Any], path: Path) -> None:
+    """Accuracy per language with its bootstrap interval and n (Table 5 as a picture)."""
+    rows = sorted(supervised.get("per_group", {}).items(), key=lambda kv: kv[1]["accuracy"] or 0)
+    fig, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 1.4))
+    y = np.arange(len(rows))
+    acc = np.array([100 * (r["accuracy"] or 0) for _, r in rows])
+    lo = np.array([100 * r.get("accuracy_ci_low", r["accuracy"] or 0) for _, r in rows])
+    hi = np.array([100 * r.get("accuracy_ci_high", r["accuracy"] or 0) for _, r in rows])
+    ax.barh(y, acc, color="#4C72B0")
+    ax.errorbar(acc, y, xerr=[acc - lo, hi - acc], fmt="none", ecolor="black", capsize=3, lw=1)
+    ax.set_yticks(y, [f"{g} (n={r['n']})" for g, r in rows], fontsize=8)
+    if supervised.get("accuracy") is not None:
+        ax.axvline(100 * supervised["accuracy"], color="crimson", ls="--", lw=1, label=f"all (n={supervised['n']})")
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("supervised reconstruction accuracy % (95% bootstrap interval)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def table_per_language(supervised: dict[str, Any]) -> str:
-    lines = ["| language | n | accuracy % | macro F1 % | weighted F1 % |", "|---|---:|---:|---:|---:|"]
+    lines = ["| language | n | accuracy % [95% CI] | macro F1 % [95% CI] | weighted F1 % [95% CI] |", "|---|---:|---:|---:|---:|"]
     for group, s in sorted(supervised.get("per_group", {}).items(), key=lambda kv: -(kv[1]["accuracy"] or 0)):
-        lines.append(f"| {group} | {s['n']} | {_pct(s['accuracy'])} | {_pct(s['macro_f1'])} | {_pct(s['weighted_f1'])} |")
-    lines.append(f"| **all** | {supervised['n']} | {_pct(supervised['accuracy'])} | {_pct(supervised['macro_f1'])} | {_pct(supervised['weighted_f1'])} |")
+        lines.append(f"| {group} | {s['n']} | {_pct_ci(s, 'accuracy')} | {_pct_ci(s, 'macro_f1')} | {_pct_ci(s, 'weighted_f1')} |")
+    lines.append(f"| **all** | {supervised['n']} | {_pct_ci(supervised, 'accuracy')} | {_pct_ci(supervised, 'macro_f1')} | {_pct_ci(supervised, 'weighted_f1')} |")
+    boot = supervised.get("bootstrap")
+    if boot:
+        lines.append(f"\nIntervals: {boot['method']}, {boot['resamples']} resamples, seed {boot['seed']}.")
     return "\n".join(lines)
 
 
@@ -126,16 +162,17 @@ def headline_table(results: dict[str, Any]) -> str:
     """The few numbers to compare variants by, with the paper's figure beside each."""
     s, u = results["supervised"], results["unsupervised"]
     rows = [
-        ("supervised accuracy", _pct(s["accuracy"]), "94 regular / 84 concerning"),
-        ("  regular / concerning", f"{_pct(s.get('regular_accuracy'))} / {_pct(s.get('concerning_accuracy'))}", ""),
-        ("macro F1 / weighted F1", f"{_pct(s['macro_f1'])} / {_pct(s['weighted_f1'])}", ""),
-        ("ARI / NMI / V-measure / purity", f"{u['ari']:.3f} / {u['nmi']:.3f} / {u['v_measure']:.3f} / {u['purity']:.3f}", ""),
+        (f"supervised accuracy (n={s['n']})", _pct_ci(s, "accuracy"), "94 regular / 84 concerning"),
+        (f"  regular (n={s.get('regular_n', '-')}) / concerning (n={s.get('concerning_n', '-')})", f"{_pct_ci(s, 'regular_accuracy')} / {_pct_ci(s, 'concerning_accuracy')}", ""),
+        ("macro F1 / weighted F1", f"{_pct_ci(s, 'macro_f1')} / {_pct_ci(s, 'weighted_f1')}", ""),
+        ("ARI / NMI", f"{_num_ci(u, 'ari')} / {_num_ci(u, 'nmi')}", ""),
+        ("V-measure / purity", f"{u['v_measure']:.3f} / {u['purity']:.3f}", ""),
     ]
     if "concern" in results:
         rho = results["concern"].get("spearman")
         rows.append(("concern Spearman", "-" if rho is None else f"{rho:.3f}", "0.84"))
     if "privacy_auditor" in results:
-        rows.append(("privacy auditor accuracy", _pct(results["privacy_auditor"]["accuracy"]), "98"))
+        rows.append((f"privacy auditor accuracy (n={results['privacy_auditor']['n']})", _pct_ci(results["privacy_auditor"], "accuracy"), "98"))
     if "privacy_progression" in results:
         p = results["privacy_progression"]
         rows.append(("rated private: raw / summary / cluster", " / ".join(_pct(p.get(f"{layer}_private_share")) for layer in p["layers"]), "10 / 1.5 / 0"))
@@ -143,7 +180,7 @@ def headline_table(results: dict[str, Any]) -> str:
     if ps.get("n_with_pii"):
         rows.append(("planted PII verbatim in summaries / clusters", f"{_pct(ps.get('summary_survival'))} / {_pct(ps.get('cluster_survival'))} (of {ps['n_with_pii']})", "- / 0"))
     rows.append(("cost per 1,000 conversations $", f"{results['cost']['cost_per_1k_conversations_usd']:.4f}", "0.49"))
-    lines = ["| metric | this run (%) | paper |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    lines = ["| metric | this run (%, [95% bootstrap interval]) | paper |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
 
 
@@ -158,6 +195,9 @@ def write_report(results: dict[str, Any], distribution: pd.DataFrame, out_dir: P
     per_language = table_per_language(results["supervised"])
     (out_dir / "table5_per_language.md").write_text(per_language + "\n", encoding="utf-8")
     sections += ["## Table 5: per language", per_language, ""]
+    if results["supervised"].get("per_group"):
+        fig_per_language(results["supervised"], out_dir / "fig_per_language.png")
+        sections += ["![](fig_per_language.png)", ""]
     if "privacy_progression" in results:
         fig_progression(results["privacy_progression"], out_dir / "fig5_privacy_progression.png")
         sections += ["## Figure 5: privacy progression", "![](fig5_privacy_progression.png)", ""]
