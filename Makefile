@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 LLAMA_CMAKE_ARGS ?= $(if $(filter x86_64,$(shell uname -m)),-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON,)
 
-.PHONY: install demo test test-all bench models clean-runs
+.PHONY: install demo test gate test-all bench models clean-runs
 
 $(STAMP): pyproject.toml requirements-models.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,16 @@ test: install $(EXTRAS_STAMP)
 	# Browser tests drive Debian's chromium (never a downloaded build); they skip when it is absent.
 	command -v chromium >/dev/null || (test "$$(id -u)" = 0 && apt-get update -q && apt-get install -y -q chromium) || true
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory gate
+
+## Regression gate (part of `make test`): the whole dev benchmark in embed-first mode, embedding assignment
+## (no model call), against evals/baselines/dev_embed_first.json; fails on a drop below the baseline's
+## 95% interval, overall or in any language. About 1.5 minutes on an empty cache.
+GATE_RUN = runs/gate/eval-dev-embed_first-multilingual-e5-small-language_mean-embedding-k48-n720-s0
+gate: install
+	@test -f "$${CLIO_BENCHMARK:-../shared/data/synthetic_multilingual_dev.jsonl}" || { echo "gate: the dev benchmark is not here (../shared/data or \$$CLIO_BENCHMARK): skipped"; exit 0; }; \
+	HF_HUB_OFFLINE=1 $(BIN)/clio eval experiment=eval_dev_embed_first run.root=runs/gate tracking.enabled=false progress=false >/dev/null && \
+	$(BIN)/clio gate $(GATE_RUN) --baseline evals/baselines/dev_embed_first.json
 
 test-all: install $(EXTRAS_STAMP)
 	RUN_SLOW=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q

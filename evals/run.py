@@ -171,6 +171,12 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     results["n_conversations"] = len(table)
     results["n_base_clusters"] = len(cluster_ids)
     results["n_categories"] = len(categories)
+    # What the regression gate checks before comparing two runs (evals/gate.py).
+    import hashlib
+
+    results["identity"] = {"dataset_hash": data_hash(conversations), "n": len(table), "categories": len(categories),
+                           "categories_hash": hashlib.sha256("\n".join(categories).encode("utf-8")).hexdigest()[:16],
+                           "seed": int(cfg.run.seed), "variant": results["variant"]}
     results["candidates"] = {"source": categories_source, "n": len(categories),
                              "absent_from_sample": len(set(categories) - set(labels["category"].dropna()))}
     results["eval_seconds"] = round(time.perf_counter() - started, 1)

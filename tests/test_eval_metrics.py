@@ -81,29 +81,63 @@ def test_wilson_interval_known_value():
     assert wilson_interval(0, 10)[0] == 0.0
 
 
-def _metrics_file(tmp_path, accuracy, leaks):
-    path = tmp_path / f"m{accuracy}-{leaks}.json"
-    path.write_text(json.dumps({"supervised": {"accuracy": accuracy}, "pii_survival": {"cluster_survival": leaks}}))
+IDENTITY = {"dataset_hash": "abc123", "n": 720, "categories": 24, "categories_hash": "f00d", "seed": 0}
+
+
+def _metrics_file(tmp_path, accuracy, leaks, *, german=0.6, identity=None, low=None):
+    path = tmp_path / f"m{accuracy}-{leaks}-{german}-{low}.json"
+    low = accuracy - 0.035 if low is None else low
+    path.write_text(json.dumps({
+        "identity": identity or IDENTITY,
+        "supervised": {"accuracy": accuracy, "accuracy_ci_low": low, "accuracy_ci_high": accuracy + 0.035,
+                       "per_group": {"German": {"accuracy": german, "accuracy_ci_low": german - 0.12, "n": 48}}},
+        "pii_survival": {"cluster_survival": leaks},
+    }))
     return path
 
 
-def test_gate_passes_on_equal_and_fails_on_worse(tmp_path, capsys):
+def test_gate_passes_within_the_interval_and_fails_below_it(tmp_path, capsys):
     baseline = tmp_path / "baseline.json"
     assert gate.main([str(_metrics_file(tmp_path, 0.80, 0.0)), "--baseline", str(baseline), "--write-baseline"]) == 0
     stored = json.loads(baseline.read_text())
-    assert stored["supervised.accuracy"]["value"] == 0.80 and stored["pii_survival.cluster_survival"]["direction"] == "lower"
+    assert stored["identity"]["dataset_hash"] == "abc123" and stored["format"] == 2
+    assert stored["metrics"]["supervised.accuracy"]["ci_low"] == pytest.approx(0.765)
+    assert stored["metrics"]["supervised.per_group.German.accuracy"]["ci_low"] == pytest.approx(0.48)  # every language watched
+    assert stored["metrics"]["pii_survival.cluster_survival"]["direction"] == "lower"
     assert gate.main([str(_metrics_file(tmp_path, 0.80, 0.0)), "--baseline", str(baseline)]) == 0
-    assert gate.main([str(_metrics_file(tmp_path, 0.78, 0.0)), "--baseline", str(baseline)]) == 0  # within the 0.03 tolerance
+    assert gate.main([str(_metrics_file(tmp_path, 0.77, 0.0)), "--baseline", str(baseline)]) == 0  # inside the interval
     capsys.readouterr()
-    assert gate.main([str(_metrics_file(tmp_path, 0.70, 0.0)), "--baseline", str(baseline)]) == 1
+    assert gate.main([str(_metrics_file(tmp_path, 0.75, 0.0)), "--baseline", str(baseline)]) == 1  # below its low end
     out = capsys.readouterr().out
     assert "REGRESSED" in out and "supervised.accuracy" in out
     assert gate.main([str(_metrics_file(tmp_path, 0.80, 0.1)), "--baseline", str(baseline)]) == 1  # a leak is a regression
+    capsys.readouterr()
+    assert gate.main([str(_metrics_file(tmp_path, 0.80, 0.0, german=0.4)), "--baseline", str(baseline)]) == 1  # one language dropped
+    assert "supervised.per_group.German.accuracy" in capsys.readouterr().out
+
+
+def test_gate_refuses_runs_that_are_not_comparable(tmp_path, capsys):
+    baseline = tmp_path / "baseline.json"
+    gate.main([str(_metrics_file(tmp_path, 0.80, 0.0)), "--baseline", str(baseline), "--write-baseline"])
+    for key, value in (("dataset_hash", "other"), ("n", 48), ("categories", 21), ("categories_hash", "beef"), ("seed", 1)):
+        (tmp_path / key).mkdir()
+        other = _metrics_file(tmp_path / key, 0.9, 0.0, identity={**IDENTITY, key: value})
+        assert gate.main([str(other), "--baseline", str(baseline)]) == 2
+        err = capsys.readouterr().err
+        assert "not comparable" in err and key in err and "\n" not in err.strip()
+    legacy = tmp_path / "legacy.json"
+    legacy.write_text(json.dumps({"supervised.accuracy": {"value": 0.5, "tolerance": 0.03, "direction": "higher"}}))
+    assert gate.main([str(_metrics_file(tmp_path, 0.9, 0.0)), "--baseline", str(legacy)]) == 2
+    assert "format-2" in capsys.readouterr().err
+    no_identity = tmp_path / "old-metrics.json"
+    no_identity.write_text(json.dumps({"supervised": {"accuracy": 0.9}}))
+    assert gate.main([str(no_identity), "--baseline", str(baseline)]) == 2
+    assert "no identity" in capsys.readouterr().err
 
 
 def test_gate_missing_metric_and_bad_files(tmp_path, capsys):
     baseline = tmp_path / "b.json"
-    baseline.write_text(json.dumps({"unsupervised.nmi": {"value": 0.5, "tolerance": 0.0, "direction": "higher"}}))
+    baseline.write_text(json.dumps({"format": 2, "identity": IDENTITY, "metrics": {"unsupervised.nmi": {"value": 0.5, "tolerance": 0.0, "direction": "higher"}}}))
     assert gate.main([str(_metrics_file(tmp_path, 0.9, 0.0)), "--baseline", str(baseline)]) == 1
     assert "MISSING" in capsys.readouterr().out
     assert gate.main([str(tmp_path / "nope"), "--baseline", str(baseline)]) == 2

@@ -51,8 +51,6 @@ def test_groups_concerning_partition_and_auditor_intervals_are_seeded():
     assert a == b and a["bootstrap"]["resamples"] == 200
     assert a["per_group"]["de"]["accuracy_ci_low"] <= a["per_group"]["de"]["accuracy"] <= a["per_group"]["de"]["accuracy_ci_high"]
     assert a["concerning_accuracy_ci_low"] <= a["concerning_accuracy"] <= a["concerning_accuracy_ci_high"]
-    block = I.add_partition_intervals({"ari": skm.adjusted_rand_score(true, pred)}, true, pred, resamples=100, seed=0)
-    assert block["ari_ci_low"] <= block["ari"] <= block["ari_ci_high"]
     gold = [True] * 50 + [False] * 50
     scores = [1] * 45 + [4] * 5 + [5] * 50  # 95 of 100 right
     audit = I.add_auditor_intervals({}, gold, scores, resamples=1000, seed=0)
@@ -69,3 +67,22 @@ def test_report_tables_show_intervals_and_n():
     table = table_per_language(block)
     assert "[95% CI]" in table and f"| de | 60 | {100 * block['per_group']['de']['accuracy']:.1f} [" in table
     assert "200 resamples" in table
+
+
+def _partition(n, seed):
+    rng = np.random.default_rng(seed)
+    true = rng.integers(0, 8, n)
+    cluster = np.where(rng.random(n) < 0.6, true * 2 + rng.integers(0, 2, n), rng.integers(0, 16, n))
+    return true.astype(str), cluster.astype(str)
+
+
+def test_partition_intervals_hold_the_estimate_and_match_the_sampling_spread():
+    """Drawing with replacement inflates NMI (a duplicate agrees with itself); the half-sample
+    interval is centred on the estimate and about as wide as NMI really varies between samples."""
+    true, cluster = _partition(400, seed=0)
+    nmi = skm.normalized_mutual_info_score(true, cluster)
+    block = I.add_partition_intervals({"nmi": nmi, "ari": skm.adjusted_rand_score(true, cluster)}, true, cluster, resamples=300, seed=0)
+    assert block["nmi_ci_low"] < nmi < block["nmi_ci_high"] and block["ari_ci_low"] < block["ari"] < block["ari_ci_high"]
+    spread = np.std([skm.normalized_mutual_info_score(*_partition(400, seed=s)) for s in range(1, 101)])
+    width = block["nmi_ci_high"] - block["nmi_ci_low"]
+    assert 0.6 * (2 * 1.96 * spread) < width < 1.6 * (2 * 1.96 * spread)
