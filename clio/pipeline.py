@@ -379,7 +379,11 @@ def stage_name(
     criteria, template_ref = naming_criteria(ctx.cfg), load_prompt(naming_prompt(ctx.cfg)).ref
     scrub = _cfg(ctx.cfg.facets.get("privacy_check")) or {"enabled": False}
     summary_refs = prompt_refs([_summary_spec(ctx.cfg, n)]) if n["source"] == "sample_summaries" else None
-    fp = fingerprint("name", n, criteria, template_ref, scrub if n["source"] != "summaries" else None, summary_refs, ctx.gateway.backend.identity(), ctx.cfg.run.seed, upstream)
+    from clio.privacy.injection import INJECTION_FILTER_VERSION, strip_instructions
+
+    strip = bool(ctx.cfg.naming.get("strip_instructions", True))
+    fp = fingerprint("name", n, criteria, template_ref, scrub if n["source"] != "summaries" else None, summary_refs, ctx.gateway.backend.identity(), ctx.cfg.run.seed,
+                     INJECTION_FILTER_VERSION if strip else None, upstream)
     out, shown_out = ctx.folder.private / "base_clusters.parquet", ctx.folder.private / "naming_shown.parquet"
     if ctx.folder.is_fresh("name", fp, [out, shown_out]):
         shown = pd.read_parquet(shown_out)
@@ -390,13 +394,19 @@ def stage_name(
     labels, X = assignments["cluster_id"].to_numpy(), np.asarray(vectors)
     members = "central" if n.get("members") == "central" else "random"
     examples = naming_examples(X, labels, centroids, n_members=n["n_members"], n_contrast=n["n_contrast"], members=members, random_state=ctx.cfg.run.seed)
+    stripped = 0
     if n["source"] == "summaries":
-        texts: Any = summary_texts(ctx.cfg, rows[facet])
+        texts: Any = list(summary_texts(ctx.cfg, rows[facet]))
         shown_rows = sorted({int(i) for m, c in examples.values() for i in (*m, *c)})
+        if strip:  # sentences addressed to the system are data, never instructions to the namer
+            for i in shown_rows:
+                texts[i], removed = strip_instructions(str(texts[i]))
+                stripped += removed
         shown_texts = {i: texts[i] for i in shown_rows}
     else:
         wanted = sorted({int(i) for m, c in examples.values() for i in (*m, *c)})
-        texts = shown_texts = _scrubbed_examples(ctx, n, rows, wanted, conversations, scrub)
+        texts, stripped = _scrubbed_examples(ctx, n, rows, wanted, conversations, scrub, strip=strip)
+        shown_texts = texts
     names = name_clusters(
         texts, X, labels, centroids, ctx.gateway, criteria=criteria, n_members=n["n_members"], n_contrast=n["n_contrast"],
         random_state=ctx.cfg.run.seed, temperature=n["temperature"], max_tokens=n["max_tokens"], max_chars=n["max_chars"],
@@ -410,7 +420,8 @@ def stage_name(
     ctx.folder.write_parquet(out, frame)
     ctx.folder.write_parquet(shown_out, shown)
     ctx.timings["name"] = time.perf_counter() - started
-    ctx.folder.finish_stage("name", fp, {"clusters": len(frame), "naming_failures": int(frame["error"].notna().sum()), "source": n["source"], "texts_shown": len(shown)})
+    ctx.folder.finish_stage("name", fp, {"clusters": len(frame), "naming_failures": int(frame["error"].notna().sum()), "source": n["source"], "texts_shown": len(shown),
+                                         "instruction_sentences_stripped": int(stripped)})
     return frame, list(zip(shown["account_id"], shown["text"])), fp
 
 
@@ -422,10 +433,14 @@ def _summary_spec(cfg: DictConfig, n: dict[str, Any]) -> FacetSpec:
     return spec
 
 
-def _scrubbed_examples(ctx: RunContext, n: dict[str, Any], rows: pd.DataFrame, wanted: list[int], conversations: list[Conversation] | None, scrub: dict[str, Any]) -> dict[int, str]:
+def _scrubbed_examples(ctx: RunContext, n: dict[str, Any], rows: pd.DataFrame, wanted: list[int], conversations: list[Conversation] | None, scrub: dict[str, Any],
+                       strip: bool = True) -> tuple[dict[int, str], int]:
     """Texts for the rows the namer will see, each through the summary detectors: excerpts of the
-    users' own words, or LLM summaries of just these conversations. Details that rate below
-    min_score become placeholders; a text that still rates below is left out (not shown)."""
+    users' own words, or LLM summaries of just these conversations. Sentences addressed to the
+    system go first (`strip`, clio/privacy/injection.py). Details that rate below min_score become
+    placeholders; a text that still rates below is left out (not shown). Returns the texts by row
+    and how many instruction sentences were stripped."""
+    from clio.privacy.injection import strip_instructions
     from clio.privacy import RuleAuditor
 
     if n["source"] == "excerpts":
@@ -448,11 +463,15 @@ def _scrubbed_examples(ctx: RunContext, n: dict[str, Any], rows: pd.DataFrame, w
         for r in facet_rows:
             value = str(r.values.get(spec.name) or "")
             raw.append(value[len(prefill):].strip() if prefill and value.startswith(prefill) else value)
+    stripped = 0
+    if strip:
+        cleaned = [strip_instructions(t) for t in raw]
+        raw, stripped = [t for t, _ in cleaned], sum(k for _, k in cleaned)
     keep = [(i, t) for i, t in zip(wanted, raw) if t.strip()]
     if not scrub.get("enabled", True):
-        return dict(keep)
+        return dict(keep), stripped
     results = RuleAuditor().generalise([t for _, t in keep], int(scrub.get("min_score", 3)))
-    return {i: g.text for (i, _), g in zip(keep, results) if not g.still_below}
+    return {i: g.text for (i, _), g in zip(keep, results) if not g.still_below}, stripped
 
 
 def _quote_sources(cfg: DictConfig, facets: pd.DataFrame, shown: list[tuple[str, str]]) -> list[tuple[str, str]]:

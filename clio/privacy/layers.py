@@ -88,7 +88,8 @@ def apply_thresholds(
 
 # =========================================================================== quoted details (layer 2, on text)
 
-QUOTE_CHECK_VERSION = "quotes-5"  # 4: an emptied description is replaced by a withheld notice
+QUOTE_CHECK_VERSION = "quotes-6"  # 6: also single rare words (a detail of few accounts, quoted or not)
+RARE_WORD_ZIPF = 3.0  # a single word this rare (wordfreq zipf, English) is a detail, e.g. a diagnosis
 _WORD = re.compile(r"[^\W_]+(?:['’.@+-][^\W_]+)*")
 
 
@@ -97,7 +98,8 @@ def _word_grams(text: str, n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-def quoted_details(texts: Sequence[str], sources: Iterable[tuple[str, str]], min_accounts: int, n: int = 5) -> list[list[tuple[str, int]]]:
+def quoted_details(texts: Sequence[str], sources: Iterable[tuple[str, str]], min_accounts: int, n: int = 5,
+                   rare_word_zipf: float | None = RARE_WORD_ZIPF) -> list[list[tuple[str, int]]]:
     """For each text (a cluster's "name: description"), the runs of `n` words it copies verbatim
     from `sources` ((account id, summary) pairs) that carry an uncommon word found in the
     summaries of at least one but fewer than `min_accounts` accounts, with that word's count.
@@ -106,9 +108,13 @@ def quoted_details(texts: Sequence[str], sources: Iterable[tuple[str, str]], min
     name: a name that quotes one person's summary carries that person's detail (an unusual
     phrase, a made-up name) into analyst outputs even when no pattern or NER recognises it.
     Quotes made only of words many accounts used ("fix a python keyerror") pass, and so do a
-    model's own words; a quote shorter than `n` words is not caught."""
+    model's own words; a quote shorter than `n` words is not caught, except a single word rarer
+    than `rare_word_zipf` that the summaries of fewer than min_accounts accounts contain: a name
+    that says "hereditary angioedema" carries one user's diagnosis however it phrases the rest
+    (the poisoning attack in evals/attacks.py). None switches that part off."""
     from wordfreq import zipf_frequency
 
+    sources = list(sources)
     per_text = [_word_grams(t, n) for t in texts]
     wanted = set().union(*per_text) if per_text else set()
     wanted_words = {w for g in wanted for w in g}
@@ -134,6 +140,9 @@ def quoted_details(texts: Sequence[str], sources: Iterable[tuple[str, str]], min
             if counts:
                 found.append((" ".join(g), min(counts)))
         out.append(found)
+    if rare_word_zipf is not None and n > 1:
+        for found, single in zip(out, quoted_details(texts, sources, min_accounts, n=1, rare_word_zipf=None)):
+            found += [(w, c) for w, c in single if len(w) >= 4 and zipf_frequency(w, "en") < rare_word_zipf and not any(w in g.split() for g, _ in found)]
     return out
 
 
