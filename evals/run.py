@@ -92,6 +92,54 @@ def candidate_categories(cfg: DictConfig) -> tuple[list[str], str]:
     return sorted(found), "dataset"
 
 
+def split_of(conversation_id: str, seed: int, test_share: float) -> str:
+    """'dev' or 'test' from a seeded hash of the id: stable across samples, machines and runs."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{seed}:{conversation_id}".encode("utf-8")).digest()
+    return "test" if int.from_bytes(digest[:8], "big") / 2**64 < test_share else "dev"
+
+
+def _test_ledger(cfg: DictConfig) -> tuple[Path, str]:
+    """Where test-split looks are recorded, and this config's key (its resolved config without the
+    run name and folder, which say nothing about the variant)."""
+    import hashlib
+    import json
+
+    from omegaconf import OmegaConf
+
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    plain.pop("run", None)
+    plain.get("eval", {}).pop("allow_test_rerun", None)
+    key = hashlib.sha256(json.dumps(plain, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:16]
+    return Path(cfg.run.root) / ".test-split-ledger.json", key
+
+
+def _apply_split(cfg: DictConfig, conversations: list[Any]) -> list[Any]:
+    """eval.split=dev|test keeps that part of the labelled set; test is scored once per config."""
+    import json
+
+    e = cfg.eval
+    split = e.get("split", "all")
+    if split == "all":
+        return conversations
+    if split not in ("dev", "test"):
+        raise ConfigError(f"eval.split must be all, dev or test, not '{split}'")
+    if split == "test":
+        ledger, key = _test_ledger(cfg)
+        seen = json.loads(ledger.read_text(encoding="utf-8")) if ledger.exists() else {}
+        if key in seen and not e.get("allow_test_rerun", False):
+            raise ConfigError(f"this config was already scored on the test split ({seen[key]}); a second look turns test into dev. "
+                              "Set eval.allow_test_rerun=true to do it anyway (and say so when you report it)")
+        ledger.parent.mkdir(parents=True, exist_ok=True)
+        seen[key] = f"run {cfg.run.name}, {time.strftime('%Y-%m-%d %H:%M')}"
+        ledger.write_text(json.dumps(seen, indent=1), encoding="utf-8")
+    kept = [c for c in conversations if split_of(c.id, int(e.get("split_seed", 0)), float(e.get("test_share", 0.5))) == split]
+    if not kept:
+        raise ConfigError(f"eval.split={split}: no conversation of the sample falls in it")
+    return kept
+
+
 def run_eval(cfg: DictConfig) -> dict[str, Any]:
     from clio import pipeline as P
     from clio.embeddings import Embedder
@@ -101,7 +149,7 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
         raise ConfigError(f"eval.assign must be 'llm' or 'embedding', not '{e.assign}'")
     started = time.perf_counter()
     ctx = P.RunContext(cfg=cfg, folder=RunFolder(cfg.run.dir))
-    conversations = P.stage_screen(ctx, P.stage_load(ctx))
+    conversations = _apply_split(cfg, P.stage_screen(ctx, P.stage_load(ctx)))
     labels = labels_frame(conversations)
     facets, fp = P.stage_facets(ctx, conversations, data_hash(conversations))
     vectors, fp = P.stage_embed(ctx, facets, fp)
@@ -174,6 +222,7 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     # What the regression gate checks before comparing two runs (evals/gate.py).
     import hashlib
 
+    results["split"] = {"split": cfg.eval.get("split", "all"), "seed": int(cfg.eval.get("split_seed", 0)), "test_share": float(cfg.eval.get("test_share", 0.5))}
     results["identity"] = {"dataset_hash": data_hash(conversations), "n": len(table), "categories": len(categories),
                            "categories_hash": hashlib.sha256("\n".join(categories).encode("utf-8")).hexdigest()[:16],
                            "seed": int(cfg.run.seed), "variant": results["variant"]}

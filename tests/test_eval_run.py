@@ -224,3 +224,27 @@ def test_eval_scores_against_the_whole_label_set(tmp_path):
     run = next((tmp_path / "runs").iterdir())
     sampled = set(pd.read_parquet(run / "private" / "eval_predictions.parquet")["category"])
     assert results["candidates"]["absent_from_sample"] == 4 - len(sampled) >= 1
+
+
+def test_split_is_a_stable_hash_and_test_is_scored_once(tmp_path):
+    from evals.run import _apply_split, split_of
+
+    ids = [f"conv-{i}" for i in range(2000)]
+    shares = [sum(split_of(i, seed, 0.5) == "test" for i in ids) / len(ids) for seed in (0, 1)]
+    assert all(0.45 < s < 0.55 for s in shares)
+    assert [split_of(i, 0, 0.5) for i in ids[:50]] == [split_of(i, 0, 0.5) for i in ids[:50]]  # stable
+    assert sum(split_of(i, 0, 0.5) != split_of(i, 1, 0.5) for i in ids) > 800  # the seed reshuffles
+
+    data = tmp_path / "bench.jsonl"
+    write_benchmark(data)
+    from clio.loaders import load_conversations
+
+    conversations = load_conversations(data).conversations
+    dev = _apply_split(make_cfg(tmp_path, data, "eval.split=dev"), conversations)
+    test = _apply_split(make_cfg(tmp_path, data, "eval.split=test"), conversations)
+    assert {c.id for c in dev}.isdisjoint({c.id for c in test}) and len(dev) + len(test) == len(conversations)
+    with pytest.raises(ConfigError, match="already scored on the test split"):
+        _apply_split(make_cfg(tmp_path, data, "eval.split=test"), conversations)
+    assert len(_apply_split(make_cfg(tmp_path, data, "eval.split=test", "eval.allow_test_rerun=true"), conversations)) == len(test)
+    # another variant is a new config: its first look is allowed
+    assert _apply_split(make_cfg(tmp_path, data, "eval.split=test", "clustering.k=4"), conversations)
