@@ -21,6 +21,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from clio.stats import wilson_interval  # noqa: E402,F401  (re-exported: reports.compare and the tests use it from here)
+
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
@@ -36,16 +38,6 @@ def _num_ci(block: dict[str, Any], name: str) -> str:
     value, lo, hi = block.get(name), block.get(f"{name}_ci_low"), block.get(f"{name}_ci_high")
     text = "-" if value is None else f"{value:.3f}"
     return text if lo is None or hi is None else f"{text} [{lo:.3f}, {hi:.3f}]"
-
-
-def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval for a share k/n (behaves at 0 and n, unlike the normal one)."""
-    if n == 0:
-        return (0.0, 0.0)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def fig_distribution(distribution: pd.DataFrame, path: Path) -> None:

@@ -40,6 +40,7 @@ import pandas as pd
 
 from clio.errors import ClioError
 from clio.release import ReleasePolicy
+from clio.stats import wilson_interval  # noqa: F401  (the analyses import it from here)
 
 RESTRICTED_PREFIX = "RESTRICTED_"
 RESTRICTED_BANNER = "RESTRICTED: safety-mode output (paper section 4). No aggregation thresholds; links clusters to account ids. Authorised reviewers only."
@@ -49,12 +50,6 @@ SUPPRESSED_LABEL = "(below aggregation threshold)"
 
 class PrivacyViolation(ClioError):
     """A default-mode output would have carried an account id or a conversation id."""
-
-
-def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    from reports.figures import wilson_interval as _w
-
-    return _w(int(k), int(n), z)
 
 
 def benjamini_hochberg(p: Iterable[float]) -> np.ndarray:
