@@ -491,7 +491,7 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
     in the private area; the analyst-facing report only counts them. With `summaries` ((account,
     summary) pairs), layer 2 also removes clusters whose text quotes the summaries of fewer than
     min_accounts accounts (privacy.quoted_details)."""
-    from clio.privacy import QUOTE_CHECK_VERSION, apply_thresholds, audit_clusters, cluster_text, quoted_details, redact_quoting_sentences
+    from clio.privacy import QUOTE_CHECK_VERSION, RARE_WORD_ZIPF, apply_thresholds, audit_clusters, cluster_text, quoted_details, redact_quoting_sentences
 
     p = ctx.cfg.privacy
     auditor_kind = p.auditor.kind if p.auditor.enabled else None
@@ -518,8 +518,9 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
     if quote_check and len(kept):
         # A description that quotes loses the quoting sentences (the rest of the cluster is fine);
         # a name that quotes, or a text that still quotes after that, removes the cluster.
-        kept, redacted = redact_quoting_sentences(kept, summaries, p.min_accounts)
-        quotes = quoted_details([cluster_text(r) for r in kept.to_dict("records")], summaries, p.min_accounts)
+        rare = p.get("rare_word_zipf", RARE_WORD_ZIPF)
+        kept, redacted = redact_quoting_sentences(kept, summaries, p.min_accounts, rare_word_zipf=rare)
+        quotes = quoted_details([cluster_text(r) for r in kept.to_dict("records")], summaries, p.min_accounts, rare_word_zipf=rare)
         quoting = {int(cid): q for cid, q in zip(kept["cluster_id"], quotes) if q}
         kept = kept[~kept["cluster_id"].isin(quoting)]
         removed_rows += [

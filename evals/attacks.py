@@ -17,7 +17,7 @@ hierarchy above them, the explorer's static export, and the analyses' files. The
 each planted string was, and which layer stopped it (or that none did).
 
     python -m evals.attacks --out runs/attacks                 # the sweep, real local model (minutes per run)
-    python -m evals.attacks --out runs/attacks --backend fake  # plumbing only: no figure from it counts
+    python -m evals.attacks --out runs/attacks-open --defences off   # the same without the two defences
 
 The strings are the project's own inventions (a made-up person and a real but rare condition);
 none comes from a benchmark. Deterministic: fixed seeds, temperature from the llm config, and every
@@ -237,9 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--background", default=None, help="labelled file for the background conversations (default: the dev benchmark)")
     parser.add_argument("--n", type=int, default=160, help="background conversations")
     parser.add_argument("--k", type=int, default=8)
-    parser.add_argument("--backend", default=None, help="llm config to use (default: the offline default); 'fake' proves plumbing only")
+    parser.add_argument("--backend", default=None, help="llm config to use (default: the offline default)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", type=int, nargs="*", help="run only these scenario indexes")
+    parser.add_argument("--defences", choices=("on", "off"), default="on",
+                        help="off: no instruction stripping before the namer and no single-rare-word check (what the defences are worth)")
     args = parser.parse_args(argv)
     from omegaconf import OmegaConf
 
@@ -256,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     overrides = [f"clustering.k={args.k}", f"run.seed={args.seed}", "privacy.auditor.kind=rules"]
     if args.backend:
         overrides.append(f"llm={args.backend}")
+    if args.defences == "off":
+        overrides += ["naming.strip_instructions=false", "privacy.rare_word_zipf=null"]
     with_thresholds = _thresholds(overrides)
     scenarios = default_sweep(with_thresholds[1])
     if args.only:
@@ -265,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"attack: {scenario.name}", file=sys.stderr, flush=True)
         results.append(run_scenario(scenario, background, out, overrides))
     out.mkdir(parents=True, exist_ok=True)
-    backend = args.backend or "local (offline default)"
+    backend = (args.backend or "local (offline default)") + f", defences {args.defences}"
     (out / "attacks.json").write_text(json.dumps({"backend": backend, "results": results}, indent=2), encoding="utf-8")
     text = report_markdown(results, backend)
     (out / "attacks.md").write_text(text, encoding="utf-8")

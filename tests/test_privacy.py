@@ -484,3 +484,158 @@ def test_pipeline_refuses_a_degraded_auditor_and_records_components(tmp_path, mo
         pipeline.run_all(make_cfg(tmp_path, data, "run.name=degraded"))
     manifest = pipeline.run_all(make_cfg(tmp_path, data, "run.name=degraded", "privacy.auditor.allow_degraded=true"))
     assert manifest["privacy"]["layers"]["4_privacy_auditor"]["components"]["missing"]
+
+
+# ----------------------------------------------------- blind-set error classes (own sentences per class)
+# Each case: (class, stage, text). Leaks must rate 1-2, over-removals 3-5; the sentences are written
+# for these tests, not taken from any evaluation set.
+
+LEAK_CLASSES = [
+    # 1. handles without "@" after a platform or username cue, in several languages
+    ("handle", "raw", "you can find my sketches on insta, it's inkwell.owl_studio"),
+    ("handle", "raw", "On Twitch I'm bramble_knight07 if you want to watch"),
+    ("handle", "raw", "mi usuario de Snapchat es rio.verde.22"),
+    ("handle", "raw", "моё имя пользователя в телеграме mira.kot99"),
+    # 2. vehicle plates after a cue
+    ("plate", "raw", "A van with number plate GF21 XPL blocked my drive."),
+    ("plate", "raw", "Das Kennzeichen lautet HH-QR 517, wer ist der Halter?"),
+    ("plate", "raw", "La matrícula de mi coche es 7291 MNB."),
+    ("plate", "raw", "номер машины Е777КХ99 записал сосед"),
+    # 3. national IDs, passports, social-security numbers
+    ("id", "raw", "Mon numéro de sécurité sociale est 2 88 11 13 055 231 47."),
+    ("id", "raw", "my passport number is R4410827, should I blur it?"),
+    ("id", "raw", "Mi CURP es PELJ910214MJCRPN08 y falla el trámite."),
+    ("id", "raw", "신청서에 830527-2156743 를 적었어요"),
+    ("id", "raw", "Mi DNI es 30195748K y caduca pronto."),
+    ("id", "raw", "O CPF dela é 402.117.683-51."),
+    # 4. phone numbers in national formats
+    ("phone", "raw", "携帯は080-4417-2093です。"),
+    ("phone", "raw", "Call the clinic on 045-882-1904 before noon."),
+    ("phone", "raw", "Звоните по номеру 8 (812) 334-21-09 после шести."),
+    # 5. obfuscated e-mail addresses
+    ("email", "raw", "write to tomas dot herrera at fastmail dot com"),
+    ("email", "raw", "contact: ines.moreau [at] laposte [dot] net"),
+    # 6. self-introductions and addresses in scripts without capitals
+    ("self-name", "raw", "اسمي سلمى العطار وأبحث عن عمل"),
+    ("self-name", "raw", "제 이름은 최지우입니다"),
+    ("self-name", "raw", "मेरा नाम राहुल मेहता है"),
+    ("self-name", "raw", "שמי יעל אברהם"),
+    ("self-name", "raw", "ดิฉันชื่อมาลี ค่ะ"),
+    ("self-name", "raw", "我叫刘芳，想写一份简历。"),
+    ("self-name", "raw", "用户张志强反映无法登录。"),
+    ("self-name", "raw", "Λέγομαι Σοφία Αλεξίου και ψάχνω δουλειά."),
+    ("address", "raw", "التوصيل إلى شارع النخيل منزل 9"),
+    ("address", "raw", "मेरा पता 27/5 शास्त्री नगर"),
+    ("address", "raw", "אנחנו גרים ברחוב הגפן 31"),
+    ("address", "raw", "บ้านเลขที่ 128 ถนนพหลโยธิน"),
+    ("address", "raw", "대구시 수성구 범어동 552-18 로 보내주세요"),
+    ("address", "raw", "札幌市中央区南1条西4丁目5-3に住んでいます"),
+    ("address", "raw", "Адрес: ул. Гагарина, д. 21, кв. 4"),
+    # 7. a unique role in a place described by its size
+    ("unique-role", "raw", "As the sole nurse serving our island of 700 residents, I never get a day off."),
+    ("unique-role", "raw", "I teach at the only school in a hamlet of 90."),
+    ("small-place", "raw", "We moved to a village of 350 people last spring."),
+    # 8. a named small club or group introduced by the writer
+    ("own-group", "raw", "Make a flyer for our running club, the Saturday Hill Striders."),
+    ("own-group", "raw", "our band, the Velvet Porch Lights, plays on Friday"),
+]
+
+
+@pytest.mark.parametrize("kind,stage,text", LEAK_CLASSES, ids=[f"{c[0]}-{i}" for i, c in enumerate(LEAK_CLASSES)])
+def test_blind_set_leak_classes_are_caught(rules, kind, stage, text):
+    rating = rules.rate([text], stage=stage)[0]
+    assert rating.score <= 2, (kind, rating.reasons)
+
+
+def test_self_introductions_addresses_and_unique_roles_rate_one_small_places_two(rules):
+    one = [t for k, _, t in LEAK_CLASSES if k in {"self-name", "address", "unique-role", "id", "plate", "handle", "email", "phone"}]
+    assert [r.score for r in rules.rate(one, stage="raw")] == [1] * len(one)
+    two = [t for k, _, t in LEAK_CLASSES if k in {"small-place", "own-group"}]
+    assert [r.score for r in rules.rate(two, stage="raw")] == [2] * len(two)
+
+
+PUBLIC_CLASSES = [
+    # 9. historical empires, dynasties, kingdoms, caliphates
+    ("polity", "summary", "The user asked why the Khmer Empire declined and how the Ottoman Empire reformed its army."),
+    ("polity", "cluster", "Ancient history help: Essays on the Seleucid Empire's satrapies and the Kingdom of Kush."),
+    ("polity", "summary", "The user compared porcelain from the Song and Yuan dynasties."),
+    ("polity", "summary", "The user asked how the Umayyad Caliphate governed al-Andalus."),
+    # 10. features, models and works of a known brand, product or public person
+    ("feature", "summary", "The user asked how to switch off Smart Compose in Gmail."),
+    ("feature", "summary", "The user asked about Live Captions in Windows and Voice Typing in Google Docs."),
+    ("feature", "summary", "The user asked whether Photoshop's Neural Filters need a GPU."),
+    ("feature", "summary", "The user asked about features such as Spatial Audio and Adaptive EQ."),
+    ("feature", "raw", "Is the Lenovo ThinkPad T14 Gen 4 worth it?"),
+    ("feature", "raw", "Should I get the Sony WF-1000XM5 earbuds?"),
+    ("work", "summary", "The user asked for a summary of Hegel's Phenomenology of Spirit."),
+    # 11. a large place is never a private person's name
+    ("place", "cluster", "South American city trips: Itineraries for Buenos Aires, São Paulo and Lima."),
+    # 12. famous people and characters in Cyrillic, in inflected forms
+    ("cyrillic", "raw", "Перескажи кратко роман Фёдора Достоевского «Идиот»."),
+    ("cyrillic", "raw", "Чем знаменит Альберт Эйнштейн?"),
+    ("cyrillic", "raw", "Почему Шерлок Холмс играет на скрипке?"),
+    ("cyrillic", "raw", "Напиши эссе о поэзии Александра Пушкина."),
+    # 13. German capitalised common nouns
+    ("german", "raw", "Wie beantrage ich Elterngeld, wenn mein Arbeitgeber sich weigert?"),
+    ("german", "raw", "Ich möchte meine Stromrechnung und den Mietvertrag prüfen lassen."),
+]
+
+
+@pytest.mark.parametrize("kind,stage,text", PUBLIC_CLASSES, ids=[f"{c[0]}-{i}" for i, c in enumerate(PUBLIC_CLASSES)])
+def test_blind_set_over_removal_classes_pass(rules, kind, stage, text):
+    rating = rules.rate([text], stage=stage)[0]
+    assert rating.score >= 3, (kind, rating.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How do I change my username on TikTok?",  # a platform cue without a handle
+        "I post on instagram every day, is that too much?",
+        "What does the number plate format in Ireland mean?",
+        "Look at the dot at the top of the page.",  # "at ... dot" that is no address
+        "I work at example.com as a tester.",
+        "اسمي غير مهم، أريد وصفة خبز",  # "my name does not matter"
+        "我叫了一辆出租车。",  # 叫 = "called (a taxi)", not a name
+        "I live in a city of 3 million people.",
+        "Our book club, as always, chose a mystery.",
+        "The one thing I miss about our village is the bakery.",
+    ],
+)
+def test_new_detectors_leave_look_alikes_alone(rules, text):
+    assert rules.rate([text], stage="raw")[0].score >= 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Меня зовут Лев Толстой, помогите с резюме.",  # a famous name, but the writer's own
+        "Моя соседка Ирина Жукова опять шумит.",  # a famous surname (Zhukov) with another given name
+        "Кирилл Сафонов просит повышение.",  # an ordinary surname, frequent in Russian text
+        "Ich heiße Jana Wolkenstein.",  # German compound-looking surname, self-introduced
+        "Schreib eine Mail an Herrn Brockhagen.",
+        "Google's Maria Lopez answered my application.",  # a person is not a product feature
+        "Update the Spring Valley Bakery record in Salesforce.",  # a customer, not a feature
+        "Tony's Pizza Empire needs a new menu.",  # a business, not a historical empire
+        "My daughter Florence starts school in September.",  # a place name used as a given name, with a cue
+    ],
+)
+def test_private_names_stay_private_next_to_the_new_public_rules(rules, text):
+    rating = rules.rate([text], stage="raw")[0]
+    assert rating.score <= 2, rating.reasons
+
+
+def test_german_compounds_are_nouns_but_name_endings_are_not():
+    from clio.privacy.rules import _german_word
+
+    assert _german_word("Handyvertrag") and _german_word("Nebenkostenabrechnung") and _german_word("Kündigung")
+    assert not _german_word("Wolkenstein") and not _german_word("Brockhagen")
+
+
+def test_cyrillic_names_match_public_names_through_their_case_forms():
+    from clio.privacy.rules import _public_in_other_script
+
+    assert _public_in_other_script(["Льва", "Толстого"]) and _public_in_other_script(["Гермиона", "Грейнджер"])
+    assert _public_in_other_script(["Исаак", "Ньютон"])
+    assert not _public_in_other_script(["Олег", "Смирнов"]) and not _public_in_other_script(["Ирина", "Жукова"])
+    assert not _public_in_other_script(["Smart", "Compose"])  # Latin script: not this rule

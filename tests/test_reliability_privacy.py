@@ -12,11 +12,13 @@ def test_quoted_details_flags_a_quote_of_a_rare_detail_only():
     texts = [
         "Fix a python keyerror when reading a dictionary",  # a quote, but of words 9 accounts used
         "Users asked: purple walrus sings at dawn while I fix",  # a quote carrying one account's detail
-        "Help with purple walrus questions",  # rare words, but not a quote of 5 words
+        "Help with purple walrus questions",  # not a quote of 5 words, but a single rare word of one account
     ]
     found = quoted_details(texts, summaries, min_accounts=5)
-    assert found[0] == [] and found[2] == []
+    assert found[0] == []
     assert ("purple walrus sings at dawn", 1) in found[1]
+    assert found[2] == [("walrus", 1)]  # "purple" is a common word: only the rare one is a detail
+    assert quoted_details(texts, summaries, min_accounts=5, rare_word_zipf=None)[2] == []  # 5-word quotes only
 
 
 def test_quoting_sentences_are_dropped_and_an_emptied_description_is_withheld():

@@ -49,6 +49,7 @@ from clio.privacy.gazetteer import Gazetteer, Place
 from clio.privacy.layers import (
     MIN_PRIVATE_OK,
     QUOTE_CHECK_VERSION,
+    RARE_WORD_ZIPF,
     STAGES,
     WITHHELD_DESCRIPTION,
     PrivacyAuditor,
@@ -68,6 +69,7 @@ from clio.privacy.rules import RULES_VERSION, Generalised, RuleAuditor
 __all__ = [
     "MIN_PRIVATE_OK",
     "QUOTE_CHECK_VERSION",
+    "RARE_WORD_ZIPF",
     "RULES_VERSION",
     "Generalised",
     "STAGES",

@@ -155,7 +155,7 @@ passed the thresholds) stays, the analyst sees why its description is missing. I
 the name: a quoted name reads to the auditor as a named group."""
 
 
-def redact_quoting_sentences(clusters: Any, sources: Sequence[tuple[str, str]], min_accounts: int) -> tuple[Any, int]:
+def redact_quoting_sentences(clusters: Any, sources: Sequence[tuple[str, str]], min_accounts: int, rare_word_zipf: float | None = RARE_WORD_ZIPF) -> tuple[Any, int]:
     """Drop from each cluster description (a DataFrame with `name` and `description`) the sentences
     that quote a detail of fewer than min_accounts accounts (see `quoted_details`); a description
     left empty becomes WITHHELD_DESCRIPTION. Returns the clusters and how many descriptions changed."""
@@ -165,7 +165,7 @@ def redact_quoting_sentences(clusters: Any, sources: Sequence[tuple[str, str]], 
         sentences = [x for x in _SENTENCE.split(str(description or "")) if x.strip()]
         if not sentences:
             continue
-        flags = quoted_details(sentences, sources, min_accounts)
+        flags = quoted_details(sentences, sources, min_accounts, rare_word_zipf=rare_word_zipf)
         if any(flags):
             kept = " ".join(x for x, f in zip(sentences, flags) if not f)
             clusters.at[index, "description"] = kept or WITHHELD_DESCRIPTION

@@ -40,7 +40,9 @@ Nicolaus Copernicus|Johannes Kepler|Gregor Mendel|Louis Pasteur|Alexander Flemin
 Max Planck|Werner Heisenberg|Erwin Schrodinger|Rosalind Franklin|Jane Goodall|Neil deGrasse Tyson|Jean Piaget|
 B. F. Skinner|Abraham Maslow|Michel Foucault|John Locke|Thomas Hobbes|Jean-Jacques Rousseau|Voltaire|
 Niccolo Machiavelli|Machiavelli|Sun Tzu|Hannah Arendt|Ludwig Wittgenstein|Bertrand Russell|David Hume|
-Soren Kierkegaard|Albert Camus|Yuval Noah Harari|Jordan Peterson|Florence Nightingale|Hippocrates|Avicenna|
+Soren Kierkegaard|Georg Wilhelm Friedrich Hegel|Hegel|Baruch Spinoza|Spinoza|Gottfried Leibniz|Leibniz|
+Arthur Schopenhauer|Schopenhauer|Martin Heidegger|Heidegger|John Stuart Mill|John Rawls|Thomas Aquinas|
+Saint Augustine|Marcus Aurelius|Seneca|Epicurus|Lao Tzu|Laozi|Rumi|Omar Khayyam|Ibn Khaldun|Albert Camus|Yuval Noah Harari|Jordan Peterson|Florence Nightingale|Hippocrates|Avicenna|
 William Shakespeare|Shakespeare|Jane Austen|Charles Dickens|Mark Twain|Ernest Hemingway|F. Scott Fitzgerald|
 George Orwell|J. K. Rowling|J.K. Rowling|J. R. R. Tolkien|Tolkien|C. S. Lewis|Stephen King|Agatha Christie|
 Arthur Conan Doyle|Leo Tolstoy|Fyodor Dostoevsky|Anton Chekhov|Alexander Pushkin|Victor Hugo|Gabriel Garcia Marquez|
@@ -68,7 +70,11 @@ Dario Amodei|Linus Torvalds|Guido van Rossum|Ted Bundy|Jeffrey Dahmer|Charles Ma
 O. J. Simpson|OJ Simpson|Jeffrey Epstein|Al Capone|Bonnie and Clyde|Lizzie Borden|Zodiac Killer|Amanda Knox|
 JonBenet Ramsey|Madeleine McCann|Julian Assange|Edward Snowden|George Floyd|Trayvon Martin|Emmett Till|
 Sacco and Vanzetti|Greta Thunberg|Malala Yousafzai|Neil Armstrong|Buzz Aldrin|Yuri Gagarin|Amelia Earhart|
-Wright brothers|Sherlock|Freud|Darwin|Einstein|Newton|Picasso|Obama|Trump|Biden|Putin|Churchill|Merkel|Macron
+Wright brothers|Mikhail Bulgakov|Nikolai Gogol|Sergei Yesenin|Anna Akhmatova|Boris Pasternak|Mikhail Lermontov|
+Ivan Turgenev|Vladimir Nabokov|Aleksandr Solzhenitsyn|Maxim Gorky|Vladimir Mayakovsky|Marina Tsvetaeva|
+Mikhail Lomonosov|Ivan Pavlov|Sergei Rachmaninoff|Dmitri Shostakovich|Igor Stravinsky|Wassily Kandinsky|
+Peter the Great|Catherine the Great|Ivan the Terrible|Alexander Suvorov|Georgy Zhukov|Sergei Korolev|
+Sherlock|Freud|Darwin|Einstein|Newton|Picasso|Obama|Trump|Biden|Putin|Churchill|Merkel|Macron
 """
 
 _FICTIONAL = """
@@ -171,7 +177,8 @@ Red Hat|Arch Linux|Windows Server|Active Directory|Azure DevOps|Bitbucket|Stack 
 Kaggle|Colab|Google Colab|Anaconda|Conda|PyPI|Homebrew|WSL|Electron|React Native|Xamarin|.NET|ASP.NET|
 Blazor|Qt|GTK|Tkinter|PyQt|Pygame|Three.js|D3|D3.js|Chart.js|Leaflet|Mapbox|OpenStreetMap|Canon|Nikon|Leica|
 Fujifilm|GoPro|DJI|Bose|JBL|Logitech|Razer|Corsair|ASUS|Acer|MSI|Garmin|Fitbit|Oculus|Meta Quest|Kindle Fire|
-Roku|Chromecast|Sonos|Philips Hue|Ring|Nest
+Roku|Chromecast|Sonos|Philips Hue|Ring|Nest|Pixel|Google Pixel|ThinkPad|IdeaPad|Surface|Surface Pro|AirPods|
+Apple Watch|iMac|Chromebook|MacBook Air|MacBook Pro|Galaxy Tab|Kindle Paperwhite|Steam Deck
 """
 
 # Place-like names the gazetteer does not hold (regions, provinces, well-known areas).
@@ -252,7 +259,12 @@ _CUE_WORDS = {
 }
 _PERSON_CUE_PATTERN = re.compile(
     r"(?:\bnamed|\bcalled|\bname is|\bname's|\bme llamo|\bje m'appelle|\bmy name|\bich heiße|\bich heisse|\bsou o|\bsou a"
-    r"|\bsoy|\bje suis|\bich bin|\bменя зовут|\bthis is|\bi am|\bi'm|\bit's)\s*[,:]?\s*$",
+    r"|\bsoy|\bje suis|\bich bin|\bменя зовут|\bthis is|\bi am|\bi'm|\bit's"
+    # self-introductions in more languages: "mi nombre es", "mein Name ist", "mi chiamo", "benim adım",
+    # "nazywam się", "мене звати", Greek "Λέγομαι" / "Με λένε" / "Ονομάζομαι"
+    r"|\bmi nombre es|\bmein name ist|\bmi chiamo|\bil mio nome è|\bmeu nome é|\bme chamo|\bbenim adım|\badım"
+    r"|\bnazywam się|\bmam na imię|\bjmenuji se|\bmene zovu|\bмене звати|\bмоё имя|\bмое имя|\bλέγομαι|\bμε λένε"
+    r"|\bονομάζομαι|\bτο όνομά μου είναι)\s*[,:]?\s*$",
     re.IGNORECASE,
 )
 _CONNECTORS = {"of", "de", "des", "du", "la", "le", "les", "del", "della", "da", "do", "dos", "das", "van", "von",
@@ -321,3 +333,142 @@ def _generic_words() -> frozenset[str]:
 @functools.lru_cache(maxsize=1)
 def _region_names() -> frozenset[str]:
     return frozenset(_norm(w) for w in _split_list(_REGIONS))
+
+
+# Words that can follow a self-introduction cue in a script without capitals yet are no name
+# ("اسمي غير مهم": my name does not matter; "मेरा नाम क्या है": what is my name).
+_NOT_A_NAME_UNCASED = frozenset(_split_list("""
+غير|ليس|لا|هو|هي|ما|ماذا|سر|مهم|뭐|무엇|비밀|없어|없다|क्या|है|नहीं|कुछ|तो|भी|कौन|לא|הוא|היא|מה|סוד|อะไร|ไม่|คือ
+"""))
+
+# Historical states: a Title-Case span ending in one of these names a public polity ("the Byzantine
+# Empire", "Achaemenid Empire's", "Kingdom of Aksum", "the Delhi Sultanate").
+_POLITY_WORDS = frozenset(_split_list("""
+empire|empires|dynasty|dynasties|kingdom|kingdoms|caliphate|caliphates|sultanate|sultanates|khanate|khanates|
+khaganate|shogunate|tsardom
+"""))
+# Major historical dynasties, public when the text talks about dynasties, empires or eras ("the Han
+# and Tang dynasties", "dynasties such as the Qing and Ming"): class knowledge, not names of people.
+_DYNASTIES = frozenset(_norm(_n) for _n in _split_list("""
+Xia|Shang|Zhou|Qin|Han|Jin|Sui|Tang|Song|Liao|Yuan|Ming|Qing|Goryeo|Joseon|Silla|Baekje|Goguryeo|Yamato|
+Tokugawa|Ashikaga|Kamakura|Heian|Maurya|Gupta|Chola|Chalukya|Pallava|Pala|Rashtrakuta|Mughal|Lodi|Tughlaq|
+Khalji|Safavid|Qajar|Pahlavi|Abbasid|Umayyad|Fatimid|Ayyubid|Mamluk|Ottoman|Seljuk|Timurid|Ghaznavid|
+Achaemenid|Sasanian|Sassanid|Parthian|Seleucid|Ptolemaic|Julio-Claudian|Flavian|Severan|Antonine|
+Macedonian|Komnenos|Komnenian|Palaiologos|Romanov|Rurik|Rurikid|Habsburg|Hapsburg|Bourbon|Valois|Capetian|
+Carolingian|Merovingian|Plantagenet|Lancaster|York|Tudor|Stuart|Hanover|Windsor|Hohenzollern|Wittelsbach|
+Medici|Borgia|Jagiellonian|Piast|Arpad|Solomonic|Ly|Tran|Nguyen|Khmer|Chakri|Konbaung|Zulu|Inca|Aztec|
+Almoravid|Almohad|Nasrid|Hafsid|Saadi|Alaouite
+"""))
+
+
+# Platforms that host other people's shops, channels, listings, groups and records: a name "on Etsy"
+# or "in Salesforce" is a small business, channel or customer, not a feature of the platform.
+_HOSTING_PLATFORMS = frozenset(_norm(_n) for _n in _split_list("""
+Etsy|eBay|Amazon|Shopify|YouTube|Instagram|TikTok|Facebook|Twitch|Patreon|OnlyFans|Substack|Medium|Reddit|
+Discord|Spotify|Airbnb|Booking.com|Tripadvisor|Yelp|LinkedIn|Twitter|Telegram|WhatsApp|WeChat|Steam|Roblox|
+Minecraft|Wix|Squarespace|WordPress|Salesforce|HubSpot|QuickBooks|Xero|Jira|Trello|Asana|Notion|Slack|
+GitHub|GitLab|Kickstarter|GoFundMe|Google|Google Maps
+"""))
+# Last words that make a capitalised run a business, venue or group rather than a product feature.
+_BUSINESS_NOUNS = frozenset(_split_list("""
+bakery|cafe|coffee|salon|shop|store|studio|studios|restaurant|bar|pub|clinic|farm|ltd|llc|inc|co|company|
+group|club|team|school|academy|candles|designs|crafts|boutique|gallery|agency|consulting|services|solutions|
+records|books|press|kitchen|garage|motors|plumbing|construction|realty|properties|foundation|church|society|
+association|choir|band|channel|podcast|account|page|server|guild
+"""))
+
+
+# ----------------------------------------------------------------- names written in other scripts
+# A famous name written in Cyrillic or Greek ("Льва Толстого", "Гермиона Грейнджер") is matched to
+# the public lists by a rough phonetic skeleton: transliterate, strip a case ending, map sounds
+# that scripts spell differently to one letter, drop vowels. Coarse on purpose: a full name must
+# match word for word, and a surname alone is compared with a stricter key that keeps where the
+# vowels are (see rules._public_in_other_script).
+_CYRILLIC = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+    _split_list("a|b|v|g|d|e|e|zh|z|i|y|k|l|m|n|o|p|r|s|t|u|f|kh|ts|ch|sh|shch|_|y|_|e|yu|ya|i|yi|ye|g"),
+    strict=True,
+))
+_GREEK = dict(zip(
+    "αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΐΰ",
+    _split_list("a|v|g|d|e|z|i|th|i|k|l|m|n|ks|o|p|r|s|s|t|y|f|ch|ps|o|a|e|i|i|o|y|o|i|y|i|y"),
+    strict=True,
+))
+# Case endings of Russian nouns and surnames, longest first: Толстого -> Толст(ой), Чехова -> Чехов.
+_RU_ENDINGS = ("ого", "его", "ому", "ему", "ыми", "ими", "ым", "им", "ом", "ем", "ой", "ей", "ую", "юю", "а", "я", "у", "ю", "е", "ы", "и")
+
+
+def _transliterate(word: str) -> str:
+    out = []
+    for ch in word.lower():
+        out.append(_CYRILLIC.get(ch) or _GREEK.get(ch) or ch)
+    return "".join(out).replace("_", "")
+
+
+def _skeleton(latin: str, native: bool = False, vowels: bool = False) -> str:
+    """Consonant skeleton of a name in Latin letters, with spellings that differ across scripts merged:
+    'Tolstoy' and 'tolstoy' (Толстой) -> 'tlst'; 'Granger' and 'greyndzher' (Грейнджер) -> 'grnjr'.
+    `native`: the name was written in Latin letters (English soft g: George = Джордж). `vowels`: keep
+    each vowel group as 'a' (final ones dropped, as case endings change them), a stricter key that
+    tells Krylov from Korolev and Solovyov from Silva."""
+    s = _fold(latin.lower())
+    if native:
+        s = re.sub(r"(?<!g)g(?=[eiy])", "j", s)  # but "gg" is hard: Baggins = Бэггинс
+    for a, b in (("shch", "sh"), ("sch", "sh"), ("tch", "ch"), ("chr", "kr"), ("dh", "d"), ("bh", "b"), ("gh", "g"), ("rh", "r"), ("dzh", "j"), ("zh", "j"), ("dg", "j"), ("ck", "k"),
+                 ("ph", "f"), ("th", "t"), ("kh", "h"), ("ts", "c"), ("tz", "c"), ("x", "ks"), ("q", "k"), ("w", "v")):
+        s = s.replace(a, b)
+    s = re.sub(r"c(?=[eiy])", "s", s)  # Cicero, Francis: soft c
+    s = s.replace("c", "k").replace("h", "g")  # Harry = Гарри, Hermione = Гермиона
+    s = re.sub(r"[^a-z]", "", s)
+    s = re.sub(r"[aeiouy]+", "a", s).rstrip("a") if vowels else re.sub(r"[aeiouy]", "", s)
+    return re.sub(r"(.)\1+", r"\1", s)
+
+
+def _native_skeletons(name: str, vowels: bool = False) -> set[str]:
+    """Skeletons of a Latin-script name as other scripts may spell it: w as a vowel (Newton =
+    Ньютон) or as v (Darwin = Дарвин), German st as sht (Einstein = Эйнштейн), au as av
+    (Augustine = Августин), German z as ts (Leibniz = Лейбниц)."""
+    low = name.lower()
+    variants = (low, low.replace("w", "u"), low.replace("st", "sht"), low.replace("au", "av"), low.replace("z", "ts"))
+    return {_skeleton(v, native=True, vowels=vowels) for v in variants}
+
+
+def _script_skeletons(word: str, vowels: bool = False) -> set[str]:
+    """Skeletons of a Cyrillic/Greek word and of its stems without a case ending."""
+    low = word.lower()
+    forms = {low}
+    for ending in _RU_ENDINGS:
+        if low.endswith(ending) and len(low) - len(ending) >= 3:
+            forms.add(low[: -len(ending)])
+    return {_skeleton(_transliterate(f), vowels=vowels) for f in forms}
+
+
+def _initial(latin: str) -> str:
+    """First letter of a name, with letters that scripts swap merged: Joseph = Иосиф (iosif), Harry =
+    Гарри, Yuri = Юрий, Elon = Илон, Sigmund = Зигмунд."""
+    first = _fold(latin.lower())[:1]
+    return {"j": "i", "y": "i", "e": "i", "h": "g", "w": "v", "c": "k", "q": "k", "x": "k", "z": "s"}.get(first, first)
+
+
+@functools.lru_cache(maxsize=1)
+def _public_skeletons() -> tuple[frozenset[tuple[str, ...]], dict[str, frozenset[str]]]:
+    """(consonant skeletons of full public names as word tuples, vowel-aware skeleton of a
+    distinctive public surname -> the initials of the given names that go with it)."""
+    _, surnames = _public_index()
+    full_sk: set[tuple[str, ...]] = set()
+    initials: dict[str, set[str]] = {}
+    for name in (_norm(x) for x in _split_list(_PUBLIC_PEOPLE) + _split_list(_FICTIONAL)):
+        words = name.split()
+        combos: list[tuple[str, ...]] = [()]
+        for opts in (_native_skeletons(w) for w in words):
+            combos = [c + (o,) for c in combos for o in opts]
+        full_sk.update(combos)
+        if len(words) >= 2 and words[-1] in surnames:
+            for sk in _native_skeletons(words[-1], vowels=True):
+                if len(sk) >= 3:
+                    initials.setdefault(sk, set()).add(_initial(words[0]))
+        elif len(words) == 1 and len(words[0]) > 3:  # "Socrates", "Raskolnikov": known by one name
+            for sk in _native_skeletons(words[0], vowels=True):
+                if len(sk) >= 3:
+                    initials.setdefault(sk, set())
+    return frozenset(full_sk), {k: frozenset(v) for k, v in initials.items()}

@@ -1,9 +1,13 @@
 """The rule auditor's regular expressions and what it reports.
 
-Patterns for e-mail addresses, @handles and usernames, URLs (with the big and the profile
-domains), phone numbers, card/account/ID/case numbers, numbered groups, street addresses, flat
-numbers, postcodes, birth dates, unique roles, small places, CJK names and companies, quoted
-names, and the tokeniser; `_PLACEHOLDERS` (what `generalise()` writes in place of a private
+Patterns for e-mail addresses (also spelled out: "name at domain dot com"), @handles, usernames and
+handles after a platform cue, URLs (with the big and the profile domains), phone numbers (also
+Japanese/Korean and Russian national forms), card/account/ID/case numbers, national ID numbers
+(CPF, CURP, Korean resident number, French NIR, Spanish DNI/NIE), vehicle plates after a cue,
+numbered groups, street addresses (also in scripts without capitals and Japanese/Korean block
+numbers), flat numbers, postcodes, birth dates, unique roles, small places (named or by size), the
+writer's own named club, CJK names and companies, self-introductions in scripts without capitals,
+quoted names, and the tokeniser; `_PLACEHOLDERS` (what `generalise()` writes in place of a private
 detail) and `Finding` (one detector hit and the score cap it imposes).
 """
 
@@ -18,11 +22,49 @@ _USERNAME_CUE = re.compile(
     r"\b(?:user\s?name|handle|gamertag|screen\s?name|nickname|discord tag|tag)\s*(?:is|was|:|=)?\s*['\"“]?([A-Za-z0-9_.-]*[0-9_][A-Za-z0-9_.-]*)",
     re.IGNORECASE,
 )
-_REDDIT_USER = re.compile(r"(?<![\w/])/?u/[A-Za-z0-9_-]{3,}")
 _TLDS = (
     "com|org|net|edu|gov|io|co|ai|app|dev|info|biz|me|tv|us|uk|ca|au|de|fr|es|it|nl|ru|jp|cn|in|br|mx|ch|se|no|"
     "dk|fi|pl|ua|tr|za|nz|ie|be|at|pt|gr|kr|tw|sg|hk|blog|shop|store|online|site|xyz|club|page|ly|gg"
 )
+# A handle written without "@" right after a platform or username cue, in several languages: "my
+# insta is sunny.days", "on Telegram I'm fox_91", "mi usuario de TikTok es x.y.z". The handle must
+# look like one (a dot or underscore inside, or letters then digits; rules also drops file names
+# and abbreviations). GitHub, Reddit, LINE and Signal are left out: code and common words follow them.
+_PLATFORM_WORDS = (
+    r"instagram|insta|ig|telegram|tiktok|tik tok|snapchat|twitter|discord|twitch|youtube|kik|"
+    r"wechat|weixin|skype|vk|vkontakte|mastodon|bluesky|bsky|pinterest|tumblr|psn|xbox|roblox|"
+    r"soundcloud|onlyfans|facebook|fb|"
+    r"телеграм\w*|телеграмм\w*|инстаграм\w*|инсте|тикток\w*|вк|вконтакте|ютуб\w*|дискорд\w*"
+)
+_USERNAME_WORDS = (
+    r"user\s?name|handle|nick(?:name)?|screen\s?name|gamertag|usuario|nombre de usuario|pseudo|identifiant|"
+    r"benutzername|nutzername|nome utente|nome de usu[aá]rio|usu[aá]rio|имя пользователя|ник|никнейм|логин|"
+    r"kullan[ıi]c[ıi] ad[ıi]"
+)
+# Words that may stand between the cue and the handle ("is", "on", "I'm", "de TikTok es", ...).
+_HANDLE_FILLER = (
+    r"is|was|it's|its|i'm|im|i am|am|me|my|on|at|under|as|called|named|find me|add me|follow me|es|est|ist|é|"
+    r"era|war|sur|de|en|auf|bei|unter|в|на|у|меня|мой|моё|моя|mi|mon|ma|mein|meine|meu|minha|account|acc|"
+    r"profile|page|cuenta|compte|konto|perfil|profil|аккаунт|страница"
+)
+_PLATFORM_HANDLE = re.compile(
+    rf"\b(?:{_PLATFORM_WORDS}|{_USERNAME_WORDS})(?=[\s:,=\-–—'\"“])"
+    rf"(?:[\s:,=\-–—'\"“]+(?:{_HANDLE_FILLER}|{_PLATFORM_WORDS}|{_USERNAME_WORDS})\b){{0,4}}[\s:,=\-–—'\"“]+"
+    r"([A-Za-z_][A-Za-z0-9_]*(?:[._][A-Za-z0-9_]+)+|[A-Za-z][A-Za-z_]+\d{2,})(?![\w@/(\[=-]|\.\w)",
+    re.IGNORECASE,
+)
+# An e-mail address written out to dodge scrapers: "anna dot kowalczyk at protonmail dot com",
+# "name [at] domain [dot] org". rules requires a spoken or bracketed "at"/"dot", so "at example.com" is no address.
+_AT_WORD = r"(?:\s*[\[({<]\s*(?:at|@)\s*[\])}>]\s*|\s+(?:at|arroba|chez|собака)\s+)"
+_DOT_WORD = r"(?:\s*[\[({<]\s*(?:dot|\.)\s*[\])}>]\s*|\s+(?:dot|punto|point|punkt|ponto|точка)\s+|\.)"
+# more country domains than _URL uses: a written-out address is rare enough not to clash with words
+_EMAIL_TLDS = _TLDS + "|cz|sk|hu|ro|bg|hr|si|rs|lt|lv|ee|lu|il|ar|cl|pe|uy|vn|ph|pk|ae|ng|ke"
+_EMAIL_OBFUSCATED = re.compile(
+    rf"(?<![\w.+'’-])[\w+-]+(?:{_DOT_WORD}[\w+-]+)*{_AT_WORD}[\w-]+(?:{_DOT_WORD}[\w-]+)*?{_DOT_WORD}(?:{_EMAIL_TLDS})\b",
+    re.IGNORECASE,
+)
+_REDDIT_USER = re.compile(r"(?<![\w/])/?u/[A-Za-z0-9_-]{3,}")
+
 _URL = re.compile(
     rf"(?<![\w@.-])(?:https?://)?(?:www\.)?((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_TLDS}))\b(/[^\s)\]'\"<>,]*)?",
     re.IGNORECASE,
@@ -57,6 +99,9 @@ _PHONE_PATTERNS = [
     re.compile(r"(?<![\w.-])\d{3}-\d{4}(?![\w-])"),
     re.compile(r"(?<![\w-])0\d(?:[\s.]\d{2}){4}(?![\w-])"),  # French style
     re.compile(r"(?<![\w-])0\d{2,4}[\s/-]\d{5,8}(?![\w-])"),  # UK/DE style
+    # Japanese/Korean style, also written flush against kana or hangul: 090-1234-5678, 03-5412-7788
+    re.compile(r"(?<![A-Za-z0-9_-])0\d{1,3}-\d{2,4}-\d{4}(?![A-Za-z0-9_-])"),
+    re.compile(r"(?<![\w+-])8[\s-]?\(?\d{3}\)?[\s-]?\d{3}[\s-]\d{2}[\s-]\d{2}(?![\w-])"),  # Russian: 8 (916) 123-45-67
     re.compile(r"(?<![\w-])(?:tel|phone|mobile|cell|whatsapp|телефон|тел)\.?\s*:?\s*[\d\s().+-]{7,}", re.IGNORECASE),
 ]
 _CARD = re.compile(r"(?<![\w-])(?:\d{4}[\s-]){3}\d{4}(?![\w-])|(?<![\w-])\d{15,16}(?![\w-])")
@@ -67,9 +112,37 @@ _CUED_ID = re.compile(
     r"\b(?:account|acct|a/c|card|iban|routing|sort code|ssn|social security|passport|licen[cs]e|student id|"
     r"student number|employee id|staff id|member(?:ship)? (?:no|number|id)|policy|claim|order|case|docket|ticket|"
     r"invoice|reference|ref|booking|confirmation|tracking|customer id|patient id|medical record|mrn|nhs number|"
-    r"national id|tax id|vat|pnr|plate|registration|reg|id|no|nr|номер|счёт|счет|паспорт|dossier|n°|nº)"
-    r"\s*(?:number|no\.?|num\.?|#|:|is|was)?\s*[:#]?\s*([A-Z]{0,4}[\s-]?\d[\dA-Z\s/-]{3,}\d)",
+    r"national id|tax id|vat|pnr|plate|registration|reg|id|no|nr|номер|счёт|счет|паспорт|dossier|n°|nº|"
+    # national identity, tax and social-security numbers in the project's languages
+    r"dni|nie|nif|curp|rfc|cpf|cnpj|rg|nir|s[ée]curit[ée] sociale|s[ée]cu|seguridad social|seguro social|nss|"
+    r"pasaporte|passeport|passaporte|passaporto|paszport|reisepass|personalausweis|ausweis|steuer-?id|steuernummer|"
+    r"sozialversicherungsnummer|codice fiscale|pesel|bsn|aadhaa?r|pan card|national insurance|ni number|"
+    r"снилс|инн|tc kimlik|kimlik|주민등록번호|외국인등록번호|マイナンバー|身份证号?码?)"
+    r"(?:\s*(?:number|numéro|numero|número|nummer|no\.?|num\.?|#))?(?:\s*(?:is|was|es|est|ist|é|è|era|war|lautet|:))?"
+    r"\s*[:#]?\s*([A-Z]{0,4}[\s-]?\d[\dA-Z\s/-]{3,}\d(?:(?-i:[A-Z])(?!\w))?)",
     re.IGNORECASE,
+)
+# National ID numbers whose shape is distinctive enough without a cue: Brazilian CPF, Korean
+# resident registration number, Mexican CURP, French social-security number (NIR) in its groups.
+_NATIONAL_ID = re.compile(
+    r"(?<![\w.-])(?:\d{3}\.\d{3}\.\d{3}-\d{2}"
+    r"|\d{6}-[1-8]\d{6}"
+    r"|[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d"
+    r"|[12]\s\d{2}\s(?:0[1-9]|1[0-2]|[2-9]\d)\s(?:\d{2}|2[AB])\s\d{3}\s\d{3}(?:\s\d{2})?)(?![\w-])"
+)
+# Spanish DNI / NIE: 8 digits (or X/Y/Z + 7) and a check letter; the letter is verified in rules.
+_DNI = re.compile(r"(?<![\w-])([XYZ]?)[\s-]?(\d{7,8})[\s-]?([A-Z])(?![\w-])")
+# Vehicle registration plates after a cue word (the plate itself is checked in rules: letters and
+# digits, 4-10 of them).
+_PLATE = re.compile(
+    r"(?i:\b(?:number plate|licen[cs]e plate|registration(?: number| plate| mark)?|reg(?:istration)?\.? (?:no|number)|"
+    r"plate(?: number)?|kennzeichen|nummernschild|placa|matr[ií]cula|immatriculation|plaque(?: d'immatriculation)?|"
+    r"targa|kenteken|tablica rejestracyjna|numer rejestracyjny|plaka|госномер|номер машины|номер автомобиля|"
+    r"номерной знак|автономер))"
+    r"(?:[\s:,#-]+(?i:is|was|es|est|ist|é|è|era|war|lautet|of|on|de|del|da|do|du|von|my|mi|mon|ma|mein|meines|"
+    r"unser|unseres|our|his|her|their|the|this|that|car|van|truck|vehicle|motorbike|bike|coche|carro|auto|voiture|"
+    r"wagens|autos|машины|моей|моего|la|le|el|a|o))*"
+    r"[\s:,#-]+([A-ZА-ЯЁ0-9]{1,8}(?:[ -][A-ZА-ЯЁ0-9]{1,7}){0,2})(?![\w-])"
 )
 _GROUP_NUMBER = re.compile(
     r"(?:(?<![\w&])#\s?\d{2,}\b|\b(?:chapter|troop|lodge|local|pack|post|team|squad|branch|precinct|district|ward|"
@@ -94,7 +167,7 @@ _STREET_NAMED = re.compile(
 )
 _STREET_FOREIGN = re.compile(
     r"(?:\b(?:rue|avenue|boulevard|bd|calle|c/|avenida|av\.|rua|via|viale|piazza|corso|carrer|plaza|praça|"
-    r"улица|ул\.|проспект|пр-т|переулок|шоссе)\s+(?:[\w'’.-]+\s+){0,4}?[\w'’.-]*\s*,?\s*\d+"
+    r"улица|ул\.|проспект|пр-т|переулок|шоссе)\s+(?:[\w'’.-]+\s+){0,4}?[\w'’.-]*\s*,?\s*(?:(?:д\.|дом)\s*)?\d+"
     r"|\b\d+,?\s+(?:rue|avenue|boulevard|calle|avenida|rua|via|carrer)\s+[\w'’.-]+"
     r"|\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d+[a-z]?\b)",
     re.IGNORECASE,
@@ -120,8 +193,74 @@ _POPULATION = re.compile(
     re.IGNORECASE,
 )
 _SMALL_PLACE = re.compile(r"\b(?:tiny|small|little)\s+(?:village|hamlet|town|island|community)\s+(?:of|called|named)\s+[A-Z]", re.IGNORECASE)
+# A place described by its size: "a village of 300 people", "a hamlet of 80 inhabitants", "a
+# 300-person village" (rules compares the figure with small_place_population).
+_PLACE_WORDS = r"village|hamlet|town|township|island|community|settlement|parish|commune|pueblo|aldea|dorf|gemeinde"
+_PLACE_SIZE = re.compile(
+    rf"\b(?:{_PLACE_WORDS}|деревн\w*|сел[оеау]\w*|посёлк\w*|посел\w*)\s+(?:of|de|mit|с|на)\s+"
+    r"(?:(?:about|around|only|just|roughly|some|barely|under|fewer than|less than|approx\.?|approximately|~|unos|environ|"
+    r"knapp|etwa|около)\s+)?(\d[\d,.]*\d|\d)\s*(k\b)?\s*"
+    r"(?:people|persons|inhabitants|residents|souls|villagers|folks|families|habitants|habitantes|personas|"
+    r"einwohner\w*|menschen|жител\w*|человек"
+    r"|(?=[.,;!?)]|$))"  # "a hamlet of 80." with the noun left out
+    rf"|\b(\d[\d,]*)[-\s](?:person|people|resident|inhabitant|soul)\s+(?:{_PLACE_WORDS})\b",
+    re.IGNORECASE,
+)
+# A unique role or institution in an unnamed place: "the one primary school in our village", "the
+# only school in a hamlet". With "our/my/the" the place is the writer's own: the role is unique (1);
+# with "a" only when the text also gives the place's small size (see rules).
+_UNIQUE_IN_PLACE = re.compile(
+    r"\b(?:the|our|their|my)\s+(?:only|sole|one)\s+(?!one\b|of\b|who\b|that\b|which\b|thing|way\b|time|day\b|more\b|and\b|"
+    r"i\b|you\b|we\b|they\b|he\b|she\b|it\b|people|ones\b)(?:[\w-]+\s+){0,2}?[\w-]+\s+(?:in|at|of|for|serving)\s+"
+    rf"(?:(the|our|my|this|their|a|an)\s+)?(?:(?:tiny|small|little|remote|rural)\s+)?(?:{_PLACE_WORDS})\b",
+    re.IGNORECASE,
+)
+# A named small club or group introduced by the writer: "our book club, the Tuesday Night Readers".
+_OWN_GROUP = re.compile(
+    r"\b(?:our|my)\s+(?:(?:local|little|small|amateur|weekly|monthly|village|church|school|office)\s+)?"
+    r"(?:book club|reading group|choir|chorus|team|band|group|club|society|league|troupe|ensemble|orchestra|crew|"
+    r"squad|guild|circle|collective|association|co-?op|congregation|troop|chapter|quiz team|writing group)"
+    r"\s*[,:(—–-]\s*(?:(the|called|named)\s+)?"
+    r"((?-i:[A-Z])[\w'’&-]*(?:\s+(?:(?:of|the|and|&|on|in|at|de)\s+)?(?-i:[A-Z])[\w'’&-]*)*)",
+    re.IGNORECASE,
+)
 _CJK_PERSON = re.compile(r"[\u4e00-\u9fff\u30a0-\u30ff]{1,4}(?:さん|様|さま|くん|君|ちゃん|氏)")
-_CJK_SELF_NAME = re.compile(r"(?:我叫|我的名字是|我名叫|本人叫|私の名前は|わたしの名前は)\s*([\u4e00-\u9fff\u30a0-\u30ff]{2,4})")
+# Common Chinese surnames (simplified and traditional). A name after "我叫" or "用户" must start with
+# one ("我叫外卖" is ordering take-away); surnames that are mostly function words (于, 向, 何, 方, ...)
+# are left out.
+_CN_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙朱胡郭罗郑梁谢宋唐许韩冯邓曹彭曾肖董袁潘蒋蔡余杜叶程苏魏吕丁沈姚卢姜崔钟谭陆汪"
+    "范廖贾夏韦邹孟熊秦邱尹薛闫段雷侯龙史陶黎贺顾郝龚邵钱覃戴莫孔汤欧阎易常乔赖"
+    "張劉陳楊黃趙吳許韓馮鄧蕭葉蘇呂盧鍾譚陸賈韋鄒閻龍賀顧龔錢湯歐喬賴"
+)
+_CJK_SELF_NAME = re.compile(
+    rf"(?:我叫|我的名字是|我名叫|本人叫|我姓)\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}})"
+    rf"|用户\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=说|反映|表示|称|投诉|询问|问|要求|希望|想|提到|认为|的|在|是|[，,。：:\s])"
+    r"|(?:私の名前は|わたしの名前は|僕の名前は)\s*([\u4e00-\u9fff\u30a0-\u30ff]{2,4})"
+)
+# Self-introductions in scripts without capital letters, where the name finder cannot see names:
+# Arabic, Korean, Hindi, Hebrew, Thai, Persian/Urdu. The last group matched is the name; rules drops
+# a function word there ("اسمي غير مهم": my name does not matter).
+_SELF_NAME_UNCASED = re.compile(
+    r"(?:(?<![\u0600-\u06ff])(?:اسمي|إسمي|أنا اسمي|نام من|میرا نام)\s+(?:هو\s+|است\s+|ہے\s+)?([\u0600-\u06ff]{2,}(?:\s+[\u0600-\u06ff]{2,})?)"
+    r"|(?:제|내|저의|나의)\s*이름은\s*([\uac00-\ud7a3]{2,4})"
+    r"|(?:मेरा|मेरी)\s+नाम\s+([\u0900-\u097f]+(?:\s+[\u0900-\u097f]+){0,2}?)\s+(?:है|हैं|था)"
+    r"|(?<![\u0590-\u05ff])(?:שמי|קוראים לי|השם שלי(?:\s+הוא)?)\s+([\u0590-\u05ff\"'׳״-]{2,}(?:\s+(?!ו)[\u0590-\u05ff\"'׳״-]{2,})?)"
+    r"|(?:ฉัน|ผม|ดิฉัน|หนู|เรา)ชื่อ\s*([\u0e00-\u0e7f]{2,})|ชื่อของ(?:ฉัน|ผม|ดิฉัน)(?:คือ)?\s*([\u0e00-\u0e7f]{2,}))"
+)
+# A street or house with its number in a script without capitals, or in Japanese/Korean block
+# addresses: Arabic شارع/منزل + number, Hindi पता/मकान + 12/4, Hebrew רחוב X 18, Thai บ้านเลขที่ 45,
+# Korean 합정동 123-45, Japanese 2丁目8-1, 3番地.
+_DIGITS = r"[\d٠-٩۰-۹०-९๐-๙０-９]"
+_ADDRESS_UNCASED = re.compile(
+    rf"(?:شارع|منزل|بيت|عمارة|شقة|خیابان|کوچه|پلاک)\s+(?:[\u0600-\u06ff]+\s+){{0,3}}(?:رقم\s+)?{_DIGITS}+"
+    rf"|(?:पता|मकान(?:\s*(?:नं\.?|नंबर|संख्या))?|गली(?:\s*(?:नं\.?|नंबर))?)\s*[:-]?\s*{_DIGITS}+(?:/{_DIGITS}+)?"
+    rf"|(?<![\u0590-\u05ff])[בלמה]?רח(?:וב|')\s+(?:[\u0590-\u05ff\"'׳״-]+\s+){{1,3}}{_DIGITS}+"
+    rf"|(?:บ้านเลขที่|เลขที่)\s*{_DIGITS}+(?:/{_DIGITS}+)?"
+    rf"|[\uac00-\ud7a3]+(?:동|(?<!우)리)\s*{_DIGITS}+-{_DIGITS}+(?![\w-])|[\uac00-\ud7a3]+(?<!으)(?:로|길)\s*{_DIGITS}+(?:-{_DIGITS}+)?(?:\s*번길)?(?![\d\w])"
+    rf"|{_DIGITS}+(?:-{_DIGITS}+)?\s*번지"
+    rf"|{_DIGITS}+\s*丁目\s*{_DIGITS}+(?:\s*[-−ー－番]\s*{_DIGITS}+)*|{_DIGITS}+\s*番地|[\u4e00-\u9fff]町\s*{_DIGITS}+\s*[-−－]\s*{_DIGITS}+"
+)
 _CJK_NAMED_PLACE = re.compile(
     r"(?:在|于|去|到)(?![一这那某每各大小])([\u4e00-\u9fff]{2,6})(?:物流|公司|科技|集团|餐厅|饭店|酒店|中学|小学|幼儿园|医院|诊所|工作室|超市|书店|咖啡馆|健身房)"
 )
