@@ -3,6 +3,7 @@
     python -m synthetic                                   # defaults: conf/synthetic/default.yaml, local model
     python -m synthetic llm=anthropic synthetic.n=2000    # any backend of conf/llm/
     python -m synthetic synthetic.languages='[English,French]' synthetic.output=my.jsonl
+    python -m synthetic.check FILE                        # the same validators on any labelled file
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ def main(cfg: DictConfig) -> None:
         return
     counts = manifest["counts"]
     print(f"wrote {counts['written']} conversations to {manifest['output']} ({counts['failed']} failed, {counts['with_pii']} with planted details)")
+    quality = manifest["quality"]
+    first, accepted = (f"{100 * (quality[k] or 0):.1f}%" for k in ("first_pass_rate", "acceptance_rate"))
+    print(f"checks: {first} passed on the first try, {counts['regenerations']} regenerations, acceptance rate {accepted}; report: {quality['table']}")
     total = manifest["llm_usage"]["total"]
     print(f"model calls: {total['calls']}, cache hits: {total['cache_hits']}, cost ${total['cost_usd']:.4f}")
     for note in manifest["notes"]:

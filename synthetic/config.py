@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal, get_args
 
 import langcodes
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -71,6 +71,64 @@ class Window(_Strict):
         return self
 
 
+Check = Literal["language", "request", "topic", "subcategory", "pii"]
+CHECKS: tuple[str, ...] = get_args(Check)  # the validators (synthetic/validate.py), in report order
+
+
+class LanguageCheck(_Strict):
+    # py3langid's normalised probability below which (or a turn shorter than min_letters) the
+    # detector is unsure; then the label passes if it is among the top_k candidates.
+    min_confidence: float = Field(0.7, gt=0, le=1)
+    top_k: int = Field(2, ge=1)
+    min_letters: int = Field(20, ge=0)
+    # For a label in a non-Latin script: the share of the turn's letters that must be in it
+    # (code, product names and quoted English are common inside such requests).
+    min_script_share: float = Field(0.15, ge=0, le=1)
+
+
+class RequestCheck(_Strict):
+    embedding: bool = True  # besides the rule, compare the first turn with role exemplars (e5)
+    # Fail when the turn is this much nearer to the offer/greeting exemplars than to the request
+    # ones, beyond what is typical for its language in the same dataset.
+    max_offer_margin: float = 0.05
+
+
+class TopicCheck(_Strict):
+    # Own category (and own subcategory) must rank within this share of all candidates, by cosine
+    # to the user text: 0.25 = nearer to it than to three quarters of the others.
+    max_rank_share: float = Field(0.25, gt=0, le=1)
+    max_chars: int = Field(500, gt=0)  # user text cut as the user_text facet's (shares its embedding cache)
+
+
+class SubcategoryCheck(_Strict):
+    max_chars: int = Field(100, gt=0)
+    max_words: int = Field(16, gt=0)
+
+
+class Validation(_Strict):
+    """Validators run on every generated conversation (synthetic/validate.py)."""
+
+    checks: list[Check] = Field(default_factory=lambda: list(CHECKS))
+    max_regenerations: int = Field(2, ge=0)  # per conversation, each with a fresh seed; then dropped
+    embedding_model: str = "multilingual-e5-small"
+    min_count: int = Field(5, ge=1)  # languages with fewer rows use the global mean (clio/debias.py)
+    language: LanguageCheck = LanguageCheck()
+    request: RequestCheck = RequestCheck()
+    topic: TopicCheck = TopicCheck()
+    subcategory: SubcategoryCheck = SubcategoryCheck()
+
+    @field_validator("checks")
+    @classmethod
+    def _once_each(cls, checks: list[str]) -> list[str]:
+        if len(set(checks)) != len(checks):
+            raise ValueError("a check is listed twice")
+        return checks
+
+    @property
+    def needs_embeddings(self) -> bool:
+        return "topic" in self.checks or ("request" in self.checks and self.request.embedding)
+
+
 class SynthConfig(_Strict):
     name: str = "synthetic"
     n: int = Field(240, gt=0)
@@ -89,6 +147,7 @@ class SynthConfig(_Strict):
     window: Window = Window()
     prompts: Prompts = Prompts()
     generation: Generation = Generation()
+    validation: Validation = Validation()
 
     @field_validator("languages")
     @classmethod
@@ -119,10 +178,19 @@ class SynthConfig(_Strict):
 
 def parse_config(raw: dict[str, Any]) -> SynthConfig:
     """A SynthConfig from the `synthetic` config node, or one ConfigError line saying what is wrong."""
+    return _parse(SynthConfig, raw, "synthetic")
+
+
+def parse_validation(raw: dict[str, Any] | None) -> Validation:
+    """The validators' settings alone (`python -m synthetic.check`)."""
+    return _parse(Validation, raw or {}, "synthetic.validation")
+
+
+def _parse(model: type[BaseModel], raw: dict[str, Any], prefix: str):
     try:
-        return SynthConfig(**raw)
+        return model(**raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "synthetic"
+        where = ".".join(str(p) for p in first["loc"])
         message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"synthetic.{where}: {message}") from None
+        raise ConfigError(f"{prefix}.{where}: {message}" if where else f"{prefix}: {message}") from None

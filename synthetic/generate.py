@@ -1,10 +1,11 @@
 """Model calls of the generator (paper C.2.1): subcategories per category, then conversations.
 
 Conversations are built in chunks, one round of calls per step (first user message, reply,
-follow-up, reply, ...), so API backends work on a whole chunk concurrently while finished
-conversations reach the output file chunk by chunk. Every call goes through the gateway and its
-response cache, and each conversation's calls depend only on its own plan, so a re-run with the
-same seed writes the same file and makes no model calls; a killed run resumes where it stopped.
+follow-up, reply, ...), so API backends work on a whole chunk concurrently. Every call goes
+through the gateway and its response cache, and each conversation's calls depend only on its own
+plan (a regeneration's fresh seed too), so a re-run with the same seed writes the same file and
+makes no model calls; a killed run resumes where it stopped. The file is written once every
+conversation is validated (synthetic/run.py).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from clio.llm.backends import SamplingParams
 from clio.llm.gateway import LLMGateway, LLMJob, LLMResult
 from clio.llm.parsing import ParseError, extract_tag
 from clio.prompts import load_prompt
-from synthetic.config import Category, SynthConfig
-from synthetic.plan import ConversationPlan
+from synthetic.config import SynthConfig
+from synthetic.plan import ConversationPlan, fresh_seed
+from synthetic.validate import check_subcategory_name
 
 # Contact details the model may invent on its own in a conversation that should have none;
 # counted in the manifest so a user knows how clean the has_pii=false side is.
@@ -61,29 +63,51 @@ def _params(step, seed: int, tag: str) -> SamplingParams:
 
 def propose_subcategories(cfg: SynthConfig, gateway: LLMGateway) -> tuple[dict[str, list[str]], list[str]]:
     """{category: subcategories} and notes on categories where the model's list fell short.
-    A category whose call failed gets itself as its only subcategory, so generation goes on."""
+    Names that fail the subcategory check (a list, a line break, too long) are left out and the
+    model is asked again with a fresh seed, up to validation.max_regenerations times. A category
+    with no usable name gets itself as its only subcategory, so generation goes on."""
     template = load_prompt(cfg.prompts.subcategories)
     wanted = cfg.subcategories_per_category
+    check = "subcategory" in cfg.validation.checks
+    fixed = {cat.name: list(cat.subcategories) for cat in cfg.categories if cat.subcategories}
+    asked = [(i, cat) for i, cat in enumerate(cfg.categories) if not cat.subcategories]
+    found: dict[str, list[str]] = {cat.name: [] for _, cat in asked}
+    rejected: Counter[str] = Counter()
+    errors: dict[str, str] = {}
+    for attempt in range(cfg.validation.max_regenerations + 1):
+        short = [(i, cat) for i, cat in asked if len(found[cat.name]) < wanted]
+        if not short:
+            break
+        jobs = []
+        for i, cat in short:
+            seed = cfg.seed + i if attempt == 0 else fresh_seed(cfg.seed, "subcategories", i, attempt)
+            prompt = template.render(category=cat.name, concerning=cat.concerning, n=wanted)
+            jobs.append(LLMJob(prompt, _params(cfg.generation.subcategories, seed, "answer")))
+        for (_, cat), result in zip(short, gateway.ask_many(jobs, stage="synthetic.subcategories", desc="subcategories")):
+            if not result.ok:
+                errors[cat.name] = result.error or "failed"
+                continue
+            # The prefill opens the list with "1.", which the raw reply keeps and the parser needs.
+            for name in parse_name_list(tagged_text(result, "answer")):
+                if check and not check_subcategory_name(name, cfg.validation.subcategory).ok:
+                    rejected[cat.name] += 1
+                elif name not in found[cat.name]:
+                    found[cat.name].append(name)
     out: dict[str, list[str]] = {}
-    asked: list[Category] = []
-    jobs: list[LLMJob] = []
-    for i, cat in enumerate(cfg.categories):
-        if cat.subcategories:
-            out[cat.name] = list(cat.subcategories)
-            continue
-        prompt = template.render(category=cat.name, concerning=cat.concerning, n=wanted)
-        jobs.append(LLMJob(prompt, _params(cfg.generation.subcategories, cfg.seed + i, "answer")))
-        asked.append(cat)
     notes: list[str] = []
-    for cat, result in zip(asked, gateway.ask_many(jobs, stage="synthetic.subcategories", desc="subcategories")):
-        # The prefill opens the list with "1.", which the raw reply keeps and the parser needs.
-        names = parse_name_list(tagged_text(result, "answer")) if result.ok else []
+    for cat in cfg.categories:
+        if cat.name in fixed:
+            out[cat.name] = fixed[cat.name]
+            continue
+        names = found[cat.name][:wanted]
+        if rejected[cat.name]:
+            notes.append(f"{cat.name}: {rejected[cat.name]} malformed subcategory name(s) left out")
         if not names:
-            notes.append(f"{cat.name}: no subcategories ({result.error or 'empty list'}); using the category itself")
+            notes.append(f"{cat.name}: no subcategories ({errors.get(cat.name, 'empty list')}); using the category itself")
             names = [cat.name]
         elif len(names) < wanted:
             notes.append(f"{cat.name}: {len(names)} of {wanted} subcategories")
-        out[cat.name] = names[:wanted]
+        out[cat.name] = names
     return out, notes
 
 

