@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-INJECTION_FILTER_VERSION = "injection-1"
+INJECTION_FILTER_VERSION = "injection-2"  # 2: sentences end only before whitespace (e-mails, URLs stay whole)
 
 _ADDRESSEE = (
     r"(?:(?:the|this|any)\s+)?(?:summari[sz]er|namer|auditor|reviewer|moderator|classifier|grouper|labell?er|the (?:ai|model|system|tool|assistant)"
@@ -40,11 +40,17 @@ _CUES = [
     r"(?:将|把)?(?:这个|此)(?:组|类|集群)(?:命名|叫做)",
 ]
 _CUE = re.compile("|".join(f"(?:{c})" for c in _CUES), re.IGNORECASE | re.MULTILINE)
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
+# A sentence ends at . ! ? followed by whitespace (not inside an e-mail address, a URL or 3.5), or at
+# CJK full stops, which take no space after them.
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 
 
 def strip_instructions(text: str) -> tuple[str, int]:
-    """The text without its sentences that address the system; and how many were removed."""
-    sentences = [s for s in _SENTENCE.split(text or "") if s.strip()]
+    """The text without its sentences that address the system; and how many were removed. A text
+    with none comes back unchanged, character for character (the detectors run on it next)."""
+    text = text or ""
+    if not _CUE.search(text):
+        return text, 0
+    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
     kept = [s for s in sentences if not _CUE.search(s)]
     return " ".join(k.strip() for k in kept), len(sentences) - len(kept)
