@@ -260,3 +260,31 @@ def test_run_analyses_drop_removed_clusters_and_never_show_unaudited_names(tmp_p
     assert "Secret name" not in text and "cluster 0" in text
     assert analyses(["usage", "--run", str(bare), "--out", str(tmp_path / "bare-r"), "--safety-mode", "--i-understand-restricted"]) == 0
     assert "Secret name" in _outputs(tmp_path / "bare-r")  # safety mode: the private names, marked RESTRICTED
+
+
+# ---------------------------------------------------------------- clio show and the privacy report
+
+def test_clio_show_withholds_small_counts_and_the_removed_pool(tmp_path, capsys):
+    from clio.cli import main as clio_main
+
+    run = write_synthetic_run(tmp_path / "run", min_conversations=K)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["counts"] = {"sampled": 96, "loaded": 100, "skipped_on_load": 2, "items": {"ok": 96, "facet_failed": 1, "unaccounted": 0}, "base_clusters": 7}
+    manifest["privacy"]["conversations_total"] = None  # the privacy stage withheld it (see the next test)
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert clio_main(["show", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "withheld (< 3)" in out  # skipped_on_load 2, facet_failed 1
+    assert "would give back" in out and " 96 " not in out and "100" not in out
+    assert "base_clusters" in out and " 7 " in out  # counts of clusters are not counts of people
+
+
+def test_privacy_report_withholds_the_total_when_the_removed_pool_is_small():
+    from clio.pipeline import removed_pool_releasable
+
+    base = pd.DataFrame({"cluster_id": [0, 1, 2], "size": [40, 30, 3], "accounts": [20, 15, 3]})
+    policy = ReleasePolicy(10, 5)
+    assert not removed_pool_releasable(base, base[base["cluster_id"] < 2], policy)  # total - kept = 3
+    assert removed_pool_releasable(base, base, policy)
+    big = pd.DataFrame({"cluster_id": [0, 1, 2, 3], "size": [40, 30, 8, 9], "accounts": [20, 15, 4, 6]})
+    assert removed_pool_releasable(big, big[big["cluster_id"] < 2], policy)  # 17 conversations, >= 6 accounts
