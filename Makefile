@@ -40,6 +40,7 @@ demo: install
 test: install $(EXTRAS_STAMP)
 	# Browser tests drive Debian's chromium (never a downloaded build); they skip when it is absent.
 	command -v chromium >/dev/null || (test "$$(id -u)" = 0 && apt-get update -q && apt-get install -y -q chromium) || true
+	$(BIN)/ruff check .
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory gate
 

@@ -168,10 +168,7 @@ def build_texts(n: int) -> tuple[list[str], list[int], list[int]]:
 # --------------------------------------------------------------------------- fake LLM answers
 
 STOP = set(
-    "the a an and or of to in on for with is are was were be been this that it its as at by from i you my your me we "
-    "can could would should will do does did not no yes how what which who why when where please help write make "
-    "use using need want like about into than then there their they them he she his her our us have has had if so "
-    "just also more some any all one two new get give".split()
+    ["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "is", "are", "was", "were", "be", "been", "this", "that", "it", "its", "as", "at", "by", "from", "i", "you", "my", "your", "me", "we", "can", "could", "would", "should", "will", "do", "does", "did", "not", "no", "yes", "how", "what", "which", "who", "why", "when", "where", "please", "help", "write", "make", "use", "using", "need", "want", "like", "about", "into", "than", "then", "there", "their", "they", "them", "he", "she", "his", "her", "our", "us", "have", "has", "had", "if", "so", "just", "also", "more", "some", "any", "all", "one", "two", "new", "get", "give"]
 )
 
 
@@ -537,8 +534,9 @@ def run_child(args) -> None:
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
-    mem = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    cpuinfo, meminfo = Path("/proc/cpuinfo").read_text().splitlines(), Path("/proc/meminfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), platform.processor())
+    mem = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
     versions = {}
     for mod in ("numpy", "sklearn", "umap", "torch", "sentence_transformers", "faiss"):
         try:

@@ -282,7 +282,7 @@ def nearest_non_members_all(
         D[~outside] = np.inf
         m = min(n, len(B))
         kth = np.partition(D, m - 1, axis=1)[:, m - 1]
-        keep = outside & (D <= np.minimum(kth, threshold)[:, None] + tol)
+        keep = outside & (np.minimum(kth, threshold)[:, None] + tol >= D)
         c, r = np.nonzero(keep)
         pool_rows.append(r + start)
         pool_cols.append(c)

@@ -771,7 +771,7 @@ def _estimate_later_stages(cfg: DictConfig, tally: _Tally, opts: dict[str, Any],
     result["hierarchy_plan"] = [kept] + [lv.renamed for lv in levels]
     for lv in levels:
         prompts = hz._prompts
-        for g, (members_g, desired) in enumerate(zip(lv.neighbourhoods, lv.desired)):
+        for members_g, desired in zip(lv.neighbourhoods, lv.desired):
             low_g, high_g = max(1, int(0.5 * desired)), max(1, int(1.5 * desired))
             outside = min(int(h.n_outside), lv.children - members_g) if len(lv.neighbourhoods) > 1 else 0
             prompt = prompts["propose"].render(

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import langcodes
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from clio.errors import ConfigError
 from clio.llm.backends import SamplingParams

@@ -42,7 +42,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -568,13 +568,13 @@ def parse_timestamp(value: Any) -> datetime | None:
             raise TypeError(type(value).__name__)
     except (ValueError, TypeError, OverflowError, OSError):
         raise _Invalid(f"unreadable timestamp {str(value)[:40]!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _from_epoch(seconds: float) -> datetime:
     if abs(seconds) > 1e11:  # later than year 5000 as seconds: it is milliseconds
         seconds /= 1000
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _record_label(item: Any, ordinal: int | None) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +21,7 @@ PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 _INCLUDE = re.compile(r"""{%-?\s*include\s+['"]([^'"]+)['"]""")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _environment(directory: str) -> jinja2.Environment:
     # Prompts may include shared snippets (e.g. one system prompt for every facet question, so
     # local backends reuse its cached tokens); the snippets count in the prompt's hash.
@@ -74,7 +74,7 @@ class PromptTemplate(BaseModel):
     def ref(self) -> str:
         return f"{self.name}@v{self.version}#{self.content_hash[:12]}"
 
-    def render(self, **variables: Any) -> "RenderedPrompt":
+    def render(self, **variables: Any) -> RenderedPrompt:
         missing = [v for v in self.variables if v not in variables]
         if missing:
             raise ConfigError(f"prompt {self.name}: missing variable(s) {', '.join(missing)}")
@@ -115,7 +115,7 @@ def _file_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_prompt(name: str, prompts_dir: str | None = None) -> PromptTemplate:
     """Load `prompts/<name>.yaml`. A path to a YAML file is accepted too, for experiments."""
     directory = Path(prompts_dir) if prompts_dir else PROMPTS_DIR

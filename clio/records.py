@@ -77,7 +77,7 @@ class LLMUsage(BaseModel):
     retried_items: int = 0  # asks that needed a retry or a re-ask, whatever their outcome
     seconds: float = 0.0
 
-    def add(self, other: "LLMUsage") -> "LLMUsage":
+    def add(self, other: LLMUsage) -> LLMUsage:
         for field in type(self).model_fields:
             setattr(self, field, getattr(self, field) + getattr(other, field))
         return self

@@ -21,7 +21,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,7 @@ class RunFolder:
         sums = {self._relative(p): file_sha256(p) for p in self._declared.pop(stage, []) if p.exists()}
         write_json(
             self.stages / f"{stage}.json",
-            {"stage": stage, "fingerprint": fp, "finished": datetime.now(timezone.utc).isoformat(), **summary, "output_sha256": sums},
+            {"stage": stage, "fingerprint": fp, "finished": datetime.now(UTC).isoformat(), **summary, "output_sha256": sums},
         )
 
     def _relative(self, path: Path) -> str:
@@ -144,5 +144,5 @@ def data_hash(conversations: list[Any]) -> str:
     for conv in sorted(conversations, key=lambda c: c.id):
         digest.update(conv.id.encode("utf-8"))
         for message in conv.messages:
-            digest.update(f"\x00{message.role}\x00{message.content}".encode("utf-8"))
+            digest.update(f"\x00{message.role}\x00{message.content}".encode())
     return digest.hexdigest()[:20]

@@ -96,7 +96,7 @@ def split_of(conversation_id: str, seed: int, test_share: float) -> str:
     """'dev' or 'test' from a seeded hash of the id: stable across samples, machines and runs."""
     import hashlib
 
-    digest = hashlib.sha256(f"{seed}:{conversation_id}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"{seed}:{conversation_id}".encode()).digest()
     return "test" if int.from_bytes(digest[:8], "big") / 2**64 < test_share else "dev"
 
 

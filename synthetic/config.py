@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any, Literal, get_args
 
 import langcodes
@@ -56,16 +56,16 @@ class Accounts(_Strict):
 
 
 class Window(_Strict):
-    start: datetime = datetime(2026, 10, 1, tzinfo=timezone.utc)
-    end: datetime = datetime(2026, 10, 29, tzinfo=timezone.utc)
+    start: datetime = datetime(2026, 10, 1, tzinfo=UTC)
+    end: datetime = datetime(2026, 10, 29, tzinfo=UTC)
 
     @field_validator("start", "end")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Window":
+    def _ordered(self) -> Window:
         if self.end <= self.start:
             raise ValueError("window.end must be after window.start")
         return self
@@ -162,7 +162,7 @@ class SynthConfig(_Strict):
         return names
 
     @model_validator(mode="after")
-    def _consistent(self) -> "SynthConfig":
+    def _consistent(self) -> SynthConfig:
         if self.language_weights is not None:
             if len(self.language_weights) != len(self.languages):
                 raise ValueError(f"language_weights has {len(self.language_weights)} entries for {len(self.languages)} languages")

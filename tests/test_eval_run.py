@@ -14,7 +14,6 @@ from mlflow.tracking import MlflowClient
 from clio import pipeline
 from clio.cli import CONF_DIR
 from clio.errors import ConfigError
-from clio.errors import ConfigError
 from clio.llm.backends import FakeBackend
 from clio.llm.cache import ResponseCache
 from clio.llm.gateway import LLMGateway

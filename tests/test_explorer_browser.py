@@ -219,7 +219,7 @@ def test_served_app_default_mode(browser, run_dir, expected):
         assert len(page.responses) >= 5
         assert CANARY not in everything and "CANARY" not in everything
         assert ACCOUNT_PREFIX not in everything
-        assert all(u.startswith(url) or u.startswith("data:") for u in page.urls), page.urls
+        assert all(u.startswith((url, "data:")) for u in page.urls), page.urls
         page.close()
 
 

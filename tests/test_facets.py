@@ -2,7 +2,6 @@ import pytest
 
 from clio.errors import ConfigError
 from clio.facets import (
-    FacetSpec,
     detect_languages,
     extract_facets,
     language_name,

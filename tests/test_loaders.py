@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
@@ -59,9 +59,9 @@ def test_own_schema_keeps_ids_accounts_timestamps_and_labels():
     first, second, third = result.conversations
     assert (result.n_loaded, result.n_skipped, result.format) == (3, 0, "own")
     assert first.id == "own-1" and first.account_id == "acct_1"
-    assert first.timestamp == datetime(2026, 10, 15, 1, 36, 28, tzinfo=timezone.utc)
+    assert first.timestamp == datetime(2026, 10, 15, 1, 36, 28, tzinfo=UTC)
     assert first.metadata["category"] == "Cooking" and first.metadata["expected_concern"] == 1
-    assert second.timestamp == datetime.fromtimestamp(1760491588, tz=timezone.utc)
+    assert second.timestamp == datetime.fromtimestamp(1760491588, tz=UTC)
     assert second.metadata == {"source": "unit-test"}  # nested metadata merged, not nested twice
     assert [m.role for m in second.messages] == ["system", "user", "assistant"]
     assert third.id.startswith("c_") and third.timestamp is None
@@ -101,7 +101,7 @@ def test_wildchat_uses_hashed_ip_as_account_and_keeps_fields():
     assert result.format == "wildchat" and result.n_loaded == 2
     first = result.conversations[0]
     assert first.id == "a1b2c3d4e5f60718" and first.account_id == "9f86d081884c7d65"
-    assert first.timestamp == datetime(2023, 4, 9, 0, 2, 53, tzinfo=timezone.utc)
+    assert first.timestamp == datetime(2023, 4, 9, 0, 2, 53, tzinfo=UTC)
     assert first.metadata["model"] == "gpt-3.5-turbo-0301" and first.metadata["country"] == "Spain"
     assert "hashed_ip" not in first.metadata and "conversation" not in first.metadata
     assert result.conversations[1].timestamp.tzinfo is not None  # naive -> UTC
@@ -298,7 +298,7 @@ def test_ids_and_synthetic_accounts_are_stable(tmp_path: Path):
 def test_parse_timestamp_variants():
     import pandas as pd
 
-    utc = timezone.utc
+    utc = UTC
     assert parse_timestamp("2024-01-02T03:04:05Z") == datetime(2024, 1, 2, 3, 4, 5, tzinfo=utc)
     assert parse_timestamp("2024-01-02 03:04:05") == datetime(2024, 1, 2, 3, 4, 5, tzinfo=utc)
     assert parse_timestamp(1704164645) == datetime(2024, 1, 2, 3, 4, 5, tzinfo=utc)

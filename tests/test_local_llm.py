@@ -18,7 +18,7 @@ pytestmark = [
 
 
 def test_local_model_extracts_facets_and_caches(tmp_path):
-    llama_cpp = pytest.importorskip("llama_cpp")
+    pytest.importorskip("llama_cpp")
     from clio.llm.backends import LocalLlamaBackend
 
     conv = Conversation(

@@ -121,7 +121,7 @@ def test_run_end_to_end_keeps_canaries_out_of_analyst_outputs(tmp_path, leaky_ll
 
     clusters = pd.read_parquet(run / "analyst" / "clusters.parquet")
     assert clusters["level"].nunique() >= 3
-    for level, group in clusters.groupby("level"):
+    for _, group in clusters.groupby("level"):
         assert group["size"].sum() == clusters[clusters["level"] == 0]["size"].sum()
     points = pd.read_parquet(run / "analyst" / "map_points.parquet")
     assert list(points.columns) == ["x", "y", "node_id"] and len(points) == manifest["privacy"]["conversations_in_kept_clusters"]

@@ -153,7 +153,7 @@ def coordinated_behaviour(
                 members = np.flatnonzero(lab == c)
                 if len(members) < 2:
                     continue
-                acc = len(set(accounts[idx][members]))
+                acc = len(set(accounts[idx][members]))  # noqa: B023 (largest() is called inside this iteration)
                 if acc > best_acc:
                     best, best_acc = members, acc
             return best if best is not None else np.array([], dtype=int)

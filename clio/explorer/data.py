@@ -400,7 +400,7 @@ class RunData:
         for f in self.facets:
             for j, v in enumerate(f.values):
                 keys.append((f.name, "=", v))
-                if f.ordered and 0 < j:
+                if f.ordered and j > 0:
                     keys.append((f.name, ">=", v))
         return keys
 

@@ -9,7 +9,7 @@ whose conversations stay in private/ but not on the map.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +92,7 @@ def write_synthetic_run(
     concern_mean[min(1, n_base - 1)] = 4.0
     concern = np.clip(np.rint(rng.normal(concern_mean[base], 0.8)), 1, 5).astype(int)
     turns = 1 + rng.geometric(0.4, n) - 1
-    start = datetime(2024, 3, 4, tzinfo=timezone.utc)
+    start = datetime(2024, 3, 4, tzinfo=UTC)
     # Cluster 2 grows over time: its conversations skew late.
     offsets = np.where(base == min(2, n_base - 1), rng.beta(4, 1.5, n), rng.uniform(0, 1, n)) * days * 86400
     timestamps = [(start + timedelta(seconds=float(s))).isoformat() for s in offsets]

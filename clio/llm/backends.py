@@ -14,7 +14,8 @@ import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from clio.errors import ConfigError
 from clio.prompts import OutputSpec, RenderedPrompt
@@ -87,7 +88,7 @@ class Backend(ABC):
     def submit_batch(self, requests: list[BatchRequest]) -> str:
         raise NotImplementedError(f"{self.name} has no batch API")
 
-    def batch_status(self, batch_id: str) -> "BatchStatus":
+    def batch_status(self, batch_id: str) -> BatchStatus:
         raise NotImplementedError(f"{self.name} has no batch API")
 
     def batch_done(self, batch_id: str) -> bool:

@@ -27,7 +27,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +82,7 @@ class BatchState:
             self.batches = list(data.get("batches", []))
 
     def add(self, batch_id: str, requests: dict[str, list[Any]]) -> dict[str, Any]:
-        entry = {"id": batch_id, "status": "submitted", "submitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "requests": requests}
+        entry = {"id": batch_id, "status": "submitted", "submitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "requests": requests}
         self.batches.append(entry)
         self.save()
         return entry
@@ -118,7 +118,7 @@ def split_requests(requests: Sequence[BatchRequest], max_requests: int, max_byte
         yield chunk
 
 
-def run_batches(gw: "LLMGateway", jobs: Sequence["LLMJob"], stage: str, desc: str | None, state_path: Path | None) -> dict[str, Completion]:
+def run_batches(gw: LLMGateway, jobs: Sequence[LLMJob], stage: str, desc: str | None, state_path: Path | None) -> dict[str, Completion]:
     """Replies from Message Batches for the jobs the response cache cannot answer, keyed by cache
     key. Each reply is cached and accounted (at the batch discount) as it is read."""
     cfg, backend = gw.batch, gw.backend
@@ -141,7 +141,7 @@ def run_batches(gw: "LLMGateway", jobs: Sequence["LLMJob"], stage: str, desc: st
     return _poll(gw, jobs, wanted, pending, stage, desc, state, state_path)
 
 
-def _submit(gw: "LLMGateway", jobs: Sequence["LLMJob"], keys: list[str], wanted: dict[str, int], stage: str, state: BatchState) -> list[dict[str, Any]]:
+def _submit(gw: LLMGateway, jobs: Sequence[LLMJob], keys: list[str], wanted: dict[str, int], stage: str, state: BatchState) -> list[dict[str, Any]]:
     backend = gw.backend
     requests = [BatchRequest(custom_id=key, prompt=jobs[wanted[key]].prompt, params=jobs[wanted[key]].params) for key in keys]
     submitted = []
@@ -158,7 +158,7 @@ def _submit(gw: "LLMGateway", jobs: Sequence["LLMJob"], keys: list[str], wanted:
     return submitted
 
 
-def _poll(gw: "LLMGateway", jobs: Sequence["LLMJob"], wanted: dict[str, int], pending: list[dict[str, Any]], stage: str, desc: str | None, state: BatchState, state_path: Path | None) -> dict[str, Completion]:
+def _poll(gw: LLMGateway, jobs: Sequence[LLMJob], wanted: dict[str, int], pending: list[dict[str, Any]], stage: str, desc: str | None, state: BatchState, state_path: Path | None) -> dict[str, Completion]:
     cfg, backend = gw.batch, gw.backend
     assert cfg is not None
     replies: dict[str, Completion] = {}
@@ -201,7 +201,7 @@ def _poll(gw: "LLMGateway", jobs: Sequence["LLMJob"], wanted: dict[str, int], pe
     return replies
 
 
-def _collect(gw: "LLMGateway", jobs: Sequence["LLMJob"], wanted: dict[str, int], entry: dict[str, Any], stage: str, replies: dict[str, Completion]) -> None:
+def _collect(gw: LLMGateway, jobs: Sequence[LLMJob], wanted: dict[str, int], entry: dict[str, Any], stage: str, replies: dict[str, Completion]) -> None:
     """Read one ended batch's results: cache and account each reply as it arrives."""
     for custom_id, outcome in gw.backend.batch_results(entry["id"]):
         if custom_id in replies:

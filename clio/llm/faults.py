@@ -101,7 +101,7 @@ class FaultInjectingBackend(Backend):
             self.calls += 1
             self._seen[call] += 1
             nth = self._seen[call]
-        digest = hashlib.sha256(f"{self.config.seed}\x00{nth}\x00{call}".encode("utf-8")).digest()
+        digest = hashlib.sha256(f"{self.config.seed}\x00{nth}\x00{call}".encode()).digest()
         u = int.from_bytes(digest[:8], "big") / 2**64
         if u >= self.config.rate:
             return None

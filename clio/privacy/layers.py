@@ -126,7 +126,7 @@ def quoted_details(texts: Sequence[str], sources: Iterable[tuple[str, str]], min
         for word in set(_WORD.findall(text.lower())) & wanted_words:
             word_accounts[word].add(account)
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def rare(word: str) -> int:
         """Accounts that used the word, when that is 1..min_accounts-1 and the word is uncommon; else 0."""
         count = len(word_accounts[word])

@@ -203,8 +203,7 @@ Bretagne|Ile-de-France|Occitanie|Andalucia|Cataluna|Lapland|Greenland|Iceland|Ha
 """
 
 _US_STATE_ABBR = set(
-    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK "
-    "OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC".split()
+    ["AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC"]
 )
 
 # Capitalised words that are never private on their own: demonyms, languages, religions, calendar.
@@ -236,7 +235,7 @@ _HONORIFICS = {
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "madame", "mme", "mademoiselle",
     "mlle", "monsieur", "m", "herr", "frau", "senor", "senora", "senorita", "sr", "sra", "srta", "don", "dona",
     "signor", "signora", "coach", "pastor", "father", "rev", "reverend", "rabbi", "imam", "sheikh", "judge",
-    "officer", "detective", "nurse", "aunt", "auntie", "uncle", "grandma", "grandpa", "mx", "sensei",
+    "officer", "detective", "nurse", "aunt", "auntie", "uncle", "grandma", "grandpa", "sensei",
     "господин", "госпожа",
 }
 # Titles held by public figures: a name after one of these is a public person.
@@ -278,7 +277,7 @@ _LOCATIVE = {"in", "near", "at", "from", "to", "around", "outside", "across", "o
 _INSTITUTION_WORDS = {
     "school", "university", "college", "academy", "institute", "law", "medical", "business", "hospital", "clinic",
     "inc", "inc.", "corp", "corp.", "corporation", "company", "co", "co.", "ltd", "llc", "group", "store", "stores",
-    "app", "website", "subscription", "account", "cloud", "store", "press", "foundation", "studios", "music",
+    "app", "website", "subscription", "account", "cloud", "press", "foundation", "studios", "music",
     "news", "times", "plus", "pro", "museum", "library", "team", "engineers", "employees", "users", "fans",
 }
 
