@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from clio.stats import wilson_interval
+
 MetricFn = Callable[..., dict[str, Any]]
 METRICS: dict[str, MetricFn] = {}
 
@@ -121,8 +123,11 @@ def privacy_progression(scores_by_layer: Mapping[str, Sequence[int]]) -> dict[st
     out: dict[str, Any] = {"layers": list(scores_by_layer)}
     for layer, scores in scores_by_layer.items():
         scores = [int(s) for s in scores]
-        out[f"{layer}_private_share"] = (sum(1 for s in scores if s <= 2) / len(scores)) if scores else None
+        private = sum(1 for s in scores if s <= 2)
+        out[f"{layer}_private_share"] = (private / len(scores)) if scores else None
         out[f"{layer}_n"] = len(scores)
+        if scores:  # a share of items: its 95 % Wilson interval
+            out[f"{layer}_private_share_ci_low"], out[f"{layer}_private_share_ci_high"] = wilson_interval(private, len(scores))
     return out
 
 
@@ -142,17 +147,21 @@ def pii_survival(planted: Sequence[Sequence[str]], summaries: Sequence[str | Non
     joined = "\n".join(cluster_texts)
     in_clusters = [i for i in carriers if _contains_any(joined, planted[i])]
     n = len(carriers)
-    return {
+    out = {
         "n_with_pii": n,
         "summary_survival": len(in_summary) / n if n else None,
         "cluster_survival": len(in_clusters) / n if n else None,
         "summary_leaks": len(in_summary),
         "cluster_leaks": len(in_clusters),
     }
+    if n:  # shares of the carriers: 95 % Wilson intervals
+        for key, k in (("summary_survival", len(in_summary)), ("cluster_survival", len(in_clusters))):
+            out[f"{key}_ci_low"], out[f"{key}_ci_high"] = wilson_interval(k, n)
+    return out
 
 
 @metric("concern_agreement")
-def concern_agreement(expected: Sequence[float | None], predicted: Sequence[float | None]) -> dict[str, Any]:
+def concern_agreement(expected: Sequence[float | None], predicted: Sequence[float | None], resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Spearman rank correlation of the concern facet against expected labels (paper: 0.84),
     on the pairs where both are present."""
     from scipy.stats import spearmanr
@@ -163,12 +172,32 @@ def concern_agreement(expected: Sequence[float | None], predicted: Sequence[floa
         return {"n": len(pairs), "spearman": None, "note": "fewer than 3 pairs or a constant column"}
     rho, p_value = spearmanr([e for e, _ in pairs], [p for _, p in pairs])
     predicted_values = [p for _, p in pairs]
+    low, high = _spearman_interval(np.array([e for e, _ in pairs]), np.array(predicted_values), resamples, seed) if resamples else (None, None)
     return {
         "n": len(pairs),
         "spearman": _f(rho),
+        "spearman_ci_low": low,
+        "spearman_ci_high": high,
         "p_value": _f(p_value),
         "predicted_distribution": {str(int(v)): predicted_values.count(v) for v in sorted(set(predicted_values))},
     }
+
+
+def _spearman_interval(expected: np.ndarray, predicted: np.ndarray, resamples: int, seed: int) -> tuple[float | None, float | None]:
+    """Percentile bootstrap of Spearman's rho over resampled pairs (SciPy's paired bootstrap)."""
+    from scipy import stats
+
+    import warnings
+
+    def rho(x: np.ndarray, y: np.ndarray) -> float:
+        return float(stats.spearmanr(x, y).statistic)
+
+    # a resample of few pairs can be constant: its rho is NaN and left out of the percentiles
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        res = stats.bootstrap((expected, predicted), rho, paired=True, vectorized=False, n_resamples=resamples, method="percentile", random_state=seed)
+    low, high = res.confidence_interval
+    return (None if np.isnan(low) else float(low)), (None if np.isnan(high) else float(high))
 
 
 @metric("cost")

@@ -161,8 +161,7 @@ def headline_table(results: dict[str, Any]) -> str:
         ("V-measure / purity", f"{u['v_measure']:.3f} / {u['purity']:.3f}", ""),
     ]
     if "concern" in results:
-        rho = results["concern"].get("spearman")
-        rows.append(("concern Spearman", "-" if rho is None else f"{rho:.3f}", "0.84"))
+        rows.append((f"concern Spearman (n={results['concern'].get('n', '-')})", _num_ci(results["concern"], "spearman"), "0.84"))
     if "privacy_auditor" in results:
         rows.append((f"privacy auditor accuracy (n={results['privacy_auditor']['n']})", _pct_ci(results["privacy_auditor"], "accuracy"), "98"))
     if "privacy_progression" in results:

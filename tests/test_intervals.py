@@ -86,3 +86,17 @@ def test_partition_intervals_hold_the_estimate_and_match_the_sampling_spread():
     spread = np.std([skm.normalized_mutual_info_score(*_partition(400, seed=s)) for s in range(1, 101)])
     width = block["nmi_ci_high"] - block["nmi_ci_low"]
     assert 0.6 * (2 * 1.96 * spread) < width < 1.6 * (2 * 1.96 * spread)
+
+
+def test_spearman_progression_and_survival_intervals():
+    from evals import metrics as M
+
+    rng = np.random.default_rng(0)
+    expected = rng.integers(1, 6, 200)
+    predicted = np.clip(expected + rng.integers(-1, 2, 200), 1, 5)
+    c = M.concern_agreement(expected.tolist(), predicted.tolist())
+    assert c["spearman_ci_low"] < c["spearman"] < c["spearman_ci_high"] and c["spearman_ci_high"] - c["spearman_ci_low"] < 0.15
+    p = M.privacy_progression({"raw": [1, 2, 5, 5, 4, 3], "cluster": [5] * 10})
+    assert p["raw_private_share_ci_low"] < 1 / 3 < p["raw_private_share_ci_high"] and p["cluster_private_share_ci_low"] == 0.0
+    s = M.pii_survival([["Ann Lee"], ["Bo Li"], []], ["summary naming Ann Lee", "nothing", None], ["cluster text"])
+    assert s["summary_survival"] == 0.5 and s["summary_survival_ci_low"] < 0.5 < s["summary_survival_ci_high"]
