@@ -195,6 +195,7 @@ def _spearman_interval(expected: np.ndarray, predicted: np.ndarray, resamples: i
     # a resample of few pairs can be constant: its rho is NaN and left out of the percentiles
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
         res = stats.bootstrap((expected, predicted), rho, paired=True, vectorized=False, n_resamples=resamples, method="percentile", random_state=seed)
     low, high = res.confidence_interval
     return (None if np.isnan(low) else float(low)), (None if np.isnan(high) else float(high))
