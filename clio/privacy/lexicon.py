@@ -74,7 +74,54 @@ Wright brothers|Mikhail Bulgakov|Nikolai Gogol|Sergei Yesenin|Anna Akhmatova|Bor
 Ivan Turgenev|Vladimir Nabokov|Aleksandr Solzhenitsyn|Maxim Gorky|Vladimir Mayakovsky|Marina Tsvetaeva|
 Mikhail Lomonosov|Ivan Pavlov|Sergei Rachmaninoff|Dmitri Shostakovich|Igor Stravinsky|Wassily Kandinsky|
 Peter the Great|Catherine the Great|Ivan the Terrible|Alexander Suvorov|Georgy Zhukov|Sergei Korolev|
-Sherlock|Freud|Darwin|Einstein|Newton|Picasso|Obama|Trump|Biden|Putin|Churchill|Merkel|Macron
+Sherlock|Freud|Darwin|Einstein|Newton|Picasso|Obama|Trump|Biden|Putin|Churchill|Merkel|Macron|
+Ashoka|Asoka|Chandragupta Maurya|Chandragupta|Bindusara|Samudragupta|Akbar the Great|Babur|Humayun|Jahangir|
+Shah Jahan|Aurangzeb|Tipu Sultan|Shivaji|Ranjit Singh|Rajendra Chola|Rajaraja Chola|Krishnadevaraya|
+Cyrus the Great|Darius the Great|Darius I|Xerxes|Hammurabi|Sargon of Akkad|Nebuchadnezzar|Ashurbanipal|
+Ramesses II|Ramses II|Tutankhamun|Akhenaten|Hatshepsut|Nefertiti|Khufu|Augustus|Caesar Augustus|Tiberius|
+Caligula|Emperor Nero|Vespasian|Trajan|Hadrian|Diocletian|Constantine the Great|Justinian|Empress Theodora|
+Charlemagne|Attila|Attila the Hun|Alaric|Otto the Great|Frederick Barbarossa|Barbarossa|
+Frederick the Great|Charles V|Philip II|Ferdinand and Isabella|Isabella of Castile|Elizabeth I|Queen Elizabeth I|
+Richard the Lionheart|William the Conqueror|Alfred the Great|Edward I|Louis XVI|Maria Theresa|Suleiman the Magnificent|
+Mehmed II|Mehmed the Conqueror|Osman I|Selim I|Saladin|Harun al-Rashid|Al-Mansur|Abd al-Malik|
+Mansa Musa|Sundiata Keita|Shaka Zulu|Menelik II|Haile Selassie|Montezuma|Moctezuma|Atahualpa|Pachacuti|
+Qin Shi Huang|Wu Zetian|Kangxi Emperor|Qianlong Emperor|Kublai Khan|Tamerlane|Tokugawa Ieyasu|Oda Nobunaga|
+Toyotomi Hideyoshi|Emperor Meiji|Sejong the Great|King Sejong|Ivan III|Alexander II|Nicholas II|Pericles|
+Leonidas I|Hannibal Barca|Spartacus|Boudica|Vercingetorix|Ibn Battuta|Zheng He|
+Naguib Mahfouz|Mahfouz|Orhan Pamuk|Pamuk|Mario Vargas Llosa|Vargas Llosa|Octavio Paz|Gabriela Mistral|
+Miguel Angel Asturias|Camilo Jose Cela|Juan Ramon Jimenez|Federico Garcia Lorca|Lorca|Antonio Machado|
+Fernando Pessoa|Jose Saramago|Saramago|Machado de Assis|Jorge Amado|Clarice Lispector|Julio Cortazar|
+Cortazar|Carlos Fuentes|Juan Rulfo|Isabel Allende|Roberto Bolano|Bolano|Ruben Dario|Kenzaburo Oe|
+Yasunari Kawabata|Kawabata|Yukio Mishima|Mishima|Natsume Soseki|Soseki|Ryunosuke Akutagawa|Akutagawa|
+Kobo Abe|Mo Yan|Gao Xingjian|Lu Xun|Lao She|Ba Jin|Han Kang|Ko Un|Premchand|Munshi Premchand|Kalidasa|
+Mirza Ghalib|Ghalib|Allama Iqbal|Muhammad Iqbal|Faiz Ahmed Faiz|Khalil Gibran|Kahlil Gibran|Mahmoud Darwish|
+Taha Hussein|Hafez Shirazi|Ferdowsi|Saadi Shirazi|Nizami Ganjavi|Nazim Hikmet|Yasar Kemal|Wole Soyinka|Soyinka|
+Chinua Achebe|Achebe|Ngugi wa Thiong'o|Nadine Gordimer|J. M. Coetzee|Coetzee|Wislawa Szymborska|
+Szymborska|Czeslaw Milosz|Milosz|Olga Tokarczuk|Tokarczuk|Henryk Sienkiewicz|Adam Mickiewicz|Imre Kertesz|
+Herta Muller|Gunter Grass|Thomas Mann|Hermann Hesse|Heinrich Boll|Elfriede Jelinek|Peter Handke|
+Rainer Maria Rilke|Rilke|Bertolt Brecht|Brecht|Friedrich Schiller|Heinrich Heine|Stefan Zweig|
+Robert Musil|Selma Lagerlof|Knut Hamsun|Hamsun|Henrik Ibsen|Ibsen|August Strindberg|
+Strindberg|Hans Christian Andersen|Astrid Lindgren|Halldor Laxness|Tomas Transtromer|Jon Fosse|Sigrid Undset|
+Annie Ernaux|Patrick Modiano|Andre Gide|Anatole France|Romain Rolland|Marcel Proust|Proust|Gustave Flaubert|
+Flaubert|Honore de Balzac|Balzac|Emile Zola|Zola|Stendhal|Moliere|Jean Racine|Charles Baudelaire|Baudelaire|
+Arthur Rimbaud|Rimbaud|Guy de Maupassant|Maupassant|Alexandre Dumas|Jules Verne|Antoine de Saint-Exupery|
+Saint-Exupery|Marguerite Yourcenar|Umberto Eco|Italo Calvino|Calvino|Elena Ferrante|Primo Levi|
+Luigi Pirandello|Pirandello|Grazia Deledda|Eugenio Montale|Salvatore Quasimodo|Dario Fo|Alessandro Manzoni|
+Giacomo Leopardi|Leopardi|Petrarch|Giovanni Boccaccio|Boccaccio|Milan Kundera|Kundera|Vaclav Havel|
+Bohumil Hrabal|Jaroslav Seifert|Ivo Andric|Danilo Kis|Ismail Kadare|Kadare|Nikos Kazantzakis|Kazantzakis|
+Constantine Cavafy|Cavafy|Odysseas Elytis|George Seferis|Sholem Aleichem|S. Y. Agnon|Shmuel Yosef Agnon|
+Amos Oz|Isaac Bashevis Singer|Nelly Sachs|Svetlana Alexievich|Ivan Bunin|Bunin|Mikhail Sholokhov|Sholokhov|
+Joseph Brodsky|Brodsky|Rabindranath Tagore|Tagore|
+Srinivasa Ramanujan|Ramanujan|C. V. Raman|Subrahmanyan Chandrasekhar|Chandrasekhar|Homi Bhabha|
+A. P. J. Abdul Kalam|Abdul Kalam|Hideki Yukawa|Yukawa|Tu Youyou|Abdus Salam|Ahmed Zewail|Santiago Ramon y Cajal|
+Ramon y Cajal|Lise Meitner|Meitner|Emmy Noether|Noether|Carl Friedrich Gauss|Gauss|Leonhard Euler|Euler|
+Bernhard Riemann|Riemann|David Hilbert|Henri Poincare|Poincare|Pierre-Simon Laplace|Laplace|
+Antoine Lavoisier|Lavoisier|Andre-Marie Ampere|Michael Faraday|Faraday|James Clerk Maxwell|
+Enrico Fermi|Fermi|Max Born|Wolfgang Pauli|Paul Dirac|Dirac|Ernest Rutherford|Rutherford|Robert Koch|
+Rudolf Virchow|Alexander von Humboldt|Humboldt|Carl Linnaeus|Linnaeus|Alfred Nobel|Andrei Sakharov|
+Lev Landau|Al-Khwarizmi|Ibn al-Haytham|Alhazen|Al-Biruni|Averroes|Ibn Rushd|Ibn Sina|Al-Farabi|Al-Kindi|
+Aryabhata|Brahmagupta|Zhang Heng|Shen Kuo|Hideyo Noguchi|Blaise Pascal|Pierre de Fermat|
+Fermat|Evariste Galois|Galois|Kurt Godel|Godel|Georg Cantor|Alexander Grothendieck|Grothendieck
 """
 
 _FICTIONAL = """
@@ -302,6 +349,16 @@ def _split_list(blob: str) -> list[str]:
     return [item.strip() for item in blob.replace("\n", "").split("|") if item.strip()]
 
 
+# Surnames of public people that many private people share ("Mr Singh", "Frau Mann", "Ms Kang"): such a
+# name alone is no public figure, only the full name is.
+_COMMON_SURNAMES = frozenset(_split_list("""
+singh|kang|hussein|iqbal|musa|keita|raman|jimenez|fuentes|machado|amado|allende|levi|mann|koch|singer|born|
+darwish|sultan|jahan|faiz|salam|kalam|grass|boll|heine|hesse|sachs|dumas|france|rolland|racine|havel|landau|
+nobel|sina|noguchi|fosse|cela|kemal|maxwell|pascal|cantor|muller|jelinek|schiller|pessoa|coetzee|brodsky|
+zweig|maurya|theresa|isabella|asturias|dario|hilbert|bhabha|seifert|undset|barca|magnificent|shirazi
+"""))
+
+
 @functools.lru_cache(maxsize=1)
 def _public_index() -> tuple[frozenset[str], frozenset[str]]:
     """(full public names, distinctive single surnames of public people)."""
@@ -313,7 +370,7 @@ def _public_index() -> tuple[frozenset[str], frozenset[str]]:
             full.add(_norm(item.replace(".", "")))
     for item in _split_list(_PUBLIC_PEOPLE) + _split_list(_FICTIONAL):
         parts = _norm(item).split()
-        if len(parts) >= 2 and len(parts[-1]) > 3 and parts[-1] not in {"jr", "jr.", "iii", "ii"}:
+        if len(parts) >= 2 and len(parts[-1]) > 3 and parts[-1] not in {"jr", "jr.", "iii", "ii"} and parts[-1] not in _COMMON_SURNAMES:
             surnames.add(parts[-1])
     return frozenset(full), frozenset(surnames)
 
@@ -346,8 +403,9 @@ _POLITY_WORDS = frozenset(_split_list("""
 empire|empires|dynasty|dynasties|kingdom|kingdoms|caliphate|caliphates|sultanate|sultanates|khanate|khanates|
 khaganate|shogunate|tsardom
 """))
-# Major historical dynasties, public when the text talks about dynasties, empires or eras ("the Han
-# and Tang dynasties", "dynasties such as the Qing and Ming"): class knowledge, not names of people.
+# Major historical dynasties and the adjectives and plurals of historical states ("Mauryan", "Abbasids",
+# "Satavahana"), public when the text talks about dynasties, empires, states or eras ("the Han and Tang
+# dynasties", "the Mauryan and Abbasid states"): class knowledge, not names of people.
 _DYNASTIES = frozenset(_norm(_n) for _n in _split_list("""
 Xia|Shang|Zhou|Qin|Han|Jin|Sui|Tang|Song|Liao|Yuan|Ming|Qing|Goryeo|Joseon|Silla|Baekje|Goguryeo|Yamato|
 Tokugawa|Ashikaga|Kamakura|Heian|Maurya|Gupta|Chola|Chalukya|Pallava|Pala|Rashtrakuta|Mughal|Lodi|Tughlaq|
@@ -356,7 +414,19 @@ Achaemenid|Sasanian|Sassanid|Parthian|Seleucid|Ptolemaic|Julio-Claudian|Flavian|
 Macedonian|Komnenos|Komnenian|Palaiologos|Romanov|Rurik|Rurikid|Habsburg|Hapsburg|Bourbon|Valois|Capetian|
 Carolingian|Merovingian|Plantagenet|Lancaster|York|Tudor|Stuart|Hanover|Windsor|Hohenzollern|Wittelsbach|
 Medici|Borgia|Jagiellonian|Piast|Arpad|Solomonic|Ly|Tran|Nguyen|Khmer|Chakri|Konbaung|Zulu|Inca|Aztec|
-Almoravid|Almohad|Nasrid|Hafsid|Saadi|Alaouite
+Almoravid|Almohad|Nasrid|Hafsid|Saadi|Alaouite|
+Mauryan|Guptan|Mughals|Achaemenian|Sasanid|Sassanian|Byzantine|Ottomans|Seljuq|Seljuqs|Seleucids|Ptolemies|
+Abbasids|Umayyads|Fatimids|Ayyubids|Mamluks|Safavids|Timurids|Mongol|Mongols|Yuan|Hellenistic|Romanised|
+Carthaginian|Phoenician|Assyrian|Babylonian|Akkadian|Sumerian|Hittite|Persian|Median|Parthians|Kushan|
+Satavahana|Vijayanagara|Maratha|Rajput|Delhi|Bahmani|Ghurid|Kushite|Aksumite|Axumite|Songhai|Malian|
+Ghanaian|Kanem|Oyo|Asante|Mutapa|Toltec|Olmec|Mayan|Incan|Aztecs|Mexica|Tiwanaku|Wari|
+Angkor|Angkorian|Srivijaya|Majapahit|Champa|Pagan|Ayutthaya|Sukhothai|Lanna|Khmers|Heian|Edo|
+Muromachi|Meiji|Ming|Qing|Tang|Han|Goryeo|Joseon|Carolingians|Merovingians|Capetians|Plantagenets|
+Tudors|Stuarts|Habsburgs|Romanovs|Hohenzollerns|Ottonian|Salian|Hohenstaufen|Staufer|Angevin|Normans|
+Visigothic|Ostrogothic|Lombards|Frankish|Vandal|Viking|Kievan|Rus|Muscovite|Lithuanian|Polish-Lithuanian|
+Venetian|Genoese|Aragonese|Castilian|Nasrid|Zirid|Rustamid|Idrisid|Aghlabid|Tulunid|Ikhshidid|
+Buyid|Samanid|Saffarid|Tahirid|Ghaznavids|Khwarazmian|Ilkhanate|Ilkhanid|Chagatai|Golden Horde|Jochid|
+Qara Qoyunlu|Aq Qoyunlu|Afsharid|Zand|Durrani|Hotaki|Sikh|Mysore|Travancore|Hyderabad|Awadh|Bengal
 """))
 
 

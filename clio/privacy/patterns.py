@@ -53,6 +53,15 @@ _PLATFORM_HANDLE = re.compile(
     r"([A-Za-z_][A-Za-z0-9_]*(?:[._][A-Za-z0-9_]+)+|[A-Za-z][A-Za-z_]+\d{2,})(?![\w@/(\[=-]|\.\w)",
     re.IGNORECASE,
 )
+# A handle written before its platform: "my page is called some.handle_99 on instagram", "find me as
+# x_y.z on TikTok", "je suis lune.rousse sur Insta". The same handle shapes as above; rules drops
+# file names and abbreviations ("config.py on Discord" is no account).
+_HANDLE_BEFORE_PLATFORM = re.compile(
+    r"(?<![\w@/.-])([A-Za-z_][A-Za-z0-9_]*(?:[._][A-Za-z0-9_]+)+|[A-Za-z][A-Za-z_]+\d{2,})"
+    r"\s+(?:on|at|in|via|over|from|sur|en|auf|bei|em|no|na|su|в|на)\s+(?:the\s+|my\s+|mi\s+|mon\s+|meinem\s+)?"
+    rf"(?:{_PLATFORM_WORDS})\b",
+    re.IGNORECASE,
+)
 # An e-mail address written out to dodge scrapers: "anna dot kowalczyk at protonmail dot com",
 # "name [at] domain [dot] org". rules requires a spoken or bracketed "at"/"dot", so "at example.com" is no address.
 _AT_WORD = r"(?:\s*[\[({<]\s*(?:at|@)\s*[\])}>]\s*|\s+(?:at|arroba|chez|собака)\s+)"
@@ -117,6 +126,8 @@ _CUED_ID = re.compile(
     r"dni|nie|nif|curp|rfc|cpf|cnpj|rg|nir|s[ée]curit[ée] sociale|s[ée]cu|seguridad social|seguro social|nss|"
     r"pasaporte|passeport|passaporte|passaporto|paszport|reisepass|personalausweis|ausweis|steuer-?id|steuernummer|"
     r"sozialversicherungsnummer|codice fiscale|pesel|bsn|aadhaa?r|pan card|national insurance|ni number|"
+    r"cpr(?:-nummer)?|personnummer|personnr|henkilötunnus|hetu|fødselsnummer|rijksregisternummer|"
+    r"numéro national|nino|burgerservicenummer|sofinummer|"
     r"снилс|инн|tc kimlik|kimlik|주민등록번호|외국인등록번호|マイナンバー|身份证号?码?)"
     r"(?:\s*(?:number|numéro|numero|número|nummer|no\.?|num\.?|#))?(?:\s*(?:is|was|es|est|ist|é|è|era|war|lautet|:))?"
     r"\s*[:#]?\s*([A-Z]{0,4}[\s-]?\d[\dA-Z\s/-]{3,}\d(?:(?-i:[A-Z])(?!\w))?)",
@@ -129,6 +140,26 @@ _NATIONAL_ID = re.compile(
     r"|\d{6}-[1-8]\d{6}"
     r"|[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d"
     r"|[12]\s\d{2}\s(?:0[1-9]|1[0-2]|[2-9]\d)\s(?:\d{2}|2[AB])\s\d{3}\s\d{3}(?:\s\d{2})?)(?![\w-])"
+)
+# More European identity and tax numbers with a checkable structure (rules checks the check
+# character, date or checksum): Italian codice fiscale (6 letters, 2 digits, a month letter, 2
+# digits, a letter, 3 digits, a check letter; digits may be written as letters, "omocodia"), IBAN
+# (mod 97), Belgian national number (YY.MM.DD-XXX.CC), Finnish henkilötunnus (DDMMYY-NNNC, check
+# character mod 31), Swedish personnummer (YYMMDD-NNNN, Luhn), UK National Insurance number in its
+# spaced form (AB 12 34 56 C); the Dutch BSN only after its cue (nine digits also in dotted form).
+_CODICE_FISCALE = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRSTabcdehlmprst][0-9LMNPQRSTUV]{2}[A-Za-z][0-9LMNPQRSTUV]{3}[A-Za-z])(?![A-Za-z0-9])"
+)
+_CODICE_FISCALE_CUE = re.compile(r"(?:codice fiscale|\bc\.\s?f\.|\bcf\b|tax code|fiscal code|código fiscal|steuer-?nummer)\W{0,20}$", re.IGNORECASE)
+_IBAN = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?)(?![A-Za-z0-9])")
+_BELGIAN_NN = re.compile(r"(?<![\d.])(\d{2})\.(\d{2})\.(\d{2})[-\s](\d{3})\.(\d{2})(?![\d.])")
+_FINNISH_HETU = re.compile(r"(?<![\w-])(\d{2})(\d{2})(\d{2})([-+A-FU-Y])(\d{3})([0-9A-FHJ-NPR-Y])(?![\w-])")
+_SWEDISH_PN = re.compile(r"(?<![\w-])(?:19|20)?(\d{2})(\d{2})(\d{2})[-+](\d{4})(?![\w-])")
+_UK_NINO = re.compile(r"(?<![\w-])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s\d{2}\s\d{2}\s\d{2}\s[A-D](?![\w-])")
+_BSN = re.compile(
+    r"\b(?:bsn|burgerservicenummer|burger service nummer|sofi-?nummer)\b(?:\s*(?:is|was|nummer|number|:|van|mijn|my))*\s*:?\s*"
+    r"(\d{4}\.?\d{2}\.?\d{3}|\d{3}[.\s]\d{3}[.\s]\d{3}|\d{2}\.\d{3}\.\d{2}\.\d{2})(?![\d.]\d)",
+    re.IGNORECASE,
 )
 # Spanish DNI / NIE: 8 digits (or X/Y/Z + 7) and a check letter; the letter is verified in rules.
 _DNI = re.compile(r"(?<![\w-])([XYZ]?)[\s-]?(\d{7,8})[\s-]?([A-Z])(?![\w-])")
@@ -215,6 +246,15 @@ _UNIQUE_IN_PLACE = re.compile(
     rf"(?:(the|our|my|this|their|a|an)\s+)?(?:(?:tiny|small|little|remote|rural)\s+)?(?:{_PLACE_WORDS})\b",
     re.IGNORECASE,
 )
+# A unique role through a small place's possessive, the place unnamed: "the island's only vet", "our
+# village's sole doctor", "the hamlet's only shop owner" (rules keeps it when one of the words after
+# "only" is a person's role or a business, not "the island's only road").
+_UNIQUE_POSSESSIVE = re.compile(
+    r"\b(?:the|our|my|their|this|that)\s+(?:(?:tiny|small|little|local|remote|rural)\s+)?"
+    rf"(?:{_PLACE_WORDS}|isle|islet|atoll|villages)['’]s?\s+(?:only|sole|one and only|lone|single|one)\s+"
+    r"((?:[\w-]+\s+){0,2}[\w-]+)",
+    re.IGNORECASE,
+)
 # A named small club or group introduced by the writer: "our book club, the Tuesday Night Readers".
 _OWN_GROUP = re.compile(
     r"\b(?:our|my)\s+(?:(?:local|little|small|amateur|weekly|monthly|village|church|school|office)\s+)?"
@@ -233,10 +273,56 @@ _CN_SURNAMES = (
     "范廖贾夏韦邹孟熊秦邱尹薛闫段雷侯龙史陶黎贺顾郝龚邵钱覃戴莫孔汤欧阎易常乔赖"
     "張劉陳楊黃趙吳許韓馮鄧蕭葉蘇呂盧鍾譚陸賈韋鄒閻龍賀顧龔錢湯歐喬賴"
 )
+# Verbs and function words that follow "用户<name>" in a summary: 用户王小明请求..., 用户李娜询问...,
+# 用户张伟的订单. The name is taken as short as the verb after it allows.
+_CN_USER_VERBS = (
+    r"说|讲|反映|反馈|表示|称|声称|投诉|抱怨|询问|咨询|问|请求|请教|请|求助|寻求|要求|需要|要|希望|想|打算|计划|准备|"
+    r"试图|尝试|提到|提出|提交|认为|觉得|感到|遇到|发现|无法|不能|不会|没有|没|已经|正在|刚|一直|上传|发送|发来|写|"
+    r"分享|描述|报告|申请|预订|购买|订购|报名|联系|留言|评论|来自|住在|住|的|在|是|和|与|对|向|给|把|被|也|还|又|就|因|于|"
+    r"[，,。：:、\s]"
+)
 _CJK_SELF_NAME = re.compile(
     rf"(?:我叫|我的名字是|我名叫|本人叫|我姓)\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}})"
-    rf"|用户\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=说|反映|表示|称|投诉|询问|问|要求|希望|想|提到|认为|的|在|是|[，,。：:\s])"
+    rf"|用户\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?={_CN_USER_VERBS})"
     r"|(?:私の名前は|わたしの名前は|僕の名前は)\s*([\u4e00-\u9fff\u30a0-\u30ff]{2,4})"
+)
+# A Chinese name opening a message before a comma ("张伟，住在...", "李秀英，35岁") or after 我是 ("我是
+# 刘洋，..."): rules drops frequent words that start with a surname character (谢谢, 周末, 程序员).
+_CN_NAME_OPENING = re.compile(
+    rf"(?:^|(?<=[。！？!?\n]))\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}})\s*[，,]"
+    rf"|我是\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?=[，,。！!\s]|$|来自|今年|住在)"
+)
+# A Chinese street address: a road, street or lane word with its number and 号 (not 号线, a metro
+# line), optionally a lane, building, unit, floor and room: 建国路88号3栋1201室, 长乐路123弄4号.
+_CN_ADDRESS = re.compile(
+    r"[\u4e00-\u9fff](?:路|街|道|巷|弄|胡同|里)\s*[\d０-９]+\s*(?:弄\s*[\d０-９]+\s*)?号(?!线)"
+    r"(?:\s*(?:院|楼)?\s*[\d０-９]+\s*(?:号楼|栋|幢|座|单元|楼|层|室|号|户))*"
+)
+# Japanese: a surname-initial self-introduction ("佐藤です", "私は高橋です") or any name before と申します
+# ("山田と申します"); common surnames are class knowledge (single-character ones are left out: 森, 林
+# are words too).
+_JA_SURNAMES = (
+    "佐藤|鈴木|高橋|田中|伊藤|渡辺|渡邊|山本|中村|小林|加藤|吉田|山田|佐々木|山口|松本|井上|木村|斎藤|斉藤|清水|山崎|"
+    "池田|橋本|阿部|石川|山下|中島|石井|小川|前田|岡田|長谷川|藤田|後藤|近藤|村上|遠藤|青木|坂本|福田|太田|西村|藤井|"
+    "金子|岡本|藤原|中野|三浦|原田|中川|松田|竹内|小野|田村|中山|和田|石田|森田|上田|内田|柴田|酒井|宮崎|横山|高木|"
+    "安藤|宮本|大野|小島|谷口|今井|工藤|高田|増田|丸山|杉山|村田|大塚|新井|小山|平野|藤本|河野|上野|野口|武田|松井|"
+    "千葉|岩崎|菅原|木下|久保|佐野|野村|松尾|菊地|菊池|杉本|市川|古川|大西|島田|水野|桜井|高野|渡部|吉川|山内|西田|"
+    "飯田|西川|小松|北村|安田|五十嵐|川口|平田|中田|久保田|服部|岩田|土屋|川崎|福島|本田|樋口|秋山|田口|永井|山中|"
+    "中西|吉村|川上|石原|大橋|松岡|馬場|浜田|森本|星野|矢野|大久保|松下|吉岡|小池|野田|荒木|大谷|内藤|松浦|熊谷|"
+    "黒田|尾崎|永田|川村|望月|田辺|松村|荒井|大島|平井|早川|小西|岡崎|桑原|宮田|上原|関口|西山|須藤|片山|今村|"
+    "山根|宮下|北川|石橋|新田|浅野|堀内|河合|小澤|小沢|青山"
+)
+_JA_SELF_NAME = re.compile(
+    r"([\u4e00-\u9fff\u3005\u30a0-\u30ff]{1,6}|[\u3040-\u309f]{2,6})\s*(?:と申します|と申す者です|と言います|といいます)(?!か|のは|ので)"
+    r"|(?:^|(?<=[。！？!?\n、]))\s*(?:はじめまして|初めまして|こんにちは)?[、,\s]*(?:私は|わたしは|僕は|ぼくは|俺は)?\s*"
+    rf"((?:{_JA_SURNAMES})[\u4e00-\u9fff]{{0,3}}?)\s*(?:です|でございます)(?=[。、！!？?,\s]|$|が|けど)"
+)
+# Korean: "저는 김민준이고", "제가 이서연입니다", "전 박지아예요": a surname syllable and two more,
+# then a copula. rules drops frequent words (공무원, 한국인) and "word + role suffix" (신입생).
+_KO_SURNAMES = "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용"
+_KO_SELF_NAME = re.compile(
+    rf"(?:^|(?<=[\s.,!?]))(?:저는|제가|나는|내가|난|전)\s*([{_KO_SURNAMES}][\uac00-\ud7a3]{{2}})"
+    r"(?:입니다|이에요|예요|이고|이며|이라고|라고|이야|야|이구요|이고요|고요)"
 )
 # Self-introductions in scripts without capital letters, where the name finder cannot see names:
 # Arabic, Korean, Hindi, Hebrew, Thai, Persian/Urdu. The last group matched is the name; rules drops
@@ -252,14 +338,22 @@ _SELF_NAME_UNCASED = re.compile(
 # addresses: Arabic شارع/منزل + number, Hindi पता/मकान + 12/4, Hebrew רחוב X 18, Thai บ้านเลขที่ 45,
 # Korean 합정동 123-45, Japanese 2丁目8-1, 3番地.
 _DIGITS = r"[\d٠-٩۰-۹०-९๐-๙０-９]"
+# Particles that may follow a Korean block or road number: 역삼동 45-6에, 테헤란로 152에서
+_KO_ADDRESS_PARTICLE = r"(?:에서|에|으로|의|까지|번지|호|근처|쪽)"
 _ADDRESS_UNCASED = re.compile(
     rf"(?:شارع|منزل|بيت|عمارة|شقة|خیابان|کوچه|پلاک)\s+(?:[\u0600-\u06ff]+\s+){{0,3}}(?:رقم\s+)?{_DIGITS}+"
     rf"|(?:पता|मकान(?:\s*(?:नं\.?|नंबर|संख्या))?|गली(?:\s*(?:नं\.?|नंबर))?)\s*[:-]?\s*{_DIGITS}+(?:/{_DIGITS}+)?"
     rf"|(?<![\u0590-\u05ff])[בלמה]?רח(?:וב|')\s+(?:[\u0590-\u05ff\"'׳״-]+\s+){{1,3}}{_DIGITS}+"
     rf"|(?:บ้านเลขที่|เลขที่)\s*{_DIGITS}+(?:/{_DIGITS}+)?"
-    rf"|[\uac00-\ud7a3]+(?:동|(?<!우)리)\s*{_DIGITS}+-{_DIGITS}+(?![\w-])|[\uac00-\ud7a3]+(?<!으)(?:로|길)\s*{_DIGITS}+(?:-{_DIGITS}+)?(?:\s*번길)?(?![\d\w])"
+    rf"|[\uac00-\ud7a3]+(?:동|(?<!우)리)\s*{_DIGITS}+(?:-{_DIGITS}+(?![\w-])|(?:-{_DIGITS}+)?(?={_KO_ADDRESS_PARTICLE}))"
+    rf"|[\uac00-\ud7a3]+(?<!으)(?:로|길)\s*{_DIGITS}+(?:-{_DIGITS}+)?(?:\s*번길)?(?:(?![\d\w])|(?={_KO_ADDRESS_PARTICLE}))"
     rf"|{_DIGITS}+(?:-{_DIGITS}+)?\s*번지"
     rf"|{_DIGITS}+\s*丁目\s*{_DIGITS}+(?:\s*[-−ー－番]\s*{_DIGITS}+)*|{_DIGITS}+\s*番地|[\u4e00-\u9fff]町\s*{_DIGITS}+\s*[-−－]\s*{_DIGITS}+"
+    # a place name after a prefecture/city/ward/town word, then chome-banchi(-go): 世田谷区太子堂4-1-1
+    rf"|(?:都|道|府|県|市|区|町|村|郡)[\u4e00-\u9fff\u3005\u30a0-\u30ff]{{1,6}}?{_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?:[-−－‐]{_DIGITS}{{1,4}})?(?![\d\-−－])"
+    # or a kanji place name then three numbers, or two numbers before a word of living or sending
+    rf"|(?<![第問図表章節例式])[\u4e00-\u9fff\u3005]{{2,6}}(?<!問題|番号|練習|演習|課題|質問|設問|例題){_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?![\d\-−－])"
+    rf"|(?<![第問図表章節例式])[\u4e00-\u9fff\u3005]{{2,6}}(?<!問題|番号|練習|演習|課題|質問|設問|例題){_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?=\s*(?:に住|に在住|在住|に引っ越|へ引っ越|に届|へ届|まで送|へ送|に送|宛))"
 )
 _CJK_NAMED_PLACE = re.compile(
     r"(?:在|于|去|到)(?![一这那某每各大小])([\u4e00-\u9fff]{2,6})(?:物流|公司|科技|集团|餐厅|饭店|酒店|中学|小学|幼儿园|医院|诊所|工作室|超市|书店|咖啡馆|健身房)"

@@ -56,21 +56,32 @@ from clio.privacy.lexicon import (
 from clio.privacy.patterns import (
     _ADDRESS_UNCASED,
     _BIG_DOMAINS,
+    _BELGIAN_NN,
     _BIRTH,
+    _BSN,
     _CARD,
     _CJK_NAMED_PLACE,
     _CJK_ORG,
     _CJK_PERSON,
     _CJK_SELF_NAME,
+    _CN_ADDRESS,
+    _CN_NAME_OPENING,
     _CODE_ID,
+    _CODICE_FISCALE,
+    _CODICE_FISCALE_CUE,
     _CUED_ID,
     _DNI,
     _EMAIL,
     _EMAIL_OBFUSCATED,
+    _FINNISH_HETU,
     _GENERIC_PATHS,
     _GROUP_NUMBER,
     _GROUPED_ID,
     _HANDLE,
+    _HANDLE_BEFORE_PLATFORM,
+    _IBAN,
+    _JA_SELF_NAME,
+    _KO_SELF_NAME,
     _LONG_NUMBER,
     _NATIONAL_ID,
     _OWN_GROUP,
@@ -90,8 +101,11 @@ from clio.privacy.patterns import (
     _STREET_FOREIGN,
     _STREET_NAMED,
     _STREET_NUMBERED,
+    _SWEDISH_PN,
     _TOKEN,
+    _UK_NINO,
     _UNIQUE_IN_PLACE,
+    _UNIQUE_POSSESSIVE,
     _UNIQUE_ROLE,
     _UNIT,
     _URL,
@@ -100,7 +114,7 @@ from clio.privacy.patterns import (
 )
 
 # Bump when the rule auditor's detectors or lists change, so stage fingerprints change with them.
-RULES_VERSION = "rules-2026.11-9"
+RULES_VERSION = "rules-2026.12-10"
 # In a Title-Case cluster headline, a capitalised word with one of these abstract-noun endings reads
 # as a plain word when it is in the dictionary at all ("Visualizations", "Stimulation"); surnames
 # overlap ordinary words in frequency, but rarely carry these endings.
@@ -270,6 +284,112 @@ def _dni_valid(prefix: str, digits: str, letter: str) -> bool:
     return "TRWAGMYFPDXBNJZSQVHLCKE"[number % 23] == letter
 
 
+def _codice_fiscale_valid(code: str) -> bool:
+    """Italian codice fiscale check letter (the digit positions may hold omocodia letters)."""
+    code = code.upper()
+    odd = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                   [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23],
+                   strict=True))
+    total = 0
+    for i, ch in enumerate(code[:15]):
+        total += odd[ch] if i % 2 == 0 else (int(ch) if ch.isdigit() else ord(ch) - 65)
+    return chr(65 + total % 26) == code[15]
+
+
+def _codice_fiscale_date(code: str) -> bool:
+    """The birth day of a codice fiscale: 01-31, or 41-71 for women (omocodia letters stand for digits)."""
+    digits = str.maketrans("LMNPQRSTUV", "0123456789")
+    day = code.upper()[9:11].translate(digits)
+    return day.isdigit() and (1 <= int(day) <= 31 or 41 <= int(day) <= 71)
+
+
+def _iban_valid(value: str) -> bool:
+    iban = re.sub(r"\s", "", value)
+    if not 15 <= len(iban) <= 34:
+        return False
+    moved = iban[4:] + iban[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+
+def _date_parts_valid(day: str, month: str) -> bool:
+    d, m = int(day), int(month)
+    return 1 <= m <= 12 and (1 <= d <= 31 or 61 <= d <= 91)  # 61-91: Swedish samordningsnummer
+
+
+def _hetu_valid(dd: str, mm: str, yy: str, sep: str, serial: str, check: str) -> bool:
+    return _date_parts_valid(dd, mm) and "0123456789ABCDEFHJKLMNPRSTUVWXY"[int(dd + mm + yy + serial) % 31] == check
+
+
+def _swedish_pn_valid(yy: str, mm: str, dd: str, rest: str) -> bool:
+    return _date_parts_valid(dd, mm) and _luhn(yy + mm + dd + rest)
+
+
+def _belgian_nn_valid(yy: str, mm: str, dd: str) -> bool:
+    """A birth date in a Belgian national number (months +20/+40 in bis numbers, 00 when unknown)."""
+    m, d = int(mm) % 20 if int(mm) > 12 else int(mm), int(dd)
+    return 0 <= m <= 12 and 0 <= d <= 31 and int(mm) <= 52
+
+
+@functools.lru_cache(maxsize=4)
+def _frequency_dict(lang: str) -> dict[str, float]:
+    """wordfreq's own list for a language, read without its tokeniser (Chinese, Japanese and Korean
+    tokenisers need jieba or MeCab, which this project does not install)."""
+    try:
+        import wordfreq
+        return wordfreq.get_frequency_dict(lang)
+    except Exception:  # no list: every word counts as rare (the cautious reading)
+        return {}
+
+
+def _zipf_cjk(word: str, lang: str) -> float:
+    import math
+
+    freq = _frequency_dict(lang).get(word, 0.0)
+    return math.log10(freq) + 9 if freq > 0 else 0.0
+
+
+# Korean role suffixes: 신입+생 (freshman), 공대+생, 초보+자, 한국+인; a real name rarely splits into a
+# frequent word and one of these.
+_KO_ROLE_SUFFIX = frozenset("생자인사가부족층측님")
+
+
+def _korean_name(name: str) -> bool:
+    """A three-syllable Korean name, not a frequent word (공무원, 한국인) or a word with a role suffix."""
+    if _zipf_cjk(name, "ko") >= 3.0:
+        return False
+    return not (name[-1] in _KO_ROLE_SUFFIX and _zipf_cjk(name[:-1], "ko") >= 3.0)
+
+
+def _chinese_name(name: str, opening: bool = False) -> bool:
+    """A Chinese name after a cue, not a frequent word that starts with a surname character (谢谢,
+    常常, 程序员) nor a surname plus a frequent verb (曾表示). `opening`: a name opening a message,
+    where places and eras (秦朝, 苏州市) are dropped too."""
+    if _zipf_cjk(name, "zh") >= (3.0 if opening else 3.5):
+        return False
+    if len(name) == 3 and _zipf_cjk(name[1:], "zh") >= 5.0:
+        return False
+    return not (opening and name[-1] in "朝代国省市县区州山河湖江路街村镇")
+
+
+# Person roles and small-place businesses: "the island's only vet", "our village's sole shop owner".
+_ROLE_WORDS = frozenset("""
+vet|doctor|gp|nurse|midwife|dentist|pharmacist|chemist|priest|vicar|pastor|minister|rabbi|imam|monk|teacher|
+headteacher|headmaster|headmistress|principal|tutor|plumber|electrician|mechanic|baker|butcher|grocer|
+shopkeeper|owner|landlord|landlady|publican|barber|hairdresser|lawyer|solicitor|notary|accountant|police|
+policeman|policewoman|officer|cop|constable|sheriff|firefighter|paramedic|postman|postwoman|postmaster|
+postmistress|mayor|councillor|ranger|warden|keeper|ferryman|fisherman|farmer|blacksmith|carpenter|
+builder|taxi|driver|cabbie|chef|cook|bartender|librarian|translator|interpreter|therapist|counsellor|
+psychologist|physio|physiotherapist|optician|surgeon|paediatrician|pediatrician|undertaker|
+shop|store|pub|bar|cafe|café|bakery|butchers|pharmacy|clinic|surgery|practice|school|garage|hotel|inn|
+restaurant|salon|church|mosque|temple|synagogue|b&b|guesthouse|kindergarten|nursery|gym
+""".replace("\n", "").split("|"))
+
+
+def _role_phrase(words: str) -> bool:
+    return any(w.lower().strip(".,;:!?") in _ROLE_WORDS or re.search(r"(?:ist|ian|man|woman|wife|keeper|owner|maker|monger)$", w.lower())
+               for w in words.split())
+
+
 # ---------------------------------------------------------------- helpers for names in other scripts
 
 # Korean particles and copulas glued to a name: 박서연이고, 이준호야, 김하늘입니다
@@ -312,17 +432,44 @@ _GERMAN_NAME_TAILS = ("stein", "berg", "berger", "mann", "feld", "bach", "dorf",
 
 def _german_word(word: str) -> bool:
     """German capitalises every noun: a capitalised word that German text uses often ("Kündigung")
-    or a compound of such words ("Handyvertrag", "Nebenkostenabrechnung") is a noun, not a name."""
+    or a compound of such words ("Handyvertrag", "Nebenkostenabrechnung") is a noun, not a name; also
+    in its plural and case forms ("Abrechnungen", "Mietverträge", "Kündigungsfristen")."""
     w = word.lower().strip(".'’")
-    return _zipf_lang(w, "de") >= 3.0 or _german_compound(w)
+    return _zipf_lang(w, "de") >= 3.0 or _german_known(w) or _german_compound(w)
+
+
+def _german_forms(w: str) -> set[str]:
+    """The word and the stems its plural and case endings may hide: -en, -n, -e, -er, -es, -s, and
+    an umlaut plural undone (verträge -> vertrag, ansprüche -> anspruch, häuser -> haus)."""
+    forms = {w}
+    for ending in ("en", "er", "es", "n", "e", "s"):
+        if w.endswith(ending) and len(w) - len(ending) >= 3:
+            forms.add(w[: -len(ending)])
+    for form in list(forms):
+        for umlaut, plain in (("äu", "au"), ("ä", "a"), ("ö", "o"), ("ü", "u")):
+            i = form.rfind(umlaut)
+            if i >= 0:
+                forms.add(form[:i] + plain + form[i + len(umlaut):])
+                break
+    return forms
+
+
+def _german_known(w: str) -> bool:
+    """A plural or case form of a frequent German noun (the stem itself frequent, not a name tail)."""
+    return any(f != w and _zipf_lang(f, "de") >= 3.0 for f in _german_forms(w)) and not _german_name_tail(w)
+
+
+def _german_name_tail(w: str) -> bool:
+    """Ends in a surname or place-name element, also in its genitive or plural ("Wolkensteins")."""
+    return any(f.endswith(_GERMAN_NAME_TAILS) for f in _german_forms(w))
 
 
 def _german_compound(w: str, depth: int = 0) -> bool:
-    if len(w) < 7 or w.endswith(_GERMAN_NAME_TAILS):
+    if len(w) < 7 or _german_name_tail(w):
         return False
     for i in range(3, len(w) - 3):
         head, tail = w[:i], w[i:]
-        if _zipf_lang(tail, "de") < 3.0:
+        if _zipf_lang(tail, "de") < 3.0 and not _german_known(tail):
             continue
         # linking elements: Miet(e)wohnung, Arbeit(s)vertrag, Kosten, Sonne(n)schein
         heads = {head, head + "e", head.removesuffix("s"), head.removesuffix("es"), head.removesuffix("n"), head.removesuffix("en")}
@@ -612,6 +759,9 @@ class RuleAuditor:
         for m in _PLATFORM_HANDLE.finditer(text):
             if not overlaps(m.span(1)) and _handle_shaped(m.group(1)):
                 add(Finding("handle", 1, f"username after a platform cue '{m.group(1)}'", span=m.span(1)))
+        for m in _HANDLE_BEFORE_PLATFORM.finditer(text):
+            if not overlaps(m.span(1)) and _handle_shaped(m.group(1)):
+                add(Finding("handle", 1, f"username before a platform name '{m.group(1)}'", span=m.span(1)))
 
         for m in _CARD.finditer(text):
             digits = re.sub(r"\D", "", m.group(0))
@@ -620,6 +770,23 @@ class RuleAuditor:
         for m in _NATIONAL_ID.finditer(text):
             if not overlaps(m.span()):
                 add(Finding("identifier", 1, f"national ID number '{m.group(0)}'", span=m.span()))
+        for m in _CODICE_FISCALE.finditer(text):
+            code = m.group(1)
+            cued = bool(_CODICE_FISCALE_CUE.search(text[max(0, m.start() - 40):m.start()]))
+            # one case throughout, and a valid check letter or birth day (or its cue)
+            if not overlaps(m.span()) and (code.isupper() or code.islower()) and (cued or _codice_fiscale_valid(code) or _codice_fiscale_date(code)):
+                add(Finding("identifier", 1, f"Italian tax code (codice fiscale) '{code}'", span=m.span(1)))
+        for m in _IBAN.finditer(text):
+            if not overlaps(m.span()) and _iban_valid(m.group(1)):
+                add(Finding("identifier", 1, f"bank account number (IBAN) '{m.group(1)}'", span=m.span(1)))
+        for pattern, valid in ((_BELGIAN_NN, lambda g: _belgian_nn_valid(*g[:3])), (_FINNISH_HETU, lambda g: _hetu_valid(*g)),
+                               (_SWEDISH_PN, lambda g: _swedish_pn_valid(*g)), (_UK_NINO, lambda g: True)):
+            for m in pattern.finditer(text):
+                if not overlaps(m.span()) and valid(m.groups()):
+                    add(Finding("identifier", 1, f"national ID number '{m.group(0)}'", span=m.span()))
+        for m in _BSN.finditer(text):
+            if not overlaps(m.span(1)):
+                add(Finding("identifier", 1, f"Dutch citizen service number (BSN) '{m.group(1)}'", span=m.span(1)))
         for m in _DNI.finditer(text):
             if not overlaps(m.span()) and _dni_valid(*m.groups()):
                 add(Finding("identifier", 1, f"national ID number '{m.group(0)}'", span=m.span()))
@@ -694,6 +861,9 @@ class RuleAuditor:
             # "the one school in our village": the writer's own place; "in a village": only when small
             if (m.group(1) or "").lower() not in {"a", "an"} or small_by_size:
                 out.append(Finding("unique-role", 1, f"the only one of its kind in a small place ('{m.group(0).strip()}')", span=m.span()))
+        for m in _UNIQUE_POSSESSIVE.finditer(text):
+            if _role_phrase(m.group(1)):
+                out.append(Finding("unique-role", 1, f"the only one of its kind in a small place ('{m.group(0).strip()}')", span=m.span()))
         for m in _OWN_GROUP.finditer(text):
             name = m.group(2).strip()
             # without "the"/"called", a run of ordinary words is a list ("our team: Engineering and Design")
@@ -704,7 +874,21 @@ class RuleAuditor:
         for m in _CJK_ORG.finditer(text):
             out.append(Finding("organisation", 2, f"named company '{m.group(0)}'", span=m.span()))
         for m in _CJK_SELF_NAME.finditer(text):
+            if m.lastindex == 2 and not _chinese_name(m.group(2)):
+                continue  # 用户常常询问: an adverb, not a name
             out.append(Finding("person", 1, f"the user's own name '{m.group(m.lastindex)}'", span=m.span(m.lastindex)))
+        for m in _CN_NAME_OPENING.finditer(text):
+            if _chinese_name(m.group(m.lastindex), opening=m.lastindex == 1):
+                out.append(Finding("person", 1, f"a person's name '{m.group(m.lastindex)}'", span=m.span(m.lastindex)))
+        for m in _JA_SELF_NAME.finditer(text):
+            if m.group(m.lastindex) not in {"何", "なん", "なんと", "私", "わたし"}:
+                out.append(Finding("person", 1, f"the user's own name '{m.group(m.lastindex)}'", span=m.span(m.lastindex)))
+        for m in _KO_SELF_NAME.finditer(text):
+            if _korean_name(m.group(1)):
+                out.append(Finding("person", 1, f"the user's own name '{m.group(1)}'", span=m.span(1)))
+        for m in _CN_ADDRESS.finditer(text):
+            if not overlaps(m.span()):
+                add(Finding("address", 1, f"street address '{m.group(0)}'", span=m.span()))
         for m in _SELF_NAME_UNCASED.finditer(text):
             name = _KO_PARTICLE.sub("", m.group(m.lastindex)) or m.group(m.lastindex)  # 박서연이고 -> 박서연
             first = name.split()[0]
