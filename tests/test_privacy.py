@@ -639,3 +639,147 @@ def test_cyrillic_names_match_public_names_through_their_case_forms():
     assert _public_in_other_script(["Исаак", "Ньютон"])
     assert not _public_in_other_script(["Олег", "Смирнов"]) and not _public_in_other_script(["Ирина", "Жукова"])
     assert not _public_in_other_script(["Smart", "Compose"])  # Latin script: not this rule
+
+
+# ------------------------------------------- second blind set's error classes (rules-2026.12-10)
+# Own sentences per class, not taken from any evaluation set. Leaks must rate 1, over-removals 3-5,
+# and each class has look-alikes that must keep their rating.
+
+LEAKS_ROUND_TWO = [
+    # 1. a handle written before its platform
+    ("handle-after", "raw", "my art account is dusty.pages_07 on Instagram"),
+    ("handle-after", "raw", "add me, I'm quiet_harbor42 on xbox"),
+    ("handle-after", "raw", "she posts as ember_fox on TikTok"),
+    ("handle-after", "raw", "je poste sous le nom lune.rousse sur Insta"),
+    # 2. European ID numbers with a checkable structure
+    ("eu-id", "raw", "Il mio codice fiscale è VRDGPP80A01H501U, va bene?"),
+    ("eu-id", "raw", "codice fiscale: BNCLRA92M45F205X, mi serve il modulo"),
+    ("eu-id", "raw", "My IBAN is GB29 NWBK 6016 1331 9268 19, is it safe to share?"),
+    ("eu-id", "raw", "Überweisen Sie an DE89370400440532013000 bitte"),
+    ("eu-id", "raw", "Mijn burgerservicenummer is 1234.56.782"),
+    ("eu-id", "raw", "Mon numéro national belge est 85.07.30-033.28"),
+    ("eu-id", "raw", "Henkilötunnukseni on 131052-308T"),
+    ("eu-id", "raw", "mitt personnummer är 811228-9874"),
+    ("eu-id", "raw", "My National Insurance number is QQ 12 34 56 C"),
+    # 3. Chinese street addresses and names
+    ("zh", "raw", "地址是深圳市南山区科技园南路16号2单元503室"),
+    ("zh", "raw", "快递送到成都市武侯区人民南路四段9号"),
+    ("zh", "raw", "我住在长乐路123弄4号"),
+    ("zh", "raw", "李秀英，35岁，想了解医保报销。"),
+    ("zh", "raw", "我是刘洋，来自广州。"),
+    ("zh", "summary", "用户陈思远咨询签证问题。"),
+    ("zh", "summary", "用户赵雪梅希望更改地址。"),
+    # 4. Japanese addresses and self-introductions
+    ("ja", "raw", "大阪市北区梅田3-1-1まで送ってください"),
+    ("ja", "raw", "横浜市中区山下町12-5に住んでいます"),
+    ("ja", "raw", "はじめまして、鈴木花子と申します。"),
+    ("ja", "raw", "私は高橋です。よろしくお願いします。"),
+    # 5. Korean self-introductions and addresses
+    ("ko", "raw", "제가 최유나입니다. 예약 확인 부탁드려요"),
+    ("ko", "raw", "저는 한도윤이고 부산에 살아요"),
+    ("ko", "raw", "우리 집은 망원동 412-7이에요"),
+    ("ko", "raw", "테헤란로 152에서 일해요"),
+    # 6. a unique role through a small place's possessive
+    ("unique-role", "raw", "I'm our parish's only priest and burnout is real."),
+    ("unique-role", "raw", "My wife is the island's sole midwife."),
+    ("unique-role", "raw", "He's the village's only mechanic, so everyone knows him."),
+]
+
+
+@pytest.mark.parametrize("kind,stage,text", LEAKS_ROUND_TWO, ids=[f"{c[0]}-{i}" for i, c in enumerate(LEAKS_ROUND_TWO)])
+def test_round_two_leak_classes_rate_one(rules, kind, stage, text):
+    rating = rules.rate([text], stage=stage)[0]
+    assert rating.score == 1, (kind, rating.reasons)
+
+
+PUBLIC_ROUND_TWO = [
+    # 7. historical rulers, dynastic adjectives, names before a polity noun or after "under"
+    ("history", "summary", "The user compared the Satavahana and Chola rulers."),
+    ("history", "summary", "The user wrote an essay on the Kushan empire and the Gupta dynasty."),
+    ("history", "summary", "The user asked about the Achaemenids and the Seleucids."),
+    ("history", "summary", "The user asked how trade worked under Harun al-Rashid during the Abbasid era."),
+    ("history", "cluster", "Ancient Indian history: Users asked about the Mauryan state under Chandragupta and Bindusara."),
+    ("history", "summary", "The user asked why Charlemagne was crowned and how Saladin retook Jerusalem."),
+    ("history", "summary", "The user compared Ming and Qing porcelain."),
+    # 8. product features with a determiner, a bare-apostrophe possessive or a built-in app between
+    ("feature", "raw", "How do I turn on Live Captions on my Pixel?"),
+    ("feature", "summary", "The user asked about Microsoft Teams' Together Mode."),
+    ("feature", "summary", "The user asked how Focus Mode works in the Settings app."),
+    ("feature", "raw", "How does Night Sight work in the Camera app?"),
+    # 9. a name listed with public names only; writers and scientists of other literatures
+    ("list", "summary", "The user compared Shakespeare, Ngozi Adebayo-Okafor and Dickens."),
+    ("list", "summary", "The user compared Orhan Pamuk, Yasunari Kawabata and Tolstoy."),
+    ("list", "summary", "The user asked about Marie Curie, Lise Meitner and Emmy Noether."),
+    ("list", "summary", "The user asked for a summary of Mahfouz's Cairo Trilogy."),
+    # 10. German plurals, case forms and capitalised nouns in a German cluster title
+    ("german", "raw", "Wie lange gelten Kündigungsfristen bei Arbeitsverträgen?"),
+    ("german", "raw", "Wie prüfe ich Betriebskostenabrechnungen richtig?"),
+    ("german", "cluster", "Nebenkostenabrechnungen Und Mietverträge: Nutzer fragten nach Fristen für Mieterhöhungen."),
+    ("german", "cluster", "Steuererklärungen Für Freiberufler: Nutzer baten um Hilfe bei Umsatzsteuervoranmeldungen."),
+]
+
+
+@pytest.mark.parametrize("kind,stage,text", PUBLIC_ROUND_TWO, ids=[f"{c[0]}-{i}" for i, c in enumerate(PUBLIC_ROUND_TWO)])
+def test_round_two_over_removal_classes_pass(rules, kind, stage, text):
+    rating = rules.rate([text], stage=stage)[0]
+    assert rating.score >= 3, (kind, rating.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How do I get the user_id on Facebook Graph API?",  # an API field before a platform
+        "I saved config.yaml on Discord for the team",
+        "The part number ABCDEF12G34H567I is discontinued.",  # codice-fiscale-like, but no month letter
+        "What is a codice fiscale and how do I get one?",
+        "Version 2.10.30-123.45 broke the build.",
+        "How is an IBAN structured for German banks?",
+        "谢谢，我想了解如何写简历。",  # a frequent word opening the message
+        "杨树，柳树和松树有什么区别？",  # a list of nouns, not a person's profile
+        "我坐地铁2号线去上班。",  # 号线: a metro line
+        "用户常常询问退款流程。",  # an adverb after 用户
+        "用户曾表示希望改进界面。",
+        "我是程序员，想学习Python。",
+        "練習問題1-2-3の答えを教えてください",  # an exercise number, not a block address
+        "この区間1-2における関数の値",
+        "何と申しますか、説明が難しいです。",
+        "저는 공무원이고 이직을 고민 중이에요",  # a job, not a name
+        "저는 신입생입니다. 수강신청 방법을 알려주세요",
+        "하루 운동 30분에 효과가 있나요?",
+        "The island's only road floods every winter.",  # a thing, not a role
+        "The village's only problem is the traffic.",
+    ],
+)
+def test_round_two_look_alikes_keep_their_rating(rules, text):
+    assert rules.rate([text], stage="raw")[0].score >= 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The user compared Einstein, Newton and my neighbour Tobias Wrenfield.",  # a personal cue in the list
+        "The user asked about Tolstoy and Ignatius Thornberry.",  # one public sibling is not a list of them
+        "My friend Tang wrote an essay about the Ming dynasty.",  # a dynasty's name as a friend's name
+        "The user's colleague Maya Tran states that the report is late.",  # "states" as a verb
+        "Mr Singh next door keeps parking in my spot.",  # a public person's common surname alone
+        "Frau Mann hat meine Kündigung nicht bearbeitet.",
+        "Dana Whitfield is in Google Meet right now",  # a person is no feature of a product
+        "Sunrise Bakery in the Maps app has wrong hours.",
+        "Ich heiße Lena Wolkensteins.",  # a name ending in its genitive is still no German noun
+    ],
+)
+def test_round_two_private_names_stay_private(rules, text):
+    rating = rules.rate([text], stage="summary")[0]
+    assert rating.score <= 2, rating.reasons
+
+
+def test_european_id_checks_and_german_inflection_helpers():
+    from clio.privacy.rules import _codice_fiscale_valid, _german_word, _hetu_valid, _iban_valid, _swedish_pn_valid
+
+    assert _codice_fiscale_valid("RSSMRA85T10A562S") and not _codice_fiscale_valid("RSSMRA85T10A562A")
+    assert _iban_valid("DE89 3704 0044 0532 0130 00") and not _iban_valid("DE88 3704 0044 0532 0130 00")
+    assert _hetu_valid("13", "10", "52", "-", "308", "T") and not _hetu_valid("13", "10", "52", "-", "308", "U")
+    assert _swedish_pn_valid("81", "12", "28", "9874") and not _swedish_pn_valid("81", "12", "28", "9875")
+    assert all(_german_word(w) for w in ("Nebenkostenabrechnungen", "Mietverträge", "Urlaubsansprüche", "Kündigungsfristen"))
+    assert not _german_word("Wolkensteins") and not _german_word("Brockhagens")
+

@@ -152,7 +152,7 @@ _PUBLIC_ORGS = """
 Google|Alphabet|YouTube|Gmail|Google Docs|Google Sheets|Google Drive|Google Maps|Chrome|Android|Apple|iPhone|iPad|
 Mac|MacBook|macOS|iOS|iCloud|Siri|Microsoft|Windows|Excel|Microsoft Word|PowerPoint|Outlook|Microsoft Teams|
 Azure|Xbox|LinkedIn|GitHub|GitLab|Amazon|AWS|Amazon Web Services|Kindle|Alexa|Prime Video|Meta|Facebook|
-Instagram|WhatsApp|Messenger|Threads|Twitter|TikTok|ByteDance|Snapchat|Reddit|Discord|Telegram|Signal|Slack|
+Instagram|Insta|WhatsApp|Messenger|Threads|Twitter|TikTok|ByteDance|Snapchat|Reddit|Discord|Telegram|Signal|Slack|
 Zoom|Pinterest|Tumblr|Twitch|Netflix|Spotify|Hulu|Disney|Disney+|Pixar|Marvel|DC Comics|HBO|Warner Bros|
 Paramount|Sony|PlayStation|Nintendo|Nintendo Switch|Samsung|Galaxy|Huawei|Xiaomi|Lenovo|Dell|HP|IBM|Intel|AMD|
 Nvidia|Qualcomm|Oracle|SAP|Salesforce|Adobe|Photoshop|Illustrator|Canva|Figma|Notion|Dropbox|Airbnb|Uber|Lyft|

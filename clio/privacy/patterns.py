@@ -1,12 +1,14 @@
 """The rule auditor's regular expressions and what it reports.
 
 Patterns for e-mail addresses (also spelled out: "name at domain dot com"), @handles, usernames and
-handles after a platform cue, URLs (with the big and the profile domains), phone numbers (also
-Japanese/Korean and Russian national forms), card/account/ID/case numbers, national ID numbers
-(CPF, CURP, Korean resident number, French NIR, Spanish DNI/NIE), vehicle plates after a cue,
-numbered groups, street addresses (also in scripts without capitals and Japanese/Korean block
-numbers), flat numbers, postcodes, birth dates, unique roles, small places (named or by size), the
-writer's own named club, CJK names and companies, self-introductions in scripts without capitals,
+handles after a platform cue or before a platform name, URLs (with the big and the profile domains),
+phone numbers (also Japanese/Korean and Russian national forms), card/account/ID/case numbers,
+national ID numbers (CPF, CURP, Korean resident number, French NIR, Spanish DNI/NIE, Italian codice
+fiscale, IBAN, Belgian, Finnish, Swedish, UK and Dutch numbers), vehicle plates after a cue, numbered
+groups, street addresses (also in scripts without capitals, Chinese road numbers and Japanese/Korean
+block numbers), flat numbers, postcodes, birth dates, unique roles (also through a small place's
+possessive), small places (named or by size), the writer's own named club, CJK names (after 用户, opening
+a message, Japanese and Korean self-introductions) and companies, self-introductions in scripts without capitals,
 quoted names, and the tokeniser; `_PLACEHOLDERS` (what `generalise()` writes in place of a private
 detail) and `Finding` (one detector hit and the score cap it imposes).
 """
@@ -150,7 +152,7 @@ _NATIONAL_ID = re.compile(
 _CODICE_FISCALE = re.compile(
     r"(?<![A-Za-z0-9])([A-Za-z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRSTabcdehlmprst][0-9LMNPQRSTUV]{2}[A-Za-z][0-9LMNPQRSTUV]{3}[A-Za-z])(?![A-Za-z0-9])"
 )
-_CODICE_FISCALE_CUE = re.compile(r"(?:codice fiscale|\bc\.\s?f\.|\bcf\b|tax code|fiscal code|código fiscal|steuer-?nummer)\W{0,20}$", re.IGNORECASE)
+_CODICE_FISCALE_CUE = re.compile(r"(?:codice fiscale|\bc\.\s?f\.|\bcf\b|tax code|fiscal code|código fiscal)\W{0,20}$", re.IGNORECASE)
 _IBAN = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?)(?![A-Za-z0-9])")
 _BELGIAN_NN = re.compile(r"(?<![\d.])(\d{2})\.(\d{2})\.(\d{2})[-\s](\d{3})\.(\d{2})(?![\d.])")
 _FINNISH_HETU = re.compile(r"(?<![\w-])(\d{2})(\d{2})(\d{2})([-+A-FU-Y])(\d{3})([0-9A-FHJ-NPR-Y])(?![\w-])")
@@ -286,16 +288,22 @@ _CJK_SELF_NAME = re.compile(
     rf"|用户\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?={_CN_USER_VERBS})"
     r"|(?:私の名前は|わたしの名前は|僕の名前は)\s*([\u4e00-\u9fff\u30a0-\u30ff]{2,4})"
 )
-# A Chinese name opening a message before a comma ("张伟，住在...", "李秀英，35岁") or after 我是 ("我是
-# 刘洋，..."): rules drops frequent words that start with a surname character (谢谢, 周末, 程序员).
+# A Chinese name opening a message before a comma, the clause after it about the person ("张伟，住在...",
+# "李秀英，35岁", "王磊，你好"; not a list "杨树，柳树和松树"), or after 我是 ("我是刘洋，..."): rules drops
+# frequent words that start with a surname character (谢谢, 周末, 程序员).
+_CN_PROFILE_WORDS = (
+    r"(?:住|岁|今年|男|女|来自|现在|现任|在|想|要|需要|希望|打算|我|他|她|你好|您好|电话|手机|邮箱|身份证|职业|工作|"
+    r"就读|毕业|家住|出生|性别|年龄|学号|工号|[\d０-９])"
+)
 _CN_NAME_OPENING = re.compile(
-    rf"(?:^|(?<=[。！？!?\n]))\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}})\s*[，,]"
+    rf"(?:^|(?<=[。！？!?\n]))\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}})\s*[，,](?=[^，,。！？!?\n]{{0,12}}?{_CN_PROFILE_WORDS})"
     rf"|我是\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?=[，,。！!\s]|$|来自|今年|住在)"
 )
 # A Chinese street address: a road, street or lane word with its number and 号 (not 号线, a metro
-# line), optionally a lane, building, unit, floor and room: 建国路88号3栋1201室, 长乐路123弄4号.
+# line), optionally a section before the number and a lane, building, unit, floor and room after it:
+# 建国路88号3栋1201室, 长乐路123弄4号, 人民南路四段9号.
 _CN_ADDRESS = re.compile(
-    r"[\u4e00-\u9fff](?:路|街|道|巷|弄|胡同|里)\s*[\d０-９]+\s*(?:弄\s*[\d０-９]+\s*)?号(?!线)"
+    r"[\u4e00-\u9fff](?:路|街|道|巷|弄|胡同|里)\s*(?:[一二三四五六七八九十\d０-９]{1,3}\s*段\s*)?[\d０-９]+\s*(?:弄\s*[\d０-９]+\s*)?号(?!线)"
     r"(?:\s*(?:院|楼)?\s*[\d０-９]+\s*(?:号楼|栋|幢|座|单元|楼|层|室|号|户))*"
 )
 # Japanese: a surname-initial self-introduction ("佐藤です", "私は高橋です") or any name before と申します
@@ -338,8 +346,9 @@ _SELF_NAME_UNCASED = re.compile(
 # addresses: Arabic شارع/منزل + number, Hindi पता/मकान + 12/4, Hebrew רחוב X 18, Thai บ้านเลขที่ 45,
 # Korean 합정동 123-45, Japanese 2丁目8-1, 3番地.
 _DIGITS = r"[\d٠-٩۰-۹०-९๐-๙０-９]"
-# Particles that may follow a Korean block or road number: 역삼동 45-6에, 테헤란로 152에서
-_KO_ADDRESS_PARTICLE = r"(?:에서|에|으로|의|까지|번지|호|근처|쪽)"
+# Particles and copulas that may follow a Korean block or road number: 역삼동 45-6에, 테헤란로 152에서,
+# 망원동 412-7이에요 (not counters: 활동 2-3개)
+_KO_ADDRESS_PARTICLE = r"(?:에서|에|으로|의|까지|번지|호|근처|쪽|이에요|예요|입니다|이고|이며|이야|이|가|은|는|을|를|도)"
 _ADDRESS_UNCASED = re.compile(
     rf"(?:شارع|منزل|بيت|عمارة|شقة|خیابان|کوچه|پلاک)\s+(?:[\u0600-\u06ff]+\s+){{0,3}}(?:رقم\s+)?{_DIGITS}+"
     rf"|(?:पता|मकान(?:\s*(?:नं\.?|नंबर|संख्या))?|गली(?:\s*(?:नं\.?|नंबर))?)\s*[:-]?\s*{_DIGITS}+(?:/{_DIGITS}+)?"
@@ -350,10 +359,11 @@ _ADDRESS_UNCASED = re.compile(
     rf"|{_DIGITS}+(?:-{_DIGITS}+)?\s*번지"
     rf"|{_DIGITS}+\s*丁目\s*{_DIGITS}+(?:\s*[-−ー－番]\s*{_DIGITS}+)*|{_DIGITS}+\s*番地|[\u4e00-\u9fff]町\s*{_DIGITS}+\s*[-−－]\s*{_DIGITS}+"
     # a place name after a prefecture/city/ward/town word, then chome-banchi(-go): 世田谷区太子堂4-1-1
-    rf"|(?:都|道|府|県|市|区|町|村|郡)[\u4e00-\u9fff\u3005\u30a0-\u30ff]{{1,6}}?{_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?:[-−－‐]{_DIGITS}{{1,4}})?(?![\d\-−－])"
+    rf"|[\u4e00-\u9fff]{{1,4}}(?:都|道|府|県|市|区|町|村|郡)[\u4e00-\u9fff\u3005\u30a0-\u30ff]{{1,6}}?{_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?:[-−－‐]{_DIGITS}{{1,4}})?(?![\d\-−－年月日点位回歳時分秒％%])"
     # or a kanji place name then three numbers, or two numbers before a word of living or sending
-    rf"|(?<![第問図表章節例式])[\u4e00-\u9fff\u3005]{{2,6}}(?<!問題|番号|練習|演習|課題|質問|設問|例題){_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?![\d\-−－])"
-    rf"|(?<![第問図表章節例式])[\u4e00-\u9fff\u3005]{{2,6}}(?<!問題|番号|練習|演習|課題|質問|設問|例題){_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?=\s*(?:に住|に在住|在住|に引っ越|へ引っ越|に届|へ届|まで送|へ送|に送|宛))"
+    # (not an exercise, figure or era year: 練習問題1-2-3, 図3-2, 令和5-3-1)
+    rf"|(?<![第問図表章節例式])[\u4e00-\u9fff\u3005]{{2,6}}(?<!問題|番号|練習|演習|課題|質問|設問|例題|令和|平成|昭和|大正|西暦){_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?![\d\-−－])"
+    rf"|(?<![第問図表章節例式])[\u4e00-\u9fff\u3005]{{2,6}}(?<!問題|番号|練習|演習|課題|質問|設問|例題|令和|平成|昭和|大正|西暦){_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?=\s*(?:に住|に在住|在住|に引っ越|へ引っ越|に届|へ届|まで送|へ送|に送|宛))"
 )
 _CJK_NAMED_PLACE = re.compile(
     r"(?:在|于|去|到)(?![一这那某每各大小])([\u4e00-\u9fff]{2,6})(?:物流|公司|科技|集团|餐厅|饭店|酒店|中学|小学|幼儿园|医院|诊所|工作室|超市|书店|咖啡馆|健身房)"

@@ -11,9 +11,14 @@ a named small club, business, school, website or event, a village too small for 
 makes the text private. Public too: empires, dynasties and kingdoms; features, models and works of
 a public brand or person ("Smart Compose in Gmail", "Kant's Critique of Pure Reason"); famous names
 written in Cyrillic or Greek in any case form (matched to the public lists by a phonetic skeleton);
-capitalised German nouns and compounds. Scripts without capitals get their own self-introduction
-and address cues. Each finding caps the score; the rating is the lowest cap, with every finding kept as a
-reason.
+capitalised German nouns and compounds, also plural and inflected ("Mietverträge") and in a German
+cluster title; historical rulers, dynastic adjectives ("Mauryan"), a name before a polity noun ("the
+Satavahana rulers") or after "under" in a text about states; a feature after a determiner, a bare
+possessive or in a built-in app ("Live Text on my iPhone", "Google Docs' Smart Canvas"); a name listed
+with two or more public names and no personal cue. Checked structures: European ID numbers (codice
+fiscale, IBAN, Belgian, Finnish, Swedish, UK and Dutch formats). Scripts without capitals get their own
+self-introduction and address cues (Chinese, Japanese and Korean names and block addresses among them).
+Each finding caps the score; the rating is the lowest cap, with every finding kept as a reason.
 """
 
 from __future__ import annotations
@@ -254,6 +259,15 @@ def _handle_shaped(token: str) -> bool:
     return sum(ch.isalpha() for ch in token) >= 3
 
 
+# Words before a handle that make it the writer's (or someone's) account: "find me as", "my page is
+# called", "follow", "I'm", "she posts as".
+_SELF_HANDLE_CUE = re.compile(
+    r"\b(?:i'm|i am|im|me|as|called|named|is|am|are|account|acc|handle|page|profile|channel|username|user name|"
+    r"follow|add|find|search(?: for)?|dm|message|under|go by|known as|je suis|soy|sono|ich bin|nom|nombre|name)\W*$",
+    re.IGNORECASE,
+)
+
+
 def _spelled_out_email(match: str) -> bool:
     """An e-mail address with its '@' or a '.' written as a word or in brackets ("at ... dot com",
     "[at]"): "I work at example.com" has neither and is no address. A domain made of very frequent
@@ -353,10 +367,25 @@ def _zipf_cjk(word: str, lang: str) -> float:
 _KO_ROLE_SUFFIX = frozenset("생자인사가부족층측님")
 
 
+# Syllables common in Korean given names (class knowledge, like the surname list): a self-introduced
+# "name" whose last two syllables are not both among them is a word ("유튜버", "전문직", "원어민").
+_KO_GIVEN_SYLLABLES = frozenset(
+    "가간강건결경계고관광교구국규균근금기길나난남내누늘다단담대덕도동두라란람래량려련령례로록률륜름리린림마만명목"
+    "미민바박반배백범별병보복봄봉비빈빛사산삼상새샘서석선설섭성세소솔송수숙순슬승시식신실심아안애양언여연열엽영예오옥"
+    "온완요용우욱운웅원월위유윤율은을음의이익인일임자장재전정제조종주준중지진찬창채천철청초춘충치태택평표필하한해향"
+    "허헌혁현형혜호홍화환황회효후훈휘희흠힘"
+)
+
+
 def _korean_name(name: str) -> bool:
-    """A three-syllable Korean name, not a frequent word (공무원, 한국인) or a word with a role suffix."""
-    if _zipf_cjk(name, "ko") >= 3.0:
+    """A three-syllable Korean name: given-name syllables after the surname, not a frequent word
+    (공무원, 한국인) nor a word with a role suffix (신입생)."""
+    if not all(ch in _KO_GIVEN_SYLLABLES for ch in name[1:]):
         return False
+    if _zipf_cjk(name, "ko") >= 3.5:  # nouns (공무원 4.6, 정규직 3.6); names, even famous ones, mostly lower
+        return False
+    if name[-1] == "이" and _zipf_cjk(name[:-1], "ko") >= 3.0:
+        return False  # 정말+이야: a word and its copula
     return not (name[-1] in _KO_ROLE_SUFFIX and _zipf_cjk(name[:-1], "ko") >= 3.0)
 
 
@@ -388,6 +417,22 @@ restaurant|salon|church|mosque|temple|synagogue|b&b|guesthouse|kindergarten|nurs
 def _role_phrase(words: str) -> bool:
     return any(w.lower().strip(".,;:!?") in _ROLE_WORDS or re.search(r"(?:ist|ian|man|woman|wife|keeper|owner|maker|monger)$", w.lower())
                for w in words.split())
+
+
+# Words that say a text is about history, states and rulers (for names after "under").
+_HISTORY_CUE = re.compile(
+    r"empire|imperial|dynast|emperor|kingdom|\breign|\brulers?\b|\bruled\b|caliph|sultan|conquest|pharaoh|\bBCE\b|"
+    r"династ|импери",
+    re.IGNORECASE,
+)
+
+
+def _dynastic_adjective(word: str) -> bool:
+    """The adjective or plural of a listed dynasty or state: Mauryan (Maurya), Guptas, Ottomans, Achaemenids."""
+    for ending, add, shortest in (("ian", "", 4), ("an", "", 4), ("n", "", 4), ("ids", "id", 4), ("s", "", 3), ("ic", "", 4), ("ese", "", 4)):
+        if word.endswith(ending) and len(word) - len(ending) >= shortest and word[: -len(ending)] + add in _DYNASTIES:
+            return True  # the stem must be long enough: "Hanan" is a given name, not "Han" + "-an"
+    return False
 
 
 # ---------------------------------------------------------------- helpers for names in other scripts
@@ -760,7 +805,10 @@ class RuleAuditor:
             if not overlaps(m.span(1)) and _handle_shaped(m.group(1)):
                 add(Finding("handle", 1, f"username after a platform cue '{m.group(1)}'", span=m.span(1)))
         for m in _HANDLE_BEFORE_PLATFORM.finditer(text):
-            if not overlaps(m.span(1)) and _handle_shaped(m.group(1)):
+            # without digits, "user_id on Facebook" is an API field: a handle then needs the writer's cue
+            if not overlaps(m.span(1)) and _handle_shaped(m.group(1)) and (
+                re.search(r"\d", m.group(1)) or _SELF_HANDLE_CUE.search(text[max(0, m.start() - 40):m.start()])
+            ):
                 add(Finding("handle", 1, f"username before a platform name '{m.group(1)}'", span=m.span(1)))
 
         for m in _CARD.finditer(text):
@@ -939,9 +987,21 @@ class RuleAuditor:
             return True
         if not all(_zipf(w) >= 2.5 for w in plain for w in w.split("-")):
             return False
+        # A plural or name-final possessive with a bare apostrophe: "Google Docs' Smart Canvas".
+        owner_before = re.search(r"((?:[A-Za-z][\w.+&-]*\s+){0,2}[A-Za-z][\w.+&-]*)['’]\s+$", text[max(0, cand["start"] - 60):cand["start"]])
+        if owner_before:
+            owner = owner_before.group(1).split()
+            for i in range(len(owner)):
+                key = " ".join(owner[i:])
+                if (_is_upper_start(owner[i]) or key[:1] == "i") and self._public(key):  # "iPhone" too
+                    return _norm(key) not in _HOSTING_PLATFORMS
         # "of" also gives a person's affiliation ("Thornberry of Google"): only for longer spans
         link = "in|on|of|for|inside|within" if len(words) > 1 else "in|on|for|inside|within"
-        after = re.match(rf"\s+(?:{link})\s+(?:the\s+|an?\s+)?((?:[A-Za-z][\w'’.+&-]*)(?:\s+[A-Z][\w'’.+&-]*){{0,2}})",
+        # a verb may stand between a feature and its product ("Focus Mode works in the Settings app"),
+        # not after one word (a surname left when the given name opened the sentence)
+        verbs = r"(?:\s+(?:is|are|was|works?|worked|available|appears?|shows?|located|exists?|enabled|disabled|missing|hidden|built|included)){0,2}"
+        after = re.match(rf"{verbs if len(words) > 1 else ''}\s+(?:{link})\s+(?:(?:the|an?|my|your|our|his|her|their|this|that|these|those)\s+)?"
+                         r"((?:[A-Za-z][\w'’.+&-]*)(?:\s+[A-Z][\w'’.+&-]*){0,2})(\s+app\b)?",
                          text[cand["end"]:cand["end"] + 80])
         if after:
             owner = after.group(1).rstrip(".,;:!?").split()
@@ -949,9 +1009,37 @@ class RuleAuditor:
                 key = " ".join(owner[:j])
                 if self._public(key):
                     return _norm(key) not in _HOSTING_PLATFORMS
+            # a built-in app named with ordinary words: "Magic Eraser in the Photos app"
+            if after.group(2) and all(_zipf(_norm(w)) >= 3.0 for w in owner):
+                return True
         before = text[max(0, cand["start"] - 100):cand["start"]]
         return bool(re.search(r"\b(?:features?|functions?|functionality|tools?|settings?|options?|modes?)\s*,?\s*(?:such as|like|including|e\.g\.,?)\s+"
                               r"(?:the\s+)?(?:[^.;:!?]{0,60}?(?:,|\band\b|\bor\b)\s+(?:the\s+)?)?$", before, re.IGNORECASE))
+
+    def _in_public_list(self, text: str, cand: dict[str, Any]) -> bool:
+        """Whether the candidate stands in a coordinated list ("A, B and C") whose other members, two
+        or more, are all public names: "Dostoevsky, Naguib Mahfouz and Darwin" names a writer too.
+        The caller keeps a name with a personal cue ("my neighbour X") private."""
+        item = r"[A-Z][\w'’.-]*(?:\s+(?:(?:de|da|del|van|von|al|el|bin|ibn|y|the)\s+)?[A-Z][\w'’.-]*){0,3}"
+        sep = r"\s*(?:,\s*(?:and\s+|or\s+|&\s+)?|;\s*|\s+and\s+|\s+or\s+|\s*&\s*)"
+        siblings: list[str] = []
+        left = text[max(0, cand["start"] - 200):cand["start"]]
+        while True:
+            m = re.search(rf"(?:^|(?<=[\s(\[\"“]))({item}){sep}$", left)
+            if not m:
+                break
+            siblings.append(m.group(1))
+            left = left[:m.start(1)]
+        right = text[cand["end"]:cand["end"] + 200]
+        while True:
+            m = re.match(rf"{sep}(?:the\s+)?({item})(?![\w'’-])", right)
+            if not m:
+                break
+            siblings.append(m.group(1))
+            right = right[m.end():]
+        if len(siblings) < 2:
+            return False
+        return all(self._public(re.sub(r"['’]s?$", "", sib)) or _public_in_other_script(sib.split()) for sib in siblings)
 
     def _historical_polity(self, text: str, cand: dict[str, Any]) -> bool:
         """Empires, dynasties, kingdoms, caliphates: "the Byzantine Empire", "Achaemenid Empire's",
@@ -965,9 +1053,33 @@ class RuleAuditor:
             return False  # "Tony's Pizza Empire": someone's business
         if len(content) >= 2 and (content[-1] in _POLITY_WORDS or content[0] in _POLITY_WORDS and len(words) > 2 and words[1] == "of"):
             return True
-        if all(w in _DYNASTIES or w in _POLITY_WORDS for w in content):
+        before = text[max(0, cand["start"] - 40):cand["start"]]
+        if _PERSON_CUE_PATTERN.search(before) or any(w in _CUE_WORDS or w in {"my", "our"} for w in re.findall(r"[\w'-]+", before.lower())[-1:]):
+            return False  # "my friend Maya", "a user named Tang": a person, whatever the text is about
+        if all(w in _DYNASTIES or w in _POLITY_WORDS or _dynastic_adjective(w) for w in content):
             window = text[max(0, cand["start"] - 80):cand["end"] + 80]
-            return bool(re.search(r"dynast|empire|imperial|emperor|\bera\b|\bperiod\b|\breign|\brulers?\b|династ|dinast|王朝", window, re.IGNORECASE))
+            if re.search(r"dynast|empire|imperial|emperor|\bera\b|\bperiod\b|\breign|\brulers?\b|\bstates?\b|caliph|sultan|kingdom|"
+                         r"conquest|династ|dinast|王朝", window, re.IGNORECASE):
+                return True
+            # another dynasty named beside it: "the Achaemenids and the Seleucids"
+            others = {_norm(w) for w in re.findall(r"\b[A-Z][\w-]+", window)} - set(content)
+            if any(w in _DYNASTIES or _dynastic_adjective(w) for w in others):
+                return True
+        if len(content) <= 2 and not _has_first_name_pair(cand["words"]):
+            # An unknown name directly before a polity noun, alone or in a list: "the Satavahana rulers",
+            # "the Mauryan and Abbasid states" ("states" only after "the": "Maria states that ...").
+            after = re.match(r"(?:\s*(?:,|\band\b|\bor\b|&)\s*(?:the\s+)?[A-Z][\w'’-]*)*\s+"
+                             r"(empires?|dynast(?:y|ies)|caliphates?|sultanates?|kingdoms?|khanates?|rulers?|emperors?|states?|kings?)\b",
+                             text[cand["end"]:cand["end"] + 120])
+            if after:
+                listed = re.search(r"\bthe\s+(?:[A-Z][\w'’-]*\s*(?:,|\band\b|\bor\b|&)\s*)*$", text[max(0, cand["start"] - 120):cand["start"]])
+                if listed or not re.match(r"states?|kings?$", after.group(1)):
+                    return True
+            # A ruler right after "under" in a text about rulers and states: "India under Ashoka".
+            if len(content) == 1 and re.search(r"\bunder\s+$", text[max(0, cand["start"] - 8):cand["start"]]) and (
+                _HISTORY_CUE.search(text) or any(w in _DYNASTIES or _dynastic_adjective(w) for w in map(_norm, re.findall(r"\b[A-Z][\w-]+", text)))
+            ):
+                return True
         return False
 
     def _public(self, span: str) -> bool:
@@ -1196,6 +1308,8 @@ class RuleAuditor:
         )
         if not context_cue and (_public_in_other_script(words) or self._attached_to_public(text, cand)):
             return None  # "Льва Толстого", "Smart Compose in Gmail" (a self-introduced name stays private)
+        if not context_cue and prev not in {"my", "our", "his", "her", "their", "your"} and self._in_public_list(text, cand):
+            return None  # "Dostoevsky, Naguib Mahfouz and Darwin": listed with public names only
         # The tagger's PERSON label alone is weak evidence on one word ("Holi", "Kakashi").
         person_cue = context_cue or ("PERSON" in labels and len(content) >= 2)
         # Places: a gazetteer hit counts when the context says "place" or the place is large. A
@@ -1209,10 +1323,12 @@ class RuleAuditor:
                 return self._place_finding(place)
         if not person_cue and len(content) >= 2 and content[-1] in _REGION_SUFFIXES and not labels & {"ORG", "FAC"}:
             return Finding("place-mid", 3, f"named region '{span}'")
-        # Title-case headline made only of ordinary words: no signal.
+        # Title-case headline made only of ordinary words (in German, of nouns and their compounds,
+        # "Nebenkostenabrechnungen Und Mietverträge"): no signal.
         if (
             cand["headline"]
-            and all(_common_word(w, lang) or w in _CONNECTORS or _headline_word(w) for w in norm_words)
+            and all(_common_word(w, lang) or w in _CONNECTORS or _headline_word(w) or (lang == "de" and _german_word(o))
+                    for w, o in zip(norm_words, words))
             and not person_cue
             and not _has_first_name_pair(words)
         ):
