@@ -189,15 +189,21 @@ def test_sweep_runs_share_a_parent(tmp_path):
     assert client.get_run(parents.pop()).data.tags["clio.sweep_parent"] == "true"
 
 
-def test_candidates_are_the_whole_label_set_not_the_samples(tmp_path):
-    """A sample that misses a category must still offer it as a choice (else the labels leak)."""
-    from evals.run import candidate_categories
-
+def _benchmark_with_a_rare_category(tmp_path):
+    """The test benchmark plus one record of a category no other record has."""
     data = tmp_path / "bench.jsonl"
     write_benchmark(data)
     lines = data.read_text(encoding="utf-8").splitlines()
     rare = json.loads(lines[0]) | {"id": "rare-1", "category": "A category only one record has"}
     data.write_text("\n".join(lines + [json.dumps(rare)]) + "\n", encoding="utf-8")
+    return data
+
+
+def test_candidates_are_the_whole_label_set_not_the_samples(tmp_path):
+    """A sample that misses a category must still offer it as a choice (else the labels leak)."""
+    from evals.run import candidate_categories
+
+    data = _benchmark_with_a_rare_category(tmp_path)
     cfg = make_cfg(tmp_path, data, "data.sample.n=6")  # 6 of 37: the one-record category is almost surely out
     categories, source = candidate_categories(cfg)
     assert source == "dataset" and len(categories) == 4 and "A category only one record has" in categories
@@ -213,11 +219,7 @@ def test_candidates_are_the_whole_label_set_not_the_samples(tmp_path):
 
 @pytest.mark.integration
 def test_eval_scores_against_the_whole_label_set(tmp_path):
-    data = tmp_path / "bench.jsonl"
-    write_benchmark(data)
-    lines = data.read_text(encoding="utf-8").splitlines()
-    rare = json.loads(lines[0]) | {"id": "rare-1", "category": "A category only one record has"}
-    data.write_text("\n".join(lines + [json.dumps(rare)]) + "\n", encoding="utf-8")
+    data = _benchmark_with_a_rare_category(tmp_path)
     results = run_eval(make_cfg(tmp_path, data, "experiment=eval_dev_embedding_only", "data.sample.n=8", "clustering.k=2"))
     assert results["candidates"]["source"] == "dataset" and results["candidates"]["n"] == results["n_categories"] == 4
     run = next((tmp_path / "runs").iterdir())
