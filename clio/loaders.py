@@ -316,6 +316,20 @@ def _decode_json_line(raw: bytes, *, first: bool) -> Any:
         return _Unparsed("invalid JSON: nested too deeply", len(text))
 
 
+def json_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """(line number, value) for each non-blank line of a small JSONL file of rows that are not
+    conversations (auditor sets, labelled checks); a line that is not JSON raises a one-line
+    DataError naming the file and line."""
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield n, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"invalid JSON: {exc.msg}", source=str(path), line=n) from None
+
+
 def _read_json(path: Path, where: str) -> Iterator[tuple[int | None, Any]]:
     try:
         raw = _open_binary(path)

@@ -45,23 +45,18 @@ def load_items(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.exists():
         raise DataError("privacy auditor set not found (set CLIO_PRIVACY_DEV or pass a path)", source=str(path))
+    from clio.loaders import json_lines
+
     items = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"invalid JSON: {exc.msg}", source=str(path), line=n) from None
-            missing = [k for k in ("text", "stage") if k not in row]
-            if missing or ("rating" not in row and "private" not in row):
-                raise DataError(f"missing field(s) {', '.join(missing) or 'rating/private'}", source=str(path), line=n)
-            if row["stage"] not in STAGES:
-                raise DataError(f"unknown stage {row['stage']!r}", source=str(path), line=n)
-            if "private" not in row:
-                row["private"] = int(row["rating"]) <= 2
-            items.append(row)
+    for n, row in json_lines(path):
+        missing = [k for k in ("text", "stage") if k not in row]
+        if missing or ("rating" not in row and "private" not in row):
+            raise DataError(f"missing field(s) {', '.join(missing) or 'rating/private'}", source=str(path), line=n)
+        if row["stage"] not in STAGES:
+            raise DataError(f"unknown stage {row['stage']!r}", source=str(path), line=n)
+        if "private" not in row:
+            row["private"] = int(row["rating"]) <= 2
+        items.append(row)
     return items
 
 

@@ -12,7 +12,6 @@ embedding checks use the embedding cache of the pipeline ($CLIO_CACHE_DIR/embedd
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,19 +26,14 @@ REQUIRED = ("category", "subcategory", "language", "has_pii", "pii", "messages")
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
+    from clio.loaders import json_lines
+
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"not JSON ({exc.msg})", str(path), n) from None
-            missing = [k for k in REQUIRED if k not in row]
-            if missing:
-                raise DataError(f"missing {', '.join(missing)} (a labelled row needs {', '.join(REQUIRED)})", str(path), n)
-            rows.append(row)
+    for n, row in json_lines(path):
+        missing = [k for k in REQUIRED if k not in row]
+        if missing:
+            raise DataError(f"missing {', '.join(missing)} (a labelled row needs {', '.join(REQUIRED)})", str(path), n)
+        rows.append(row)
     if not rows:
         raise DataError("no rows", str(path))
     return rows
