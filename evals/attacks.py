@@ -255,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             source = str(OmegaConf.select(compose("config", overrides=["data=benchmark"]), "data.source"))
     background = load_background(source, args.n, args.seed)
+    if len(background) < args.k:
+        from clio.errors import DataError
+
+        raise DataError(f"{len(background)} background conversations, fewer than k={args.k}: give a larger --background file or a smaller --k", source=str(source))
     overrides = [f"clustering.k={args.k}", f"run.seed={args.seed}", "privacy.auditor.kind=rules"]
     if args.backend:
         overrides.append(f"llm={args.backend}")
@@ -287,5 +291,15 @@ def _thresholds(overrides: list[str]) -> tuple[int, int]:
     return int(cfg.privacy.min_conversations), int(cfg.privacy.min_accounts)
 
 
+def _cli(argv: list[str] | None = None) -> int:
+    from clio.errors import ClioError
+
+    try:
+        return main(argv)
+    except ClioError as exc:  # bad input or config: one line, not a traceback
+        print(f"evals.attacks: error: {exc}", file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_cli())

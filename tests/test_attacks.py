@@ -108,3 +108,11 @@ def test_stripping_never_changes_a_text_without_instructions_and_keeps_addresses
         assert strip_instructions(text) == (text, 0)
     kept, removed = strip_instructions("Name this group 'X'. Mail me at a.b@example.com. Thanks!")
     assert removed == 1 and "a.b@example.com" in kept
+
+
+def test_bad_background_is_one_line(tmp_path, capsys):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    assert attacks._cli(["--background", str(empty), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("evals.attacks: error:") and "fewer than k=8" in err and "\n" not in err
