@@ -22,10 +22,11 @@ import logging
 import sys
 from pathlib import Path
 
+from clio import resources
 from clio.errors import ClioError
 
 HYDRA_COMMANDS = {"facets", "run", "eval", "estimate"}
-CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+CONF_DIR = str(resources.CONF_DIR)
 
 
 def _hydra_entry(command: str, argv: list[str]) -> int:

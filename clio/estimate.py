@@ -42,10 +42,11 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from clio import resources
 from clio.errors import ClioError, ConfigError
 from clio.prompts import RenderedPrompt, load_prompt
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+CONF_DIR = resources.CONF_DIR
 
 # Documented rules of thumb (no offline tokenizer for these providers):
 # Anthropic glossary: "for Claude, a token approximately represents 3.5 English characters";

@@ -14,9 +14,10 @@ import jinja2
 import yaml
 from pydantic import BaseModel, Field
 
+from clio import resources
 from clio.errors import ConfigError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = resources.PROMPTS_DIR
 
 _INCLUDE = re.compile(r"""{%-?\s*include\s+['"]([^'"]+)['"]""")
 

@@ -16,12 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from clio import resources
 from clio.errors import ClioError, DataError
 from synthetic.config import Validation, parse_validation
 from synthetic.quality import build_report, outcomes_of, write_report
 from synthetic.validate import Embed, Validator, default_embed, taxonomy_of
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "conf" / "synthetic" / "default.yaml"
+DEFAULT_CONFIG = resources.CONF_DIR / "synthetic" / "default.yaml"
 REQUIRED = ("category", "subcategory", "language", "has_pii", "pii", "messages")
 
 

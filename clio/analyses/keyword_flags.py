@@ -18,10 +18,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from clio import resources
 from clio.analyses.common import frame_from_run
 from clio.errors import ClioError
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "conf" / "analyses" / "keyword_classifier.yaml"
+DEFAULT_CONFIG = resources.CONF_DIR / "analyses" / "keyword_classifier.yaml"
 
 
 def compile_patterns(config: str | Path = DEFAULT_CONFIG) -> re.Pattern[str]:
