@@ -41,6 +41,7 @@ test: install $(EXTRAS_STAMP)
 	# Browser tests drive Debian's chromium (never a downloaded build); they skip when it is absent.
 	command -v chromium >/dev/null || (test "$$(id -u)" = 0 && apt-get update -q && apt-get install -y -q chromium) || true
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory gate
 

@@ -4,7 +4,7 @@ manifest next to the tokens it actually used.
 Nothing is sent to a model. Per stage the estimator counts calls and input/output tokens:
 
 - screen, facets: the real prompts of every sampled conversation, rendered exactly as the stages
-  render them (`clio.facets._render_job`, transcripts from `clio.transcript`). Above
+  render them (`clio.facets.render_job`, transcripts from `clio.transcript`). Above
   `estimate.max_render` conversations a seeded random subset is rendered and scaled.
 - naming, privacy auditor, hierarchy: their prompts hold summaries and names that do not exist
   before the facets run. The estimator follows the stages' own logic for the number of calls
@@ -567,7 +567,7 @@ def plan_hierarchy(
 # Jinja compiles a template on every render (about 20 ms here); facet prompts differ only in the
 # transcript, so each is rendered once with this sentinel and the transcript put in its place.
 # Jinja inserts the variable verbatim (no autoescape), so the result is the same text
-# (tests/test_estimate.py checks it against `_render_job`).
+# (tests/test_estimate.py checks it against `render_job`).
 _SENTINEL = "\x00clio-estimate-transcript\x00"
 
 
@@ -578,15 +578,15 @@ def _substitute(prompt: RenderedPrompt, text: str) -> RenderedPrompt:
 
 @lru_cache(maxsize=64)
 def _facet_template_job(spec_json: str):
-    from clio.facets import FacetSpec, _render_job
+    from clio.facets import FacetSpec, render_job
     from clio.transcript import Transcript
 
     spec = FacetSpec.model_validate_json(spec_json)
-    return _render_job(spec, Transcript(text=_SENTINEL, truncated=False, original_chars=0, omitted_chars=0))
+    return render_job(spec, Transcript(text=_SENTINEL, truncated=False, original_chars=0, omitted_chars=0))
 
 
 def render_facet_job(spec: Any, transcript: Any):
-    """The facets stage's job for one transcript (`clio.facets._render_job`), rendered fast."""
+    """The facets stage's job for one transcript (`clio.facets.render_job`), rendered fast."""
     job = _facet_template_job(spec.model_dump_json())
     return type(job)(prompt=_substitute(job.prompt, transcript.text), params=job.params, sample_index=job.sample_index, stage=job.stage)
 
@@ -756,8 +756,8 @@ def _estimate_later_stages(cfg: DictConfig, tally: _Tally, opts: dict[str, Any],
         params = SamplingParams(max_tokens=6)
         base_text = cluster_text({"name": filler(name_chars, 1), "description": filler(description_chars, 2)})
         parent_text = cluster_text({"name": filler(parent_name_chars, 3), "description": filler(parent_description_chars, 4)})
-        tally.add("privacy_audit", auditor.template.render(content=auditor._fit(base_text)), params.max_tokens, kept * llm_share)
-        tally.add("privacy_audit", auditor.template.render(content=auditor._fit(parent_text)), params.max_tokens, n_parents * llm_share)
+        tally.add("privacy_audit", auditor.template.render(content=auditor.fit_content(base_text)), params.max_tokens, kept * llm_share)
+        tally.add("privacy_audit", auditor.template.render(content=auditor.fit_content(parent_text)), params.max_tokens, n_parents * llm_share)
         if p.auditor.kind == "hybrid":
             notes.append(f"hybrid privacy auditor: {llm_share:.1%} of cluster texts assumed to go to the LLM (estimate.hybrid_llm_share)")
     if float(opts["privacy_keep_share"]) < 1:
@@ -766,18 +766,18 @@ def _estimate_later_stages(cfg: DictConfig, tally: _Tally, opts: dict[str, Any],
     # ---------------------------------------------------------------- hierarchy
     hz = Hierarchizer(lambda texts: np.zeros((len(texts), 1)), None, top_k=int(h.top_k), levels=h.levels, neighbourhood_size=int(h.neighbourhood_size),  # type: ignore[arg-type]
                       n_outside=int(h.n_outside), criteria=criteria, max_chars=h.max_chars, always_dedupe=bool(h.always_dedupe))
-    hz._notes = []
+    hz.notes = []
     list_chars, _ = tally.outputs.list_name_chars()
     children = [Node(id=f"0-{i}", level=0, name=filler(name_chars, i), description=filler(description_chars, i + 1), size=1) for i in range(kept)]
     result["hierarchy_plan"] = [kept] + [lv.renamed for lv in levels]
     for lv in levels:
-        prompts = hz._prompts
+        prompts = hz.prompts
         for members_g, desired in zip(lv.neighbourhoods, lv.desired):
             low_g, high_g = max(1, int(0.5 * desired)), max(1, int(1.5 * desired))
             outside = min(int(h.n_outside), lv.children - members_g) if len(lv.neighbourhoods) > 1 else 0
             prompt = prompts["propose"].render(
                 criteria=criteria,
-                clusters=hz._cluster_items(children[:members_g]),
+                clusters=hz.cluster_items(children[:members_g]),
                 outside=[{"name": x} for x in fit_examples([c.name for c in children[:outside]], (h.max_chars or 10**9) // 4, 200)],
                 desired=desired, low=low_g, high=high_g,
             )

@@ -147,7 +147,7 @@ def add_usage(gateway: Any, stats: Sequence[dict[str, Any]]) -> None:
     """Add the usage the workers counted (FacetsWork stats) into the driver's gateway."""
     for chunk in stats:
         for stage, usage in chunk.get("usage", {}).items():
-            gateway._account(stage, **usage.model_dump())
+            gateway.account(stage, **usage.model_dump())
 
 
 # --------------------------------------------------------------------------- executors

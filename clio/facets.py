@@ -175,7 +175,7 @@ def parse_language_answer(answer: str) -> tuple[list[str], list[str]]:
 # --------------------------------------------------------------------------- extraction
 
 
-def _render_job(spec: FacetSpec, transcript: Transcript, sample_index: int = 0) -> LLMJob:
+def render_job(spec: FacetSpec, transcript: Transcript, sample_index: int = 0) -> LLMJob:
     template = load_prompt(spec.prompt_name())
     variables: dict[str, Any] = {"transcript": transcript.text, "question": spec.question, "prefill": spec.prefill, "low": spec.low, "high": spec.high}
     prompt = template.render(**{k: v for k, v in variables.items() if k in template.variables})
@@ -225,7 +225,7 @@ def extract_facets(
                 if not languages:
                     row.errors[spec.name] = "no text to identify a language from"
             else:
-                jobs.append(_render_job(spec, transcript))
+                jobs.append(render_job(spec, transcript))
                 job_slots.append((index, spec))
         rows.append(row)
 

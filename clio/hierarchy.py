@@ -289,7 +289,7 @@ class Hierarchizer:
         if assign_orders is not None and assign_orders < 1:
             raise ConfigError(f"hierarchy.assign_orders={assign_orders} must be at least 1 (or null: one order per child)")
         self.assign_orders = assign_orders
-        self._prompts = {name: load_prompt(f"hierarchy_{name}") for name in ("propose", "dedupe", "assign", "rename")}
+        self.prompts = {name: load_prompt(f"hierarchy_{name}") for name in ("propose", "dedupe", "assign", "rename")}
 
     # ------------------------------------------------------------------ helpers
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -312,7 +312,7 @@ class Hierarchizer:
     def _params(self, max_tokens: int, stop: tuple[str, ...]) -> SamplingParams:
         return SamplingParams(max_tokens=max_tokens, temperature=self.temperature, stop=stop)
 
-    def _cluster_items(self, nodes: list[Node]) -> list[dict[str, str]]:
+    def cluster_items(self, nodes: list[Node]) -> list[dict[str, str]]:
         """Name + short description for each node, degrading to names only, then to fewer
         nodes (largest first), when the list would exceed the prompt budget."""
         nodes = sorted(nodes, key=lambda n: -n.size)
@@ -321,7 +321,7 @@ class Hierarchizer:
             return full
         names = fit_examples([n.name for n in nodes], self.max_chars, 200)
         if len(names) < len(nodes):
-            self._notes.append(f"a propose prompt showed {len(names)} of {len(nodes)} clusters (max_chars={self.max_chars})")
+            self.notes.append(f"a propose prompt showed {len(names)} of {len(nodes)} clusters (max_chars={self.max_chars})")
         return [{"name": name, "description": ""} for name in names]
 
     # ------------------------------------------------------------------ steps
@@ -337,9 +337,9 @@ class Hierarchizer:
             desired = max(1, round(target * len(members) / n))
             low, high = max(1, int(0.5 * desired)), max(1, int(1.5 * desired))
             outside = nearest_non_members(E, labels, centres, g, self.n_outside) if len(groups) > 1 else []
-            prompt = self._prompts["propose"].render(
+            prompt = self.prompts["propose"].render(
                 criteria=self.criteria,
-                clusters=self._cluster_items([children[i] for i in members]),
+                clusters=self.cluster_items([children[i] for i in members]),
                 outside=[{"name": name} for name in fit_examples([children[i].name for i in outside], (self.max_chars or 10**9) // 4, 200)],
                 desired=desired,
                 low=low,
@@ -353,18 +353,18 @@ class Hierarchizer:
             names = parse_name_list(_answer_text(result)) if result.ok else []
             if not names:
                 # keep going with the neighbourhood's biggest clusters as its candidates
-                self._notes.append(f"propose failed for a neighbourhood of {len(members)} ({result.error or 'no names'}); used its largest cluster names")
+                self.notes.append(f"propose failed for a neighbourhood of {len(members)} ({result.error or 'no names'}); used its largest cluster names")
                 names = [children[i].name for i in sorted(members, key=lambda i: -children[i].size)[:desired]]
             candidates.extend(names)
         return _dedupe_exact(candidates), len(jobs)
 
     def _dedupe_call(self, names: list[str], desired: int, stage: str) -> list[str]:
         low, high = max(1, int(0.5 * desired)), max(1, int(1.5 * desired))
-        prompt = self._prompts["dedupe"].render(criteria=self.criteria, names=names, desired=desired, low=low, high=high)
+        prompt = self.prompts["dedupe"].render(criteria=self.criteria, names=names, desired=desired, low=low, high=high)
         (result,) = self.gateway.ask_many([LLMJob(prompt=prompt, params=self._params(60 + 25 * high, ("</answer>",)))], stage=f"{stage}.dedupe", desc="deduplicate")
         merged = parse_name_list(_answer_text(result)) if result.ok else []
         if not merged:
-            self._notes.append(f"dedupe failed for {len(names)} names ({result.error or 'no names'}); kept them")
+            self.notes.append(f"dedupe failed for {len(names)} names ({result.error or 'no names'}); kept them")
             return names
         return merged
 
@@ -391,7 +391,7 @@ class Hierarchizer:
             E = self._embed(names)
             labels, centres = self._kmeans(E, high)
             keep = sorted({int(np.flatnonzero(labels == g)[np.argmax(E[labels == g] @ centres[g])]) for g in range(high) if np.any(labels == g)})
-            self._notes.append(f"{len(names)} parent names above the maximum {high}; kept one per group of similar names")
+            self.notes.append(f"{len(names)} parent names above the maximum {high}; kept one per group of similar names")
             names = [names[i] for i in keep]
         if len(names) < low:
             extra = [p for p in pool if p.lower() not in {n.lower() for n in names}]
@@ -404,14 +404,14 @@ class Hierarchizer:
                     chosen = np.vstack([chosen, E_extra[i]])
                     E_extra = np.delete(E_extra, i, axis=0)
                     added += 1
-                self._notes.append(f"parent names below the minimum {low}; added back {added} proposed candidates")
+                self.notes.append(f"parent names below the minimum {low}; added back {added} proposed candidates")
         if len(names) < low and children:
             # Still short (a small model proposed too few): seed parents with the largest children's
             # names; the rename step renames each parent from the children it actually receives.
             taken = {n.lower() for n in names}
             extra = [c.name for c in sorted(children, key=lambda c: -c.size) if c.name.lower() not in taken][: low - len(names)]
             names += extra
-            self._notes.append(f"parent names below the minimum {low}; seeded {len(extra)} from the largest children")
+            self.notes.append(f"parent names below the minimum {low}; seeded {len(extra)} from the largest children")
         return names
 
     def _assign(self, children: list[Node], E_children: np.ndarray, parents: list[str], stage: str) -> list[int]:
@@ -431,7 +431,7 @@ class Hierarchizer:
         else:
             orders = [self._rng.permutation(len(parents)) for _ in children]  # a fresh order per child: no position bias
         for child, order in zip(children, orders):
-            prompt = self._prompts["assign"].render(parents=[parents[i] for i in order], name=child.name, description=child.description or "(none)")
+            prompt = self.prompts["assign"].render(parents=[parents[i] for i in order], name=child.name, description=child.description or "(none)")
             jobs.append(LLMJob(prompt=prompt, params=self._params(80, ("</answer>",))))
         # Children that share an order are asked one after another, so the cached prefix is
         # written once and then read; results come back in child order.
@@ -487,7 +487,7 @@ class Hierarchizer:
             children[i].assignment = "rebalanced"
             moved += 1
         if moved:
-            self._notes.append(f"level {level}: the model left {len(empty)} parent(s) empty with levels requested; moved {moved} child(ren) to them by meaning")
+            self.notes.append(f"level {level}: the model left {len(empty)} parent(s) empty with levels requested; moved {moved} child(ren) to them by meaning")
         return chosen
 
     def _rename(self, groups: list[list[Node]], fallback: list[str], stage: str) -> list[tuple[str, str, str | None]]:
@@ -499,7 +499,7 @@ class Hierarchizer:
             if len(kids) == 1:
                 continue
             names = fit_examples([k.name for k in sorted(kids, key=lambda k: -k.size)], self.max_chars, 200)
-            jobs.append(LLMJob(prompt=self._prompts["rename"].render(criteria=self.criteria, children=names), params=self._params(200, ("</name>",))))
+            jobs.append(LLMJob(prompt=self.prompts["rename"].render(criteria=self.criteria, children=names), params=self._params(200, ("</name>",))))
             asked.append(g)
         results = dict(zip(asked, self.gateway.ask_many(jobs, stage=f"{stage}.rename", desc="rename parents"))) if jobs else {}
         out = []
@@ -530,7 +530,7 @@ class Hierarchizer:
             groups.setdefault(p, []).append(child)
         used = sorted(groups)  # empty parents are dropped here
         if len(used) < len(parents):
-            self._notes.append(f"level {level}: dropped {len(parents) - len(used)} parent(s) that received no child")
+            self.notes.append(f"level {level}: dropped {len(parents) - len(used)} parent(s) that received no child")
         renamed = self._rename([groups[p] for p in used], [parents[p] for p in used], stage)
 
         nodes = []
@@ -539,7 +539,7 @@ class Hierarchizer:
             for child in groups[p]:
                 child.parent_id = node.id
             nodes.append(node)
-        self._notes.append(
+        self.notes.append(
             f"level {level}: {len(children)} children, {neighbourhoods} neighbourhood(s), {len(candidates)} candidates, "
             f"{len(parents)} parents after dedupe (target {target}, range {low}-{high}), {len(nodes)} kept"
         )
@@ -558,11 +558,11 @@ class Hierarchizer:
 
     def fit(self, base: Sequence[Any]) -> Hierarchy:
         self._rng = np.random.default_rng(self.random_state)
-        self._notes: list[str] = []
+        self.notes: list[str] = []
         current = [_base_node(b) for b in base]
         empty = [n for n in current if n.size <= 0]
         if empty:
-            self._notes.append(f"left out {len(empty)} empty base cluster(s)")
+            self.notes.append(f"left out {len(empty)} empty base cluster(s)")
             current = [n for n in current if n.size > 0]
         if not current:
             raise ConfigError("the hierarchy needs at least one non-empty base cluster")
@@ -578,14 +578,14 @@ class Hierarchizer:
             if level < len(plan):
                 target = plan[level]
                 if self.levels is None and n_now <= top_high:
-                    self._notes.append(f"stopped before level {level}: {n_now} clusters already within range of top_k={self.top_k}")
+                    self.notes.append(f"stopped before level {level}: {n_now} clusters already within range of top_k={self.top_k}")
                     break
             elif self.levels is None and n_now > top_high and extra < self.max_extra_levels:
                 target, extra = self.top_k, extra + 1  # the model kept too many: add a level
             else:
                 break
             if n_now <= 1:
-                self._notes.append(f"stopped before level {level}: only one cluster left")
+                self.notes.append(f"stopped before level {level}: only one cluster left")
                 break
             target = max(1, min(target, n_now - 1))
             low, high = level_range(target, n_now)
@@ -593,7 +593,7 @@ class Hierarchizer:
                 low = max(low, min(2, high))  # levels were requested: leave something for the next one to group
             current = self._build_level(current, level, target, low, high)
             all_nodes.extend(current)
-        return Hierarchy(nodes=all_nodes, planned_sizes=plan, notes=self._notes)
+        return Hierarchy(nodes=all_nodes, planned_sizes=plan, notes=self.notes)
 
 
 def build_hierarchy(

@@ -97,7 +97,7 @@ class LoadStats:
     labels_present: list[str] = field(default_factory=list)
     formats: Counter[str] = field(default_factory=Counter)  # detected format -> conversations
 
-    def _note_loaded(self, conv: Conversation, fmt: str, synthetic_account: bool) -> None:
+    def note_loaded(self, conv: Conversation, fmt: str, synthetic_account: bool) -> None:
         self.n_loaded += 1
         self.formats[fmt] += 1
         self.synthetic_account_ids |= synthetic_account
@@ -105,7 +105,7 @@ class LoadStats:
             if column in conv.metadata and column not in self.labels_present:
                 self.labels_present.append(column)
 
-    def _note_skipped(self, err: DataError, unparsed: _Unparsed | None) -> None:
+    def note_skipped(self, err: DataError, unparsed: _Unparsed | None) -> None:
         self.n_skipped += 1
         if unparsed is not None:
             self.n_unparsed += 1
@@ -165,10 +165,10 @@ def iter_conversations(
             except DataError as err:
                 if on_error == "fail":
                     raise
-                stats._note_skipped(err, item if isinstance(item, _Unparsed) else None)
+                stats.note_skipped(err, item if isinstance(item, _Unparsed) else None)
                 continue
             seen[conv.id] = f"line {line}" if line is not None else f"record #{ordinal}"
-            stats._note_loaded(conv, fmt, synthetic)
+            stats.note_loaded(conv, fmt, synthetic)
             yield conv
             if limit is not None and stats.n_loaded >= limit:
                 return

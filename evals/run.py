@@ -212,7 +212,7 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
         results["privacy_auditor"] = _auditor_accuracy(ctx, e.auditor or cfg.privacy.auditor.kind, e.privacy_dev)
     if e.auditor or e.privacy_dev:
         results["auditor_components"] = _auditor(ctx, e.auditor or cfg.privacy.auditor.kind).components()
-    usage = {stage: u.model_dump() for stage, u in (ctx._gateway.usage.items() if ctx._gateway else [])}
+    usage = {stage: u.model_dump() for stage, u in (ctx.used_gateway.usage.items() if ctx.used_gateway else [])}
     results["cost"] = M.cost(usage, len(table))
     results["variant"] = {"mode": cfg.pipeline.mode, "embedding": cfg.embedding.model, "debias": cfg.debias.method, "k": len(cluster_ids),
                           "naming_source": cfg.naming.source if e.assign == "llm" else None, "assign": e.assign}

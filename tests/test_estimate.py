@@ -14,7 +14,7 @@ from hydra import compose, initialize_config_dir
 
 from clio import estimate
 from clio.cli import CONF_DIR, main
-from clio.facets import TranscriptConfig, _render_job, extract_facets, parse_facet_specs
+from clio.facets import TranscriptConfig, render_job, extract_facets, parse_facet_specs
 from clio.hierarchy import build_hierarchy, parse_name_list
 from clio.llm.backends import Completion, FakeBackend
 from clio.llm.cache import ResponseCache
@@ -52,7 +52,7 @@ def test_fast_facet_rendering_is_the_facets_stage_rendering():
         for max_chars in (120, 5000):  # truncated and whole
             t = render_transcript(conv, max_chars=max_chars)
             for spec in specs:
-                fast, real = estimate.render_facet_job(spec, t), _render_job(spec, t)
+                fast, real = estimate.render_facet_job(spec, t), render_job(spec, t)
                 assert fast.prompt == real.prompt and fast.params == real.params and fast.stage == real.stage
 
 

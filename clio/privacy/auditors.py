@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from clio.errors import ConfigError
-from clio.privacy.layers import PrivacyAuditor, Rating, Stage, _check_stage
+from clio.privacy.layers import PrivacyAuditor, Rating, Stage, check_stage
 from clio.privacy.rules import RuleAuditor
 
 # =========================================================================== LLM auditor
@@ -45,7 +45,7 @@ class LLMAuditor:
     def components(self) -> dict[str, Any]:
         return {"llm_prompt": self.template.ref, "llm_backend": self.gateway.backend.identity()}
 
-    def _fit(self, text: str) -> str:
+    def fit_content(self, text: str) -> str:
         """Stated truncation rule: texts longer than max_chars keep their first two thirds and
         their last third of the budget, joined by " [...] "."""
         text = text.strip()
@@ -59,9 +59,9 @@ class LLMAuditor:
         from clio.llm.backends import SamplingParams
         from clio.llm.gateway import LLMJob
 
-        _check_stage(stage)
+        check_stage(stage)
         params = SamplingParams(max_tokens=6, temperature=self.temperature, stop=("</answer>",))
-        jobs = [LLMJob(self.template.render(content=self._fit(t)), params) for t in texts]
+        jobs = [LLMJob(self.template.render(content=self.fit_content(t)), params) for t in texts]
         results = self.gateway.ask_many(jobs, stage=self.stage_name, desc=f"privacy audit ({stage})") if jobs else []
         ratings = []
         for result in results:
@@ -109,7 +109,7 @@ class HybridAuditor:
         return {**self.rule.components(), "hybrid_mode": self.mode, **(self.llm.components() if self.llm else {"llm_prompt": None})}
 
     def rate(self, texts: Sequence[str], stage: Stage = "cluster") -> list[Rating]:
-        _check_stage(stage)
+        check_stage(stage)
         ratings = self.rule.rate(texts, stage)
         if self.llm is None:
             return [r.model_copy(update={"source": "hybrid(rules)"}) for r in ratings]

