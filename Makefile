@@ -23,10 +23,10 @@ $(STAMP): pyproject.toml requirements-models.txt
 
 install: $(STAMP)
 
-# Optional extras (executor=ray, embedding=minilm_static); the test suite installs them so their tests run.
+# Optional extras (executor=ray, embedding=minilm_static, faiss k-means); the test suite installs them so their tests run.
 EXTRAS_STAMP = $(VENV)/.installed-extras
 $(EXTRAS_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[ray,static]'
+	$(BIN)/pip install --quiet -e '.[ray,static,faiss]'
 	touch $(EXTRAS_STAMP)
 
 ## Main job on the embedded offline default: 2,000 real ShareGPT conversations, embed-first, whole pipeline.
@@ -38,11 +38,12 @@ demo: install
 
 ## The test suite (offline; real embedding model and real local LLM where marked).
 test: install $(EXTRAS_STAMP)
-	# Browser tests drive Debian's chromium (never a downloaded build); they skip when it is absent.
+	# Browser tests drive Debian's chromium (never a downloaded build); without it they skip, and under CI=true
+	# any skip fails the suite (tests/conftest.py).
 	command -v chromium >/dev/null || (test "$$(id -u)" = 0 && apt-get update -q && apt-get install -y -q chromium) || true
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q --durations=15
 	$(MAKE) --no-print-directory gate
 
 ## Regression gate (part of `make test`): the whole dev benchmark in embed-first mode, embedding assignment
