@@ -11,37 +11,49 @@ E5 models expect a task prefix: every text here gets "query: ", the model card's
 symmetric tasks (clustering, similarity, nearest category name), so conversations, cluster names
 and category names all live in one space. The prefix is part of the cache space.
 
-Cache: one SQLite file (``<cache_dir>/embeddings.sqlite``, WAL mode, safe for several processes).
-A vector is stored under a *space* (hash of the model identity, i.e. registry name + pinned
-weights sha256 or a local directory's file stats, and the normalize flag) and the sha256 of
-the text. Only texts missing from the cache are computed, and they are written after each
-chunk, so an interrupted run keeps its progress and a rerun computes nothing.
+Cache: one SQLite file (``<cache_dir>/embeddings.sqlite``, WAL mode, safe for several processes
+on one machine, not on a network file system). A vector is stored under a *space* (hash of the
+model identity, i.e. registry name + pinned weights sha256 or a local directory's file stats, and
+the normalize flag) and the sha256 of the text. Only texts missing from the cache are computed,
+and they are written after each chunk, so an interrupted run keeps its progress and a rerun
+computes nothing. A damaged cache file is moved aside with a one-line warning and rebuilt (its
+vectors cost local compute only); a write that fails (full disk) raises StorageError.
 
 Large inputs: `Embedder.embed_to_file(texts, path)` (or `embed_to_npy` with any embed function)
 writes the vectors chunk by chunk into a ``.npy`` file through `numpy.lib.format.open_memmap`
 and returns it opened with ``mmap_mode="r"``, so neither the embedder nor its readers hold the
 (n, dim) array in RAM. Until it finishes the file is ``<name>.partial.npy`` next to a progress
 marker ``<name>.partial.json`` (rows done, model key, hash of the texts): a killed run resumes at
-the first unfinished chunk; a different model or text list starts over.
+the first unfinished chunk; a different model or text list starts over. The partial file's blocks
+are allocated before any row is written, so a full disk is an error naming the file, not a SIGBUS
+from the memory map.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from clio import model_assets, static_embeddings
-from clio.errors import ConfigError
+from clio.errors import ConfigError, CorruptRow, StorageError, cannot_write, sqlite_failure
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _SQL_CHUNK = 500  # ids per SELECT ... IN (...)
 
@@ -77,49 +89,114 @@ class EmbedStats:
 
 
 class EmbeddingCache:
-    """float32 vectors keyed by (space, sha256 of text), in one SQLite file."""
+    """float32 vectors keyed by (space, sha256 of text), in one SQLite file.
+
+    Each row carries the CRC-32 of its vector: SQLite has no page checksums, so junk inside a
+    vector's bytes would otherwise be read back as a vector (NaNs, or worse, plausible numbers).
+    A damaged file (not a database, truncated, a corrupt page, a row failing its CRC) is moved
+    aside to ``<name>.damaged-<time>`` (with its -wal and -shm files) and replaced by an empty
+    cache, with a one-line warning: the vectors are recomputed locally, nothing is paid. Other
+    SQLite errors (a full disk, a lock held too long) raise StorageError."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(
+        self._conn: sqlite3.Connection | None = None
+        self._inode: int | None = None  # of the file this connection opened
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the embedding cache folder {self.path.parent}: {exc.strerror or exc}") from None
+        self._call(lambda conn: None)  # open now: a damaged file is found (and set aside) here
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+        self._conn = conn  # before the first statement, so a failure below closes it
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(
             "CREATE TABLE IF NOT EXISTS vectors ("
-            " space TEXT NOT NULL, key TEXT NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL,"
+            " space TEXT NOT NULL, key TEXT NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL, crc INTEGER,"
             " PRIMARY KEY (space, key)) WITHOUT ROWID"
         )
-        self._conn.commit()
+        if "crc" not in {row[1] for row in conn.execute("PRAGMA table_info(vectors)")}:  # a cache from before the CRC
+            try:
+                conn.execute("ALTER TABLE vectors ADD COLUMN crc INTEGER")  # old rows: NULL, read unchecked
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):  # else another process added it first
+                    raise
+        conn.commit()
+        self._inode = os.stat(self.path).st_ino
+        return conn
+
+    def _call(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """query(connection) with one-line errors; a damaged file is set aside once and the query
+        run again on the fresh cache."""
+        for attempt in range(2):
+            try:
+                return query(self._conn or self._open())
+            except (sqlite3.Error, CorruptRow) as exc:
+                error = sqlite_failure(self.path, exc, "the embedding cache", "vectors already cached are kept") if isinstance(exc, sqlite3.Error) else None
+                if error is not None:
+                    raise error from None
+                if attempt:
+                    raise StorageError(f"{self.path}: the embedding cache is damaged again after a rebuild ({exc}); delete it and rerun") from None
+                self._set_aside(exc)
+        raise AssertionError("unreachable")
+
+    def _set_aside(self, exc: Exception) -> None:
+        if self._conn is not None:
+            with suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+        try:
+            current = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return
+        if self._inode is not None and current != self._inode:
+            return  # another process has already replaced it: use its new file
+        aside = self.path.with_name(f"{self.path.name}.damaged-{datetime.now(UTC):%Y%m%dT%H%M%S%f}")
+        for suffix in ("", "-wal", "-shm"):  # a stale -wal next to a new file would be replayed into it
+            with suppress(FileNotFoundError):
+                os.replace(f"{self.path}{suffix}", f"{aside}{suffix}")
+        self._inode = None
+        log.warning("%s: the embedding cache was damaged (%s); moved it aside to %s and started an empty one (vectors are recomputed)", self.path, exc, aside.name)
 
     def get_many(self, space: str, keys: Sequence[str], dim: int | None = None) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
-        for i in range(0, len(keys), _SQL_CHUNK):
-            chunk = list(keys[i : i + _SQL_CHUNK])
-            marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
-                f"SELECT key, dim, vec FROM vectors WHERE space = ? AND key IN ({marks})", [space, *chunk]
-            )
-            for key, d, blob in rows:
-                if dim is not None and d != dim:
-                    continue
-                found[key] = np.frombuffer(blob, dtype=np.float32)
-        return found
+        def query(conn: sqlite3.Connection) -> dict[str, np.ndarray]:
+            found: dict[str, np.ndarray] = {}
+            for i in range(0, len(keys), _SQL_CHUNK):
+                chunk = list(keys[i : i + _SQL_CHUNK])
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(f"SELECT key, dim, vec, crc FROM vectors WHERE space = ? AND key IN ({marks})", [space, *chunk])
+                for key, d, blob, crc in rows:
+                    if len(blob) != 4 * d or (crc is not None and zlib.crc32(blob) != crc):
+                        raise CorruptRow(f"the vector of row {key[:12]}... fails its check")
+                    if dim is not None and d != dim:
+                        continue
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+            return found
+
+        return self._call(query)
 
     def put_many(self, space: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
-        with self._conn:
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO vectors (space, key, dim, vec) VALUES (?, ?, ?, ?)",
-                [(space, k, int(v.shape[0]), np.ascontiguousarray(v, dtype=np.float32).tobytes()) for k, v in items],
-            )
+        blobs = [(k, int(v.shape[0]), np.ascontiguousarray(v, dtype=np.float32).tobytes()) for k, v in items]
+        rows = [(space, k, d, blob, zlib.crc32(blob)) for k, d, blob in blobs]
+
+        def insert(conn: sqlite3.Connection) -> None:
+            with conn:  # one transaction: committed whole, or rolled back
+                conn.executemany("INSERT OR REPLACE INTO vectors (space, key, dim, vec, crc) VALUES (?, ?, ?, ?, ?)", rows)
+
+        self._call(insert)
 
     def count(self, space: str | None = None) -> int:
         if space is None:
-            return self._conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
-        return self._conn.execute("SELECT COUNT(*) FROM vectors WHERE space = ?", (space,)).fetchone()[0]
+            return self._call(lambda conn: conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+        return self._call(lambda conn: conn.execute("SELECT COUNT(*) FROM vectors WHERE space = ?", (space,)).fetchone()[0])
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 class Embedder:
@@ -367,8 +444,38 @@ def texts_digest(texts: Sequence[str]) -> str:
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _reserve(path: Path) -> None:
+    """Allocate the file's blocks now. Writing into a sparse memory map on a full disk kills the
+    process with SIGBUS (no message, nothing to catch); posix_fallocate fails with ENOSPC instead."""
+    if not hasattr(os, "posix_fallocate"):
+        return
+    with open(path, "r+b") as fh:
+        try:
+            os.posix_fallocate(fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):  # a file system without it: write as before
+                raise
+
+
+@contextmanager
+def _writing(partial: Path, marker: Path) -> Iterator[None]:
+    """OSError while writing the array -> one-line StorageError. Without a marker no row is
+    recorded, so the partial file is removed (its space given back)."""
+    try:
+        yield
+    except OSError as exc:
+        resumable = marker.exists() and partial.exists()
+        if not resumable:
+            partial.unlink(missing_ok=True)
+        keeps = f"rows already written stay in {partial.name} and the rerun resumes after them" if resumable else "the rerun starts this file over"
+        raise cannot_write(partial, exc, keeps) from None
 
 
 @dataclass
@@ -431,8 +538,9 @@ def embed_to_npy(
     n = len(texts)
     if n == 0:
         empty = np.asarray(embed([]), dtype=np.float32)  # (0, dim) from an Embedder
-        np.save(partial, empty.reshape(0, empty.shape[1] if empty.ndim == 2 else 0))
-        os.replace(partial, path)
+        with _writing(partial, marker_path):
+            np.save(partial, empty.reshape(0, empty.shape[1] if empty.ndim == 2 else 0))
+            os.replace(partial, path)
         marker_path.unlink(missing_ok=True)
         return open_vectors(path)
 
@@ -445,9 +553,12 @@ def embed_to_npy(
         try:
             marker = json.loads(marker_path.read_text(encoding="utf-8"))
             if {k: marker.get(k) for k in identity} == identity:
+                np.load(partial, mmap_mode="r")  # a file cut short fails here; "r+" would silently extend it with zeros
                 out = open_memmap(partial, mode="r+")
                 if out.shape[0] == n and out.dtype == np.float32 and 0 <= int(marker["done"]) <= n:
                     done, dim = int(marker["done"]), int(out.shape[1])
+                    with _writing(partial, marker_path):
+                        _reserve(partial)  # a partial file written before blocks were reserved
                 else:
                     out = None
         except (OSError, ValueError, KeyError, TypeError):
@@ -469,18 +580,22 @@ def embed_to_npy(
             raise ValueError(f"embed returned {vectors.shape[0]} vectors for {len(rows)} texts")
         if out is None:
             dim = int(vectors.shape[1])
-            out = open_memmap(partial, mode="w+", dtype=np.float32, shape=(n, dim))
+            with _writing(partial, marker_path):
+                out = open_memmap(partial, mode="w+", dtype=np.float32, shape=(n, dim))
+                _reserve(partial)
         elif vectors.shape[1] != dim:
             raise ValueError(f"embed returned {vectors.shape[1]}-d vectors into a {dim}-d file")
         out[rows] = vectors
-        out.flush()
         done = start + len(rows)
-        _write_json_atomic(marker_path, {**identity, "done": done, "dim": dim})
+        with _writing(partial, marker_path):
+            out.flush()
+            _write_json_atomic(marker_path, {**identity, "done": done, "dim": dim})
         chars_done += int(lengths[rows].sum())
         if report is not None:
             report(ChunkProgress(done, n, resumed_from, time.perf_counter() - started, chars_done, chars_resumed, chars_total))
     assert out is not None
     del out  # close the writable map before the rename
-    os.replace(partial, path)
+    with _writing(partial, marker_path):
+        os.replace(partial, path)
     marker_path.unlink(missing_ok=True)
     return open_vectors(path)

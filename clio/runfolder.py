@@ -11,7 +11,14 @@ fingerprint of its upstream stage and the hash of its input data. A rerun reuses
 its fingerprint is unchanged and its output files still read back with the SHA-256 recorded when
 the stage finished; anything else is recomputed. Every write is atomic (temp file + rename), so a
 killed run never leaves a half-written output that looks finished, and a file damaged or swapped
-afterwards (truncated, a flipped byte in a data page that still parses) is not trusted.
+afterwards (truncated, a flipped byte in a data page that still parses) is not trusted. A write
+that fails (a full disk, a file-size limit) removes its temp file and raises StorageError, one
+line naming the file; the stage has no record then, so the rerun recomputes it.
+
+Every stage record carries the clio version and `RUN_SCHEMA`, the version of this layout. A run
+folder with a record of another schema is refused (RunFolderError) rather than reused: bump
+RUN_SCHEMA when a change makes old outputs unreadable or wrong to reuse. Records without the
+field predate it and have the schema-1 layout.
 """
 
 from __future__ import annotations
@@ -22,11 +29,26 @@ import os
 import tempfile
 from collections.abc import Callable
 from datetime import datetime, UTC
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from clio.errors import RunFolderError, cannot_write
+
+RUN_SCHEMA = 1  # the run-folder layout: stage records, output names and formats
+
+
+@cache
+def clio_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("clio-harness")
+    except PackageNotFoundError:  # a checkout on PYTHONPATH, not installed
+        return "unknown"
 
 
 def fingerprint(*parts: Any) -> str:
@@ -35,16 +57,20 @@ def fingerprint(*parts: Any) -> str:
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp_path)` then rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    """Call `write(tmp_path)` then rename over `path`. A failed write (OSError: ENOSPC, EFBIG,
+    a short write) leaves `path` as it was and raises StorageError naming it."""
+    tmp_path = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+        os.close(fd)
+        tmp_path = Path(tmp)
         write(tmp_path)
         os.replace(tmp_path, path)
+    except OSError as exc:
+        raise cannot_write(path, exc, "finished stages, earlier outputs and cached replies are kept") from None
     finally:
-        if tmp_path.exists():
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
 
 
@@ -60,7 +86,23 @@ class RunFolder:
         self.stages = self.root / "stages"
         for d in (self.root, self.private, self.analyst, self.stages):
             d.mkdir(parents=True, exist_ok=True)
+        self._check_schema()
         self._declared: dict[str, list[Path]] = {}  # stage -> outputs named by its is_fresh call
+
+    def _check_schema(self) -> None:
+        """Refuse a folder that a clio with another run-folder layout wrote: reusing its outputs
+        could read them wrong, and mixing two layouts in one folder would be worse."""
+        for path in sorted(self.stages.glob("*.json")):
+            record = self.stage_record(path.stem)
+            schema = record.get("run_schema", 1) if isinstance(record, dict) else RUN_SCHEMA  # unreadable: not done anyway
+            if schema != RUN_SCHEMA:
+                by = f"clio {record.get('clio_version', 'unknown')}"
+                fix = "use that clio to resume it" if isinstance(schema, int) and schema > RUN_SCHEMA else "its outputs are not reused"
+                raise RunFolderError(
+                    f"{self.root}: written by {by} with run-folder schema {schema} (stages/{path.name}); this clio {clio_version()} "
+                    f"uses schema {RUN_SCHEMA}, so {fix}. Run into a new folder (run.name=...) or delete {self.root} to recompute; "
+                    "cached model replies are kept, so nothing is paid twice"
+                )
 
     # -- stage bookkeeping
     def stage_record(self, stage: str) -> dict[str, Any] | None:
@@ -93,7 +135,8 @@ class RunFolder:
         sums = {self._relative(p): file_sha256(p) for p in self._declared.pop(stage, []) if p.exists()}
         write_json(
             self.stages / f"{stage}.json",
-            {"stage": stage, "fingerprint": fp, "finished": datetime.now(UTC).isoformat(), **summary, "output_sha256": sums},
+            {"stage": stage, "fingerprint": fp, "finished": datetime.now(UTC).isoformat(), "clio_version": clio_version(), "run_schema": RUN_SCHEMA,
+             **summary, "output_sha256": sums},
         )
 
     def _relative(self, path: Path) -> str:

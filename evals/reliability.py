@@ -15,8 +15,12 @@ What it runs (each part is also a function the tests call):
   4. canary_run           real ShareGPT conversations with planted canaries (name, email, phone,
                           an unusual phrase), a fake model that copies them into summaries and
                           names (the worst case), counted through every layer of the pipeline
+  5. reliability_disk     a full disk (a file-size limit), damaged caches and outputs, two
+                          processes on one cache, a run folder of another layout version
+  6. reliability_sdk      the real anthropic/openai SDK backends against a local fault server
+                          (evals/fault_server.py) that speaks their wire formats
 
-The model is a deterministic fake (`FakeBackend`) everywhere: this is about fault handling and
+The model is a deterministic fake (`FakeBackend`, or the fault server's responder) everywhere: this is about fault handling and
 privacy plumbing, not model quality. Embeddings, k-means, the rule auditor and the run folder
 are real. The map uses the PCA path (projection.n_neighbors above the data size) to keep the
 runtime short; the projection carries no text.
@@ -610,7 +614,7 @@ def canary_run(workdir: Path, *, n: int = 80, share: float = 0.15, seed: int = 0
 # --------------------------------------------------------------------------- the report
 
 
-def _md_table(header: list[str], rows: list[list[Any]]) -> str:
+def md_table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |")
@@ -632,20 +636,20 @@ def render_report(faults: dict[str, Any], crash: dict[str, Any], bad: list[dict[
         f"`clio run` on 72 conversations with `llm.faults={{rate: {faults['rate']}, seed: {faults['seed']}}}` (all kinds).",
         f"Finished: **{'yes' if faults['finished'] else 'NO: ' + str(faults['error'])}** in {faults['seconds']} s; backend calls {faults['backend_calls']}.",
         "",
-        _md_table(["fault kind", "injected", "how the gateway handles it"], [
+        md_table(["fault kind", "injected", "how the gateway handles it"], [
             [k, faults["injected"].get(k, 0), how] for k, how in [
                 ("timeout", "retried with backoff"), ("rate_limit", "retried after retry-after"), ("server_error", "retried with backoff"),
                 ("truncated", "parsed if usable, else re-asked"), ("malformed", "re-asked"), ("refusal", "re-asked (refusals are rejected by the parser)"), ("empty", "re-asked")]
         ] + [["**total**", sum(faults["injected"].values()), ""]]),
         "",
-        _md_table(["gateway counter", "value"], [
+        md_table(["gateway counter", "value"], [
             ["transient retries", u.get("retries")], ["re-asks", u.get("reasks")], ["items that needed a retry or re-ask", u.get("retried_items")],
             ["calls failed for good (recorded, run continued)", u.get("failures")],
         ]),
         "",
         "Where every input record went (manifest `counts.items`):",
         "",
-        _md_table(["outcome", "records"], [[k, items.get(k)] for k in ("records_read", "skipped_bad_record", "not_sampled", "screened_out", "screen_failed", "facet_failed", "ok", "unaccounted")]),
+        md_table(["outcome", "records"], [[k, items.get(k)] for k in ("records_read", "skipped_bad_record", "not_sampled", "screened_out", "screen_failed", "facet_failed", "ok", "unaccounted")]),
         "",
         f"Per-facet failures: {items.get('facet_failures')}; conversations with a recorded failure reason in private/facets.parquet: {faults['conversations_with_recorded_failures']}.",
         "",
@@ -657,7 +661,7 @@ def render_report(faults: dict[str, Any], crash: dict[str, Any], bad: list[dict[
         f"Reference run: {crash['clean_calls']} model calls, {crash['run_seconds']} s (stages: {crash['stage_seconds']}). A kill targets a random stage,",
         "then a random point of that stage's reference duration; the table shows where it landed.",
         "",
-        _md_table(["trial", "killed", "calls paid (clean run)", "paid twice (in flight at the kill)", "outputs equal", "passed"], [
+        md_table(["trial", "killed", "calls paid (clean run)", "paid twice (in flight at the kill)", "outputs equal", "passed"], [
             [t["trial"], "; ".join(f"{k['stage']} (aimed at {k['target']}, {k['paid_calls_before_kill']} calls paid)" for k in t["kills"]), f"{t['paid_calls']} ({t['clean_calls']})",
              f"{t['paid_twice']} ({t['paid_twice'] - t['paid_twice_unexplained']})", "yes" if not t["differing_outputs"] else ", ".join(t["differing_outputs"]), "**yes**" if t["passed"] else "**NO**"]
             for t in crash["trials"]
@@ -669,7 +673,7 @@ def render_report(faults: dict[str, Any], crash: dict[str, Any], bad: list[dict[
         "",
         "Each file is loaded with `on_error=fail` (the message shown) and `on_error=skip` (what is kept and counted).",
         "",
-        _md_table(["file", "what is wrong", "on_error=fail", "on_error=skip"], [
+        md_table(["file", "what is wrong", "on_error=fail", "on_error=skip"], [
             [b["file"], b["what"], b["fail"], (b["skip"].get("error") or f"{b['skip']['loaded']} loaded, {b['skip']['skipped']} skipped" + (f" (first: {b['skip']['first_reason']})" if b["skip"].get("first_reason") else ""))]
             for b in bad
         ]),
@@ -681,9 +685,9 @@ def render_report(faults: dict[str, Any], crash: dict[str, Any], bad: list[dict[
         "canary-carrying summary into a cluster name whenever one is in its sample: the worst case. Default privacy mode",
         "(thresholds 10 conversations / 5 accounts, rule auditor, no safety mode); run through the `clio run` CLI.",
         "",
-        _md_table(["layer", "items", "items with a canary"], [[k, v["items"], v["with_canary"]] for k, v in canaries["layers"].items()]),
+        md_table(["layer", "items", "items with a canary"], [[k, v["items"], v["with_canary"]] for k, v in canaries["layers"].items()]),
         "",
-        _md_table(["analyst-facing output", "canaries found"], [[k, v] for k, v in canaries["analyst_outputs"].items()] + [["**total**", canaries["analyst_total"]]]),
+        md_table(["analyst-facing output", "canaries found"], [[k, v] for k, v in canaries["analyst_outputs"].items()] + [["**total**", canaries["analyst_total"]]]),
         "",
         f"Of the {canaries['layers']['base cluster names+descriptions (private/base_clusters.parquet)']['with_canary']} base clusters whose name or description carries a canary, the rule auditor alone would remove "
         f"{canaries['canary_clusters_auditor_alone_removes']}; the quoted-details check of layer 2 removes every cluster whose text quotes the summaries of fewer than min_accounts accounts.",
@@ -704,6 +708,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--kills", type=int, default=1, help="kills per trial before it is resumed")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--disk", action=argparse.BooleanOptionalAction, default=True, help="part 5: disk, cache, concurrency and version faults (evals/reliability_disk.py)")
+    parser.add_argument("--sdk", action=argparse.BooleanOptionalAction, default=True, help="part 6: the real SDKs against a local fault server (evals/reliability_sdk.py)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     out = Path(args.out)
@@ -713,22 +719,31 @@ def main(argv: list[str] | None = None) -> int:
 
         shutil.rmtree(workdir)
     started = time.perf_counter()
-    print("1/4 fault injection ...", flush=True)
+    print("1/6 fault injection ...", flush=True)
     faults = fault_run(workdir / "faults", seed=args.seed)
-    print("2/4 crash and resume ...", flush=True)
+    print("2/6 crash and resume ...", flush=True)
     # The fault run embedded the same summaries: sharing its embedding cache saves a model load.
     crash = crash_resume_trials(workdir / "crash", trials=args.trials, kills=args.kills, seed=args.seed, embeddings=workdir / "faults" / "cache" / "embeddings")
-    print("3/4 bad input ...", flush=True)
+    print("3/6 bad input ...", flush=True)
     bad = bad_input_trials(workdir / "bad")
-    print("4/4 privacy canaries ...", flush=True)
+    print("4/6 privacy canaries ...", flush=True)
     canaries = canary_run(workdir / "canaries", seed=args.seed)
+    from evals import reliability_disk, reliability_sdk
+
+    print("5/6 disk, cache, concurrency and version faults ..." if args.disk else "5/6 skipped (--no-disk)", flush=True)
+    disk = reliability_disk.disk_trials(workdir / "disk") if args.disk else None
+    print("6/6 the real SDKs against a fault server ..." if args.sdk else "6/6 skipped (--no-sdk)", flush=True)
+    sdk = reliability_sdk.sdk_trials(workdir / "sdk") if args.sdk else None
     report = render_report(faults, crash, bad, canaries, time.perf_counter() - started)
+    report += (reliability_disk.render_disk_section(disk) if disk else "") + ("\n" + reliability_sdk.render_section(sdk, number=6) if sdk else "")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report, encoding="utf-8")
-    (out.with_suffix(".json")).write_text(json.dumps({"faults": faults, "crash": crash, "bad_inputs": bad, "canaries": canaries}, indent=1, default=str))
+    results = {"faults": faults, "crash": crash, "bad_inputs": bad, "canaries": canaries, "disk": disk, "sdk": sdk}
+    (out.with_suffix(".json")).write_text(json.dumps(results, indent=1, default=str))
     print(report)
     print(f"written: {out}")
     ok = faults["finished"] and not faults["items"].get("unaccounted") and all(t["passed"] for t in crash["trials"]) and canaries["analyst_total"] == 0
+    ok = ok and (disk is None or reliability_disk.all_passed(disk)) and (sdk is None or reliability_sdk.passed(sdk))
     return 0 if ok else 1
 
 

@@ -292,7 +292,7 @@ class OpenAICompatibleBackend(Backend):
         key = os.environ.get(api_key_env)
         if not key and base_url is None:
             raise ConfigError(f"openai backend selected but {api_key_env} is not set (or set llm.base_url for a local server)")
-        self.model, self.base_url, self.max_concurrency = model, base_url, max_concurrency
+        self.model, self.base_url, self.max_concurrency, self._key_env = model, base_url, max_concurrency, api_key_env
         self._openai = openai
         self._client = openai.OpenAI(api_key=key or "not-needed", base_url=base_url, timeout=timeout, max_retries=0)
 
@@ -316,11 +316,13 @@ class OpenAICompatibleBackend(Backend):
                 seed=params.seed,
             )
         except (o.AuthenticationError, o.PermissionDeniedError, o.NotFoundError, o.BadRequestError) as exc:
-            raise ConfigError(f"openai backend: {type(exc).__name__}: {exc.message if hasattr(exc, 'message') else exc}") from None
+            raise ConfigError(f"openai backend: {type(exc).__name__}: {exc.message if hasattr(exc, 'message') else exc}{_hint(exc, self._key_env)}") from None
         except o.RateLimitError as exc:
-            raise TransientLLMError("rate limited (429)", _retry_after(exc)) from exc
+            raise TransientLLMError(f"rate limited (429){_where(exc)}", _retry_after(exc)) from exc
         except (o.APITimeoutError, o.APIConnectionError, o.InternalServerError) as exc:
-            raise TransientLLMError(f"{type(exc).__name__}") from exc
+            raise TransientLLMError(_describe(exc)) from exc
+        except json.JSONDecodeError as exc:
+            raise _not_json(exc) from exc
         choice = response.choices[0]
         usage = response.usage
         return Completion(
@@ -329,6 +331,34 @@ class OpenAICompatibleBackend(Backend):
             output_tokens=getattr(usage, "completion_tokens", 0) or 0,
             finish_reason=choice.finish_reason,
         )
+
+
+def _not_json(exc: json.JSONDecodeError) -> TransientLLMError:
+    # A 200 whose body is not JSON (a proxy's error page, a garbled reply): the SDKs let the
+    # decoder's error through, which would end the run; it is worth a retry like a dropped connection.
+    return TransientLLMError(f"reply body was not valid JSON ({exc.msg})")
+
+
+def _where(exc: Exception) -> str:
+    """ ' on POST /v1/messages': which call failed, for the one-line error a failed item records."""
+    request = getattr(exc, "request", None)
+    return f" on {request.method} {request.url.path}" if request is not None else ""
+
+
+def _describe(exc: Exception) -> str:
+    """An SDK error in one line: class, HTTP status, endpoint, and the transport's reason."""
+    status = getattr(exc, "status_code", None)
+    cause = exc.__cause__
+    return f"{type(exc).__name__}{f' {status}' if status else ''}{_where(exc)}" + (f" ({type(cause).__name__})" if cause is not None else "")
+
+
+def _hint(exc: Exception, key_env: str) -> str:
+    """What to do about a configuration error."""
+    if getattr(exc, "status_code", None) in (401, 403):
+        return f"; check {key_env} (and llm.options.base_url)"
+    if getattr(exc, "status_code", None) == 404:
+        return "; check llm.model (and llm.options.base_url)"
+    return ""
 
 
 def _retry_after(exc: Exception) -> float | None:
@@ -364,7 +394,7 @@ class AnthropicBackend(Backend):
     max_batch_bytes = 256_000_000
     MAX_CACHE_BREAKPOINTS = 4
 
-    def __init__(self, model: str, *, api_key_env: str = "ANTHROPIC_API_KEY", max_concurrency: int = 8, timeout: float = 120.0, prompt_caching: bool = True, client: Any = None):
+    def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "ANTHROPIC_API_KEY", max_concurrency: int = 8, timeout: float = 120.0, prompt_caching: bool = True, client: Any = None):
         import anthropic
 
         self._anthropic = anthropic
@@ -372,13 +402,15 @@ class AnthropicBackend(Backend):
             key = os.environ.get(api_key_env)
             if not key:
                 raise ConfigError(f"anthropic backend selected but {api_key_env} is not set")
-            client = anthropic.Anthropic(api_key=key, timeout=timeout, max_retries=0)
+            # base_url: a gateway or proxy speaking the same API (None: the SDK's default, api.anthropic.com)
+            client = anthropic.Anthropic(api_key=key, base_url=base_url, timeout=timeout, max_retries=0)
         self._client = client
-        self.model, self.max_concurrency, self.prompt_caching = model, max_concurrency, prompt_caching
+        self.model, self.base_url, self.max_concurrency, self.prompt_caching, self._key_env = model, base_url, max_concurrency, prompt_caching, api_key_env
 
     def identity(self) -> dict[str, Any]:
-        # No prompt_caching here: caching changes cost, never the reply.
-        return {"backend": self.name, "model": self.model}
+        # No prompt_caching here: caching changes cost, never the reply. base_url only when set, so
+        # the cache keys of runs against the default endpoint stay as they were.
+        return {"backend": self.name, "model": self.model, **({"base_url": self.base_url} if self.base_url else {})}
 
     def request_params(self, prompt: RenderedPrompt, params: SamplingParams) -> dict[str, Any]:
         """The JSON body of one Messages API request (online and in batches alike)."""
@@ -416,13 +448,19 @@ class AnthropicBackend(Backend):
     def _map_error(self, exc: Exception) -> Exception:
         a = self._anthropic
         if isinstance(exc, (a.AuthenticationError, a.PermissionDeniedError, a.NotFoundError, a.BadRequestError)):
-            return ConfigError(f"anthropic backend: {type(exc).__name__}: {getattr(exc, 'message', exc)}")
+            return ConfigError(f"anthropic backend: {type(exc).__name__}: {getattr(exc, 'message', exc)}{_hint(exc, self._key_env)}")
         if isinstance(exc, a.RateLimitError):
-            return TransientLLMError("rate limited (429)", _retry_after(exc))
+            return TransientLLMError(f"rate limited (429){_where(exc)}", _retry_after(exc))
         if isinstance(exc, (a.APITimeoutError, a.APIConnectionError, a.InternalServerError)):
-            return TransientLLMError(type(exc).__name__)
+            return TransientLLMError(_describe(exc))
         if isinstance(exc, a.APIStatusError) and getattr(exc, "status_code", 0) >= 500:
-            return TransientLLMError(f"server error {exc.status_code}")
+            return TransientLLMError(_describe(exc))
+        if isinstance(exc, json.JSONDecodeError):
+            return _not_json(exc)
+        if type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "httpcore"):
+            # The SDK wraps transport errors only until the reply starts; one raised while a
+            # streamed body (batch results) is read comes through raw, and would end the run.
+            return TransientLLMError(f"connection dropped while reading the reply ({type(exc).__name__})")
         return exc
 
     @staticmethod
