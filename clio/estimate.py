@@ -623,7 +623,7 @@ def estimate_run(
     """Expected calls, tokens and cost per stage of `clio run` (upto="run") or `clio facets`
     (upto="facets") for this config. Conversations are loaded and sampled as the run would when
     not given."""
-    from clio.facets import TranscriptConfig, parse_facet_specs
+    from clio.facets import TranscriptConfig
     from clio.transcript import render_transcript
 
     opts = options or options_for(cfg)
@@ -655,7 +655,9 @@ def estimate_run(
         kept_share = float(opts["screen_pass_share"])
         notes.append(f"screener keeps {kept_share:.0%} of conversations (estimate.screen_pass_share)")
     n_after = round(n_sampled * kept_share)
-    specs = parse_facet_specs(_cfg(cfg.facets.specs))
+    from clio.pipeline import facet_specs
+
+    specs = facet_specs(cfg)  # the facets the run extracts: in embed-first mode no LLM facet at all
     for spec in specs:
         if not spec.uses_llm:
             continue

@@ -68,7 +68,10 @@ def sample_completions_dedup(convs: Sequence[Conversation], n: int, seed: int) -
     return sampled
 
 
-def sample(convs: Sequence[Conversation], strategy: Strategy, n: int, seed: int) -> list[Conversation]:
+def sample(convs: Sequence[Conversation], strategy: Strategy, n: int | None, seed: int) -> list[Conversation]:
+    """n=None: every conversation (with completions: each one cut after its last assistant output)."""
+    if n is None:
+        n = len(convs) if strategy == "conversations" else sum(len(c.messages) for c in convs)  # >= every output
     if strategy == "conversations":
         return sample_conversations(convs, n, seed)
     if strategy == "completions":
@@ -77,5 +80,7 @@ def sample(convs: Sequence[Conversation], strategy: Strategy, n: int, seed: int)
 
 
 def _check_n(n: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise ConfigError(f"sample size must be a whole number or null (all), got {n!r}")
     if n < 0:
         raise ConfigError(f"sample size must be >= 0, got {n}")

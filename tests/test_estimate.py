@@ -160,6 +160,18 @@ def test_estimate_run_counts_naming_auditor_and_hierarchy(tmp_path):
     assert set(facets_only["stages"]) == {"facets.request", "facets.task", "facets.concern"}
 
 
+def test_embed_first_estimate_has_no_per_conversation_calls_as_the_run_makes_none(tmp_path):
+    from clio import pipeline
+
+    data = write_topic_dataset(tmp_path / "chats.jsonl", per_topic=4)
+    cfg = make_cfg(tmp_path, data, "pipeline.mode=embed_first", "clustering.k=4", "privacy.auditor.kind=rules", "privacy.min_conversations=2", "privacy.min_accounts=2")
+    est = estimate.estimate_run(cfg)
+    assert not [s for s in est["stages"] if s.startswith(("facets.", "screen"))] and est["stages"]["naming"]["calls"] == 4
+    manifest = pipeline.run_all(cfg)
+    made = {stage for stage, u in manifest["llm_usage"]["per_stage"].items() if u.get("calls")}
+    assert not [s for s in made if s.startswith("facets")]
+
+
 def test_expected_members_shown_follow_skewed_cluster_sizes():
     assert estimate.expected_min(5, 1.0) == 1.0
     assert estimate.expected_min(50, 1000.0) == pytest.approx(50, rel=0.03)  # big clusters: the cap
@@ -285,8 +297,9 @@ def test_cli_prints_the_estimate_and_price_tables(tmp_path, capsys, monkeypatch)
     data = write_topic_dataset(tmp_path / "chats.jsonl", per_topic=2)
     assert main(cli_args(tmp_path, data, "clustering.k=4", "hierarchy.top_k=2", "hierarchy.levels=3", "estimate.reask_rate=0.1")) == 0
     out = capsys.readouterr().out
-    for expected in ("estimate:", "facets.request", "naming", "hierarchy.assign", "total", "anthropic", "claude", "batch $", "re-asks: estimate.reask_rate"):
+    for expected in ("estimate:", "naming", "hierarchy.assign", "total", "anthropic", "claude", "batch $", "re-asks: estimate.reask_rate"):
         assert expected in out, expected
+    assert "facets.request" not in out  # the local default runs embed-first: no call per conversation
     assert not (tmp_path / "runs").exists()  # a dry run writes no run folder
     # ...and leaves no log handler behind that points into its removed scratch folder (later
     # logging in the same process would fail on it)

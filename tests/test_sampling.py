@@ -97,3 +97,13 @@ def test_conversation_samples_are_nested_for_one_seed():
     small = {c.id for c in sample_conversations(convs, 10, seed=3)}
     large = {c.id for c in sample_conversations(convs, 50, seed=3)}
     assert small < large
+
+
+def test_null_sample_size_takes_every_conversation_and_junk_is_one_config_error(convs):
+    from clio.errors import ConfigError
+
+    assert [c.id for c in sample(convs, "conversations", None, seed=0)] == [c.id for c in convs]
+    with_output = [c.id for c in convs if any(m.role == "assistant" for m in c.messages)]
+    assert [c.id for c in sample(convs, "completions", None, seed=0)] == with_output
+    with pytest.raises(ConfigError, match="whole number or null"):
+        sample(convs, "conversations", "all", seed=0)
