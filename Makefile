@@ -23,10 +23,10 @@ $(STAMP): pyproject.toml requirements-models.txt
 
 install: $(STAMP)
 
-# Optional extras (executor=ray, embedding=minilm_static, faiss k-means); the test suite installs them so their tests run.
+# Optional extras (executor=ray, embedding=minilm_static, faiss k-means, a local OpenAI-compatible server); the test suite installs them so their tests run.
 EXTRAS_STAMP = $(VENV)/.installed-extras
 $(EXTRAS_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[ray,static,faiss]'
+	$(BIN)/pip install --quiet -e '.[ray,static,faiss,openai_server]'
 	touch $(EXTRAS_STAMP)
 
 ## Main job on the embedded offline default: 2,000 real ShareGPT conversations, embed-first, whole pipeline.

@@ -306,14 +306,12 @@ class OpenAICompatibleBackend(Backend):
             messages[-1] = {**messages[-1], "content": messages[-1]["content"] + f"\n\nBegin your reply with exactly: {prompt.prefill}"}
         o = self._openai
         try:
+            # Unset parameters are left out, not sent as null: some servers speaking this API
+            # (llama-cpp-python's) reject `"top_p": null` with a 500.
+            optional = {"top_p": params.top_p, "stop": list(params.stop) or None, "seed": params.seed}
             response = self._client.chat.completions.create(
-                model=self.model,
-                messages=messages,
-                max_tokens=params.max_tokens,
-                temperature=params.temperature,
-                top_p=params.top_p,
-                stop=list(params.stop) or None,
-                seed=params.seed,
+                model=self.model, messages=messages, max_tokens=params.max_tokens, temperature=params.temperature,
+                **{k: v for k, v in optional.items() if v is not None},
             )
         except (o.AuthenticationError, o.PermissionDeniedError, o.NotFoundError, o.BadRequestError) as exc:
             raise ConfigError(f"openai backend: {type(exc).__name__}: {exc.message if hasattr(exc, 'message') else exc}{_hint(exc, self._key_env)}") from None
