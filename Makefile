@@ -42,6 +42,7 @@ test: install $(EXTRAS_STAMP)
 	# any skip fails the suite (tests/conftest.py).
 	command -v chromium >/dev/null || (test "$$(id -u)" = 0 && apt-get update -q && apt-get install -y -q chromium) || true
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q --durations=15
 	$(MAKE) --no-print-directory gate

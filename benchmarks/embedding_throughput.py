@@ -84,10 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
     texts = make_texts(args.n)
     words = sum(len(t.split()) for t in texts) / len(texts)
-    print(
-        f"{len(texts)} texts ({len(set(texts))} unique, {words:.1f} words avg), batch {args.batch_size}, "
-        f"cpu count {os.cpu_count()}, {platform.processor() or platform.machine()}"
-    )
+    print(f"{len(texts)} texts ({len(set(texts))} unique, {words:.1f} words avg), batch {args.batch_size}, cpu count {os.cpu_count()}, {platform.processor() or platform.machine()}")
     for name in args.models:
         if not model_assets.is_installed(name):
             print(f"{name}: skipped (packages not installed; see requirements-models.txt)")
@@ -99,10 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         vecs = emb.embed(texts)
         secs = time.perf_counter() - t0
-        print(
-            f"{name}: {len(texts) / secs:.1f} texts/s ({secs:.2f} s for {len(texts)}), dim {vecs.shape[1]}, "
-            f"torch threads {torch.get_num_threads()}, load+warm-up {load_s:.1f} s"
-        )
+        print(f"{name}: {len(texts) / secs:.1f} texts/s ({secs:.2f} s for {len(texts)}), dim {vecs.shape[1]}, torch threads {torch.get_num_threads()}, load+warm-up {load_s:.1f} s")
     return 0
 
 

@@ -131,9 +131,19 @@ def replay_naming(cfg, run: Path, identity) -> tuple[dict[str, int] | None, set[
     summaries = assignments.merge(facets[["conversation_id", facet, "account_id"]], on="conversation_id", how="left")
     cache = ReplayCache(cfg.cache.llm)
     name_clusters(
-        summary_texts(cfg, summaries[facet]), vectors, assignments["cluster_id"].to_numpy(), centroids, _gateway(cfg, identity, cache),
-        criteria=n.criteria.get(facet) or n.criteria.request, n_members=n.n_members, n_contrast=n.n_contrast, random_state=cfg.run.seed,
-        temperature=n.temperature, max_tokens=n.max_tokens, max_chars=n.max_chars, max_item_chars=n.max_item_chars,
+        summary_texts(cfg, summaries[facet]),
+        vectors,
+        assignments["cluster_id"].to_numpy(),
+        centroids,
+        _gateway(cfg, identity, cache),
+        criteria=n.criteria.get(facet) or n.criteria.request,
+        n_members=n.n_members,
+        n_contrast=n.n_contrast,
+        random_state=cfg.run.seed,
+        temperature=n.temperature,
+        max_tokens=n.max_tokens,
+        max_chars=n.max_chars,
+        max_item_chars=n.max_item_chars,
     )
     return cache.tokens(), cache.asked
 
@@ -207,7 +217,12 @@ def check(run: Path, *, leave_out: bool = True, given_counts: bool = False) -> d
         "not_compared": sorted(set(est["stages"]) - set(rows)),
         "not_estimated": skipped,
         "total": {"estimated": total_e, "actual": total_a, "error_pct": {k: pct_error(total_e[k], total_a[k]) for k in total_e}},
-        "estimate_notes": {"output_model": est["output_model"], "reasks": {k: v.get("reasks_from") for k, v in est["stages"].items()}, "summary_chars": est.get("summary_chars"), "plan": est.get("hierarchy_plan")},
+        "estimate_notes": {
+            "output_model": est["output_model"],
+            "reasks": {k: v.get("reasks_from") for k, v in est["stages"].items()},
+            "summary_chars": est.get("summary_chars"),
+            "plan": est.get("hierarchy_plan"),
+        },
     }
 
 
@@ -220,11 +235,15 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"{'stage':<20} {'calls e/a':>10} {'in est':>9} {'in act':>9} {'in %':>7} {'out est':>8} {'out act':>8} {'out %':>7}  actual from")
     for stage, row in r["rows"].items():
         e, a, err = row["estimated"], row["actual"], row["error_pct"]
-        print(f"{stage:<20} {str(round(e['calls'], 1)) + '/' + str(a['calls']):>10} {e['input_tokens']:>9,} {a['input_tokens']:>9,} {_fmt(err['input_tokens']):>7} "
-              f"{e['output_tokens']:>8,} {a['output_tokens']:>8,} {_fmt(err['output_tokens']):>7}  {row['actual_from']}")
+        print(
+            f"{stage:<20} {str(round(e['calls'], 1)) + '/' + str(a['calls']):>10} {e['input_tokens']:>9,} {a['input_tokens']:>9,} {_fmt(err['input_tokens']):>7} "
+            f"{e['output_tokens']:>8,} {a['output_tokens']:>8,} {_fmt(err['output_tokens']):>7}  {row['actual_from']}"
+        )
     t = r["total"]
-    print(f"{'total (compared)':<20} {'':>10} {t['estimated']['input_tokens']:>9,} {t['actual']['input_tokens']:>9,} {_fmt(t['error_pct']['input_tokens']):>7} "
-          f"{t['estimated']['output_tokens']:>8,} {t['actual']['output_tokens']:>8,} {_fmt(t['error_pct']['output_tokens']):>7}")
+    print(
+        f"{'total (compared)':<20} {'':>10} {t['estimated']['input_tokens']:>9,} {t['actual']['input_tokens']:>9,} {_fmt(t['error_pct']['input_tokens']):>7} "
+        f"{t['estimated']['output_tokens']:>8,} {t['actual']['output_tokens']:>8,} {_fmt(t['error_pct']['output_tokens']):>7}"
+    )
     if r["not_compared"]:
         print(f"estimated but no actual in this run: {', '.join(r['not_compared'])}")
     if r["not_estimated"]:

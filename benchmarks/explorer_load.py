@@ -157,9 +157,11 @@ def main() -> int:
     print(f"server start (read run, precompute counts, listen): {start_s:.2f} s; server RSS {server_mb:.0f} MB")
     print(f"payloads: /api/meta {sizes['api/meta'] / 1e3:.0f} kB, /api/points {sizes['api/points'] / 1e6:.2f} MB")
     for name, r, mem in (("served", served, browser_mb), ("export (file://)", exported, export_browser_mb)):
-        print(f"{name}: first render {r['wall_s']:.2f} s wall ({r['nav_ms']:.0f} ms after navigation start), "
-              f"one map frame {r['render_ms']:.1f} ms, zoom {1000 * r['zoom_s']:.0f} ms, overlay {1000 * r['overlay_s']:.0f} ms, "
-              f"select+sidebar {1000 * r['select_s']:.0f} ms; JS heap {r['heap_mb']:.0f} MB, browser PSS {mem:.0f} MB (all chromium processes)")
+        print(
+            f"{name}: first render {r['wall_s']:.2f} s wall ({r['nav_ms']:.0f} ms after navigation start), "
+            f"one map frame {r['render_ms']:.1f} ms, zoom {1000 * r['zoom_s']:.0f} ms, overlay {1000 * r['overlay_s']:.0f} ms, "
+            f"select+sidebar {1000 * r['select_s']:.0f} ms; JS heap {r['heap_mb']:.0f} MB, browser PSS {mem:.0f} MB (all chromium processes)"
+        )
     print(f"export: {export_s:.2f} s to write, {out.stat().st_size / 1e6:.1f} MB")
     shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -73,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     full = rows[0]
     print(f"\nn={len(X)}, {args.model}, k-means k={k}, seed {args.seed}; ratios against the full fit:")
     for row in rows[1:]:
-        print(f"  sample {row['fit_on']:>6}: {full['seconds'] / max(row['seconds'], 1e-9):.2f}x faster, trustworthiness {row['trustworthiness'] - full['trustworthiness']:+.4f}, "
-              f"cluster agreement {row['cluster_agreement'] - full['cluster_agreement']:+.4f}")
+        print(
+            f"  sample {row['fit_on']:>6}: {full['seconds'] / max(row['seconds'], 1e-9):.2f}x faster, trustworthiness {row['trustworthiness'] - full['trustworthiness']:+.4f}, "
+            f"cluster agreement {row['cluster_agreement'] - full['cluster_agreement']:+.4f}"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps({"n": len(X), "model": args.model, "k": k, "seed": args.seed, "rows": rows}, indent=2), encoding="utf-8")
     return 0

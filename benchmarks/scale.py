@@ -168,7 +168,96 @@ def build_texts(n: int) -> tuple[list[str], list[int], list[int]]:
 # --------------------------------------------------------------------------- fake LLM answers
 
 STOP = set(
-    ["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "is", "are", "was", "were", "be", "been", "this", "that", "it", "its", "as", "at", "by", "from", "i", "you", "my", "your", "me", "we", "can", "could", "would", "should", "will", "do", "does", "did", "not", "no", "yes", "how", "what", "which", "who", "why", "when", "where", "please", "help", "write", "make", "use", "using", "need", "want", "like", "about", "into", "than", "then", "there", "their", "they", "them", "he", "she", "his", "her", "our", "us", "have", "has", "had", "if", "so", "just", "also", "more", "some", "any", "all", "one", "two", "new", "get", "give"]
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "this",
+        "that",
+        "it",
+        "its",
+        "as",
+        "at",
+        "by",
+        "from",
+        "i",
+        "you",
+        "my",
+        "your",
+        "me",
+        "we",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "do",
+        "does",
+        "did",
+        "not",
+        "no",
+        "yes",
+        "how",
+        "what",
+        "which",
+        "who",
+        "why",
+        "when",
+        "where",
+        "please",
+        "help",
+        "write",
+        "make",
+        "use",
+        "using",
+        "need",
+        "want",
+        "like",
+        "about",
+        "into",
+        "than",
+        "then",
+        "there",
+        "their",
+        "they",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "our",
+        "us",
+        "have",
+        "has",
+        "had",
+        "if",
+        "so",
+        "just",
+        "also",
+        "more",
+        "some",
+        "any",
+        "all",
+        "one",
+        "two",
+        "new",
+        "get",
+        "give",
+    ]
 )
 
 
@@ -233,9 +322,12 @@ def stage_texts(args, work: Path, timer) -> dict:
     os.replace(tmp, work / "texts.parquet")
     words = frame["text"].str.split().str.len()
     return {
-        "rows": len(texts), "conversations": int(frame["conversation"].nunique()), "rounds": int(frame["round"].max()) + 1,
+        "rows": len(texts),
+        "conversations": int(frame["conversation"].nunique()),
+        "rounds": int(frame["round"].max()) + 1,
         "rows_per_round": frame["round"].value_counts().sort_index().head(12).tolist(),
-        "words_mean": round(float(words.mean()), 1), "words_median": float(words.median()),
+        "words_mean": round(float(words.mean()), 1),
+        "words_median": float(words.median()),
         "sha256": hashlib.sha256("\0".join(texts).encode()).hexdigest(),
     }
 
@@ -260,8 +352,17 @@ def stage_embed(args, work: Path, timer) -> dict:
     with timer():
         X = emb.embed_to_file(texts, work / "embeddings.npy", chunk_size=args.chunk, progress=progress)
     computed = last.get("done", len(texts)) - last.get("resumed_from", 0) if last else 0
-    return {"model": args.model, "rows": int(X.shape[0]), "dim": int(X.shape[1]), "model_load_s": round(load_s, 2), "rows_computed_this_run": int(computed),
-            "resumed_from_row": int(last.get("resumed_from", 0)), "chunk_rows": args.chunk, "torch_threads": args.threads, "file_mb": round((work / "embeddings.npy").stat().st_size / 2**20, 1)}
+    return {
+        "model": args.model,
+        "rows": int(X.shape[0]),
+        "dim": int(X.shape[1]),
+        "model_load_s": round(load_s, 2),
+        "rows_computed_this_run": int(computed),
+        "resumed_from_row": int(last.get("resumed_from", 0)),
+        "chunk_rows": args.chunk,
+        "torch_threads": args.threads,
+        "file_mb": round((work / "embeddings.npy").stat().st_size / 2**20, 1),
+    }
 
 
 def stage_cluster(args, work: Path, timer, large: str = "minibatch") -> dict:
@@ -376,8 +477,12 @@ def stage_bertopic(args, work: Path, timer) -> dict:
     return {
         "what": "BERTopic(embedding_model=None).fit_transform(docs, precomputed embeddings) with its defaults "
         "(UMAP 5-d n_neighbors=15 cosine, HDBSCAN min_cluster_size=10, CountVectorizer + c-TF-IDF), then hierarchical_topics(docs)",
-        "steps_s": {k: round(v, 2) for k, v in steps.items()}, "topics": int(topics.max()) + 1, "outliers": int((topics == -1).sum()),
-        "hierarchy_merges": int(len(tree)), "umap_warmup_s": round(warm, 1), "versions": {"umap": umap.__version__, "hdbscan": getattr(hdbscan, "__version__", "?")},
+        "steps_s": {k: round(v, 2) for k, v in steps.items()},
+        "topics": int(topics.max()) + 1,
+        "outliers": int((topics == -1).sum()),
+        "hierarchy_merges": int(len(tree)),
+        "umap_warmup_s": round(warm, 1),
+        "versions": {"umap": umap.__version__, "hdbscan": getattr(hdbscan, "__version__", "?")},
     }
 
 
@@ -410,7 +515,15 @@ def _kura_fakes():
             for cid, summaries in cluster_id_to_summaries.items():
                 get_contrastive_examples(cid, cluster_id_to_summaries=cluster_id_to_summaries, max_contrastive_examples=max_contrastive_examples)
                 words = top_words([s.summary for s in summaries])
-                out.append(Cluster(name=f"Help with {' and '.join(words[:2])}", description=f"Users asked about {', '.join(words)}.", slug="_".join(words[:3]), chat_ids=[s.chat_id for s in summaries], parent_id=None))
+                out.append(
+                    Cluster(
+                        name=f"Help with {' and '.join(words[:2])}",
+                        description=f"Users asked about {', '.join(words)}.",
+                        slug="_".join(words[:3]),
+                        chat_ids=[s.chat_id for s in summaries],
+                        parent_id=None,
+                    )
+                )
             return out
 
     class StubMeta(MetaClusterModel):
@@ -425,7 +538,9 @@ def _kura_fakes():
 
         async def rename_cluster_group(self, clusters):
             words = top_words([c.name for c in clusters], 2)
-            parent = Cluster(name=f"Requests about {' and '.join(words)}", description="Users asked for related things.", slug="_".join(words), chat_ids=[i for c in clusters for i in c.chat_ids], parent_id=None)
+            parent = Cluster(
+                name=f"Requests about {' and '.join(words)}", description="Users asked for related things.", slug="_".join(words), chat_ids=[i for c in clusters for i in c.chat_ids], parent_id=None
+            )
             return [parent] + [Cluster(id=c.id, name=c.name, description=c.description, slug=c.slug, chat_ids=c.chat_ids, parent_id=parent.id) for c in clusters]
 
     return Precomputed, StubDescriptions, StubMeta, np
@@ -480,18 +595,29 @@ def stage_kura(args, work: Path, timer) -> dict:
         "reduce_clusters_from_base_clusters (MetaClusterModel, max_clusters=10) -> reduce_dimensionality_from_clusters (HDBUMAP); "
         "embeddings of summaries precomputed (ours), cluster texts embedded with the same MiniLM via kura's SentenceTransformerEmbeddingModel; "
         "the 3 LLM methods and ClusterDescriptionModel replaced by word-count stubs",
-        "steps_s": {k: round(v, 2) for k, v in steps.items()}, "k": k, "base_clusters": len(base), "all_clusters": len(tree),
-        "roots": sum(1 for c in tree if c.parent_id is None), "projected_points": len(projected),
-        "note": "Kura projects clusters only, not conversations", "kura_default_k_cluster_step_s": round(default_k_s, 2),
-        "kura_default_k": math.ceil(len(texts) / 10), "umap_warmup_s": round(warm, 1),
+        "steps_s": {k: round(v, 2) for k, v in steps.items()},
+        "k": k,
+        "base_clusters": len(base),
+        "all_clusters": len(tree),
+        "roots": sum(1 for c in tree if c.parent_id is None),
+        "projected_points": len(projected),
+        "note": "Kura projects clusters only, not conversations",
+        "kura_default_k_cluster_step_s": round(default_k_s, 2),
+        "kura_default_k": math.ceil(len(texts) / 10),
+        "umap_warmup_s": round(warm, 1),
     }
 
 
 STAGES = {
-    "texts": stage_texts, "embed": stage_embed, "cluster": stage_cluster,
+    "texts": stage_texts,
+    "embed": stage_embed,
+    "cluster": stage_cluster,
     "cluster_faiss": lambda a, w, t: stage_cluster(a, w, t, large="faiss"),
-    "name": stage_name, "hierarchy": stage_hierarchy, "project": stage_project,
-    "bertopic": stage_bertopic, "kura": stage_kura,
+    "name": stage_name,
+    "hierarchy": stage_hierarchy,
+    "project": stage_project,
+    "bertopic": stage_bertopic,
+    "kura": stage_kura,
 }
 
 # --------------------------------------------------------------------------- child / parent
@@ -521,12 +647,17 @@ def run_child(args) -> None:
     with PeakMemory() as peak:
         details = STAGES[args.stage](args, work, _Timer())
     result = {
-        "stage": args.stage, "n": args.n, "seconds": round(span.get("seconds", float("nan")), 2),
+        "stage": args.stage,
+        "n": args.n,
+        "seconds": round(span.get("seconds", float("nan")), 2),
         "cpu_seconds": round(span.get("cpu_seconds", float("nan")), 2),
         "load_avg_1min": [round(span.get("load0", float("nan")), 2), round(span.get("load1", float("nan")), 2)],
         "process_seconds": round(time.perf_counter() - t_proc, 2),
-        "peak_rss_mb": round(ru_maxrss_mb(), 1), "peak_anon_mb": round(peak.peak["RssAnon"], 1), "peak_file_mb": round(peak.peak["RssFile"], 1),
-        "rss_at_start_mb": round(span.get("start_rss_mb", start_mem["VmRSS"]), 1), "details": details,
+        "peak_rss_mb": round(ru_maxrss_mb(), 1),
+        "peak_anon_mb": round(peak.peak["RssAnon"], 1),
+        "peak_file_mb": round(peak.peak["RssFile"], 1),
+        "rss_at_start_mb": round(span.get("start_rss_mb", start_mem["VmRSS"]), 1),
+        "details": details,
     }
     tmp = work / f"stage-{args.stage}.json.tmp"
     tmp.write_text(json.dumps(result, indent=1))
@@ -548,8 +679,10 @@ def machine() -> dict:
 
 def fmt_row(r: dict) -> str:
     load = r.get("load_avg_1min") or [float("nan")] * 2
-    return (f"{r['stage']:<14} {r['seconds']:>9.1f} {r.get('cpu_seconds', float('nan')):>9.1f} {r['process_seconds']:>9.1f} "
-            f"{r['peak_rss_mb']:>9.0f} {r['peak_anon_mb']:>9.0f}   {load[0]:.1f}-{load[1]:.1f}")
+    return (
+        f"{r['stage']:<14} {r['seconds']:>9.1f} {r.get('cpu_seconds', float('nan')):>9.1f} {r['process_seconds']:>9.1f} "
+        f"{r['peak_rss_mb']:>9.0f} {r['peak_anon_mb']:>9.0f}   {load[0]:.1f}-{load[1]:.1f}"
+    )
 
 
 def _label(model: str) -> str:
@@ -597,11 +730,18 @@ def run_parent(args) -> None:
         results.append(r)
         print(f"{stage}: {r['seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB (anon {r['peak_anon_mb']:.0f} MB)", flush=True)
 
-    summary = {"n": args.n, "model": args.model, "machine": machine(), "method": {
-        "time": "seconds: wall time of the stage's work inside its process (imports, model load and UMAP compile warm-up excluded); "
-        "cpu_seconds: user+system CPU time of that span, all threads; process_seconds: the whole process; load_avg_1min: at the span's start and end (other jobs on the machine)",
-        "memory": "peak_rss_mb: getrusage ru_maxrss of the stage's process (includes memory-mapped file pages read); peak_anon_mb: RssAnon sampled every 20 ms",
-        "niceness": os.nice(0)}, "stages": results}
+    summary = {
+        "n": args.n,
+        "model": args.model,
+        "machine": machine(),
+        "method": {
+            "time": "seconds: wall time of the stage's work inside its process (imports, model load and UMAP compile warm-up excluded); "
+            "cpu_seconds: user+system CPU time of that span, all threads; process_seconds: the whole process; load_avg_1min: at the span's start and end (other jobs on the machine)",
+            "memory": "peak_rss_mb: getrusage ru_maxrss of the stage's process (includes memory-mapped file pages read); peak_anon_mb: RssAnon sampled every 20 ms",
+            "niceness": os.nice(0),
+        },
+        "stages": results,
+    }
     by = {r["stage"]: r for r in results}
     if "bertopic" in by or "kura" in by:
         ours_total = {k: sum(by[s][k] for s in ("cluster", "name", "hierarchy", "project") if s in by) for k in ("seconds", "process_seconds")}
@@ -611,8 +751,12 @@ def run_parent(args) -> None:
             if theirs in by:
                 t = by[theirs]
                 ratios[theirs] = {
-                    "ours_seconds": round(ours_total["seconds"], 1), "theirs_seconds": t["seconds"], "time_ratio_ours_over_theirs": round(ours_total["seconds"] / t["seconds"], 2),
-                    "ours_peak_rss_mb": ours_peak, "theirs_peak_rss_mb": t["peak_rss_mb"], "peak_rss_ratio_ours_over_theirs": round(ours_peak / t["peak_rss_mb"], 2),
+                    "ours_seconds": round(ours_total["seconds"], 1),
+                    "theirs_seconds": t["seconds"],
+                    "time_ratio_ours_over_theirs": round(ours_total["seconds"] / t["seconds"], 2),
+                    "ours_peak_rss_mb": ours_peak,
+                    "theirs_peak_rss_mb": t["peak_rss_mb"],
+                    "peak_rss_ratio_ours_over_theirs": round(ours_peak / t["peak_rss_mb"], 2),
                 }
         summary["comparison"] = {"ours": "cluster + name (fake LLM) + hierarchy (fake LLM) + project, each in its own process; peak = the largest of them", "ratios": ratios}
     path = RESULTS / f"scale-{args.n}{_label(args.model)}.json"
@@ -624,8 +768,10 @@ def run_parent(args) -> None:
     for r in results:
         print(fmt_row(r))
     for theirs, q in summary.get("comparison", {}).get("ratios", {}).items():
-        print(f"ours/{theirs}: time {q['ours_seconds']} s / {q['theirs_seconds']} s = {q['time_ratio_ours_over_theirs']}x, "
-              f"peak RSS {q['ours_peak_rss_mb']:.0f} / {q['theirs_peak_rss_mb']:.0f} MB = {q['peak_rss_ratio_ours_over_theirs']}x")
+        print(
+            f"ours/{theirs}: time {q['ours_seconds']} s / {q['theirs_seconds']} s = {q['time_ratio_ours_over_theirs']}x, "
+            f"peak RSS {q['ours_peak_rss_mb']:.0f} / {q['theirs_peak_rss_mb']:.0f} MB = {q['peak_rss_ratio_ours_over_theirs']}x"
+        )
     print(f"written {path}")
 
 

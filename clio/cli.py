@@ -131,7 +131,9 @@ def _print_summary(manifest: dict, run_dir: str) -> None:
     console.print(counts)
     usage = Table("stage", "calls", "cache hits", "in tok", "out tok", "re-asks", "failures", "cost $", "model s", title="LLM usage")
     for stage, u in sorted(manifest.get("llm_usage", {}).get("per_stage", {}).items()):
-        usage.add_row(stage, str(u["calls"]), str(u["cache_hits"]), str(u["input_tokens"]), str(u["output_tokens"]), str(u["reasks"]), str(u["failures"]), f"{u['cost_usd']:.4f}", f"{u['seconds']:.1f}")
+        usage.add_row(
+            stage, str(u["calls"]), str(u["cache_hits"]), str(u["input_tokens"]), str(u["output_tokens"]), str(u["reasks"]), str(u["failures"]), f"{u['cost_usd']:.4f}", f"{u['seconds']:.1f}"
+        )
     console.print(usage)
     if manifest.get("estimate"):
         from clio.estimate import print_vs_actual

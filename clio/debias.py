@@ -90,9 +90,12 @@ class LanguageCentering:
         assert self.global_mean is not None, "fit first"
         langs = sorted(self.means)
         np.savez(
-            path, global_mean=self.global_mean, languages=np.array(langs, dtype=str),
+            path,
+            global_mean=self.global_mean,
+            languages=np.array(langs, dtype=str),
             means=np.stack([self.means[lang] for lang in langs]) if langs else np.zeros((0, len(self.global_mean))),
-            count_languages=np.array(sorted(self.counts), dtype=str), counts=np.array([self.counts[k] for k in sorted(self.counts)], dtype=np.int64),
+            count_languages=np.array(sorted(self.counts), dtype=str),
+            counts=np.array([self.counts[k] for k in sorted(self.counts)], dtype=np.int64),
             min_count=self.min_count,
         )
 

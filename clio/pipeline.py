@@ -211,7 +211,7 @@ def summary_texts(cfg: DictConfig, values: pd.Series) -> list[str]:
     texts = []
     for value in values.astype(str):
         if prefill and value.startswith(prefill):
-            value = value[len(prefill):].strip()
+            value = value[len(prefill) :].strip()
         texts.append(value)
     return texts
 
@@ -233,16 +233,27 @@ def stage_embed(ctx: RunContext, facets: pd.DataFrame, upstream: str) -> tuple[n
     # Chunk by chunk into a memmapped .npy (resumable after a kill), each chunk one executor call
     # (local: this embedder, as Embedder.embed_to_file does; ray: workers with their own model).
     vectors = embed_to_npy(
-        lambda texts: ctx.executor.map_array(work, texts, stats), summary_texts(ctx.cfg, usable[emb.facet]), out,
-        key=embedder.space, chunk_size=ctx.executor.job_size(4096), progress=ctx.cfg.progress, desc=f"embed {emb.model}",
+        lambda texts: ctx.executor.map_array(work, texts, stats),
+        summary_texts(ctx.cfg, usable[emb.facet]),
+        out,
+        key=embedder.space,
+        chunk_size=ctx.executor.job_size(4096),
+        progress=ctx.cfg.progress,
+        desc=f"embed {emb.model}",
     )
     ctx.folder.write_parquet(index_out, usable[["conversation_id"]].reset_index(drop=True))
     ctx.timings["embed"] = time.perf_counter() - started
     ctx.counts.update(embedded=len(usable), not_embedded_missing_summary=int(len(facets) - len(usable)))
     ctx.folder.finish_stage(
-        "embed", fp, {
-            "model": emb.model, "dim": int(vectors.shape[1]) if len(vectors) else 0, "rows": len(usable),
-            "computed": sum(s["computed"] for s in stats), "cached": sum(s["cached"] for s in stats), "executor": ctx.executor.describe(),
+        "embed",
+        fp,
+        {
+            "model": emb.model,
+            "dim": int(vectors.shape[1]) if len(vectors) else 0,
+            "rows": len(usable),
+            "computed": sum(s["computed"] for s in stats),
+            "cached": sum(s["cached"] for s in stats),
+            "executor": ctx.executor.describe(),
         },
     )
     return vectors, fp
@@ -277,7 +288,9 @@ def stage_debias(ctx: RunContext, vectors: np.ndarray, facets: pd.DataFrame, ups
     ctx.timings["debias"] = time.perf_counter() - started
     # Counts per language can be small: the stage record says only how many languages went which way.
     summary = centring.summary()
-    ctx.folder.finish_stage("debias", fp, {"method": d.method, "min_count": d.min_count, "languages_own_mean": len(summary["languages_own_mean"]), "languages_global_mean": len(summary["languages_global_mean"])})
+    ctx.folder.finish_stage(
+        "debias", fp, {"method": d.method, "min_count": d.min_count, "languages_own_mean": len(summary["languages_own_mean"]), "languages_global_mean": len(summary["languages_global_mean"])}
+    )
     return np.load(out, mmap_mode="r"), centring, fp
 
 
@@ -373,7 +386,12 @@ def naming_criteria(cfg: DictConfig) -> str:
 
 
 def stage_name(
-    ctx: RunContext, facets: pd.DataFrame, vectors: np.ndarray, assignments: pd.DataFrame, centroids: np.ndarray, upstream: str,
+    ctx: RunContext,
+    facets: pd.DataFrame,
+    vectors: np.ndarray,
+    assignments: pd.DataFrame,
+    centroids: np.ndarray,
+    upstream: str,
     conversations: list[Conversation] | None = None,
 ) -> tuple[pd.DataFrame, list[tuple[str, str]], str]:
     """Contrastive names for the base clusters. Returns the clusters, the (account, text) pairs the
@@ -387,8 +405,18 @@ def stage_name(
     from clio.privacy.injection import INJECTION_FILTER_VERSION, strip_instructions
 
     strip = bool(ctx.cfg.naming.get("strip_instructions", True))
-    fp = fingerprint("name", n, criteria, template_ref, scrub if n["source"] != "summaries" else None, summary_refs, ctx.gateway.backend.identity(), ctx.cfg.run.seed,
-                     INJECTION_FILTER_VERSION if strip else None, upstream)
+    fp = fingerprint(
+        "name",
+        n,
+        criteria,
+        template_ref,
+        scrub if n["source"] != "summaries" else None,
+        summary_refs,
+        ctx.gateway.backend.identity(),
+        ctx.cfg.run.seed,
+        INJECTION_FILTER_VERSION if strip else None,
+        upstream,
+    )
     out, shown_out = ctx.folder.private / "base_clusters.parquet", ctx.folder.private / "naming_shown.parquet"
     if ctx.folder.is_fresh("name", fp, [out, shown_out]):
         shown = pd.read_parquet(shown_out)
@@ -413,20 +441,32 @@ def stage_name(
         texts, stripped = _scrubbed_examples(ctx, n, rows, wanted, conversations, scrub, strip=strip)
         shown_texts = texts
     names = name_clusters(
-        texts, X, labels, centroids, ctx.gateway, criteria=criteria, n_members=n["n_members"], n_contrast=n["n_contrast"],
-        random_state=ctx.cfg.run.seed, temperature=n["temperature"], max_tokens=n["max_tokens"], max_chars=n["max_chars"],
-        max_item_chars=n["max_item_chars"], prompt=naming_prompt(ctx.cfg), examples=examples, max_tokens_per_list=n.get("max_tokens_per_list"),
+        texts,
+        X,
+        labels,
+        centroids,
+        ctx.gateway,
+        criteria=criteria,
+        n_members=n["n_members"],
+        n_contrast=n["n_contrast"],
+        random_state=ctx.cfg.run.seed,
+        temperature=n["temperature"],
+        max_tokens=n["max_tokens"],
+        max_chars=n["max_chars"],
+        max_item_chars=n["max_item_chars"],
+        prompt=naming_prompt(ctx.cfg),
+        examples=examples,
+        max_tokens_per_list=n.get("max_tokens_per_list"),
     )
     accounts = rows.groupby("cluster_id")["account_id"].nunique()
-    frame = pd.DataFrame(
-        [{"cluster_id": c.cluster_id, "name": c.name, "description": c.description, "size": c.size, "accounts": int(accounts.get(c.cluster_id, 0)), "error": c.error} for c in names]
-    )
+    frame = pd.DataFrame([{"cluster_id": c.cluster_id, "name": c.name, "description": c.description, "size": c.size, "accounts": int(accounts.get(c.cluster_id, 0)), "error": c.error} for c in names])
     shown = pd.DataFrame({"account_id": [str(rows["account_id"].iloc[i]) for i in shown_texts], "text": [str(t) for t in shown_texts.values()]})
     ctx.folder.write_parquet(out, frame)
     ctx.folder.write_parquet(shown_out, shown)
     ctx.timings["name"] = time.perf_counter() - started
-    ctx.folder.finish_stage("name", fp, {"clusters": len(frame), "naming_failures": int(frame["error"].notna().sum()), "source": n["source"], "texts_shown": len(shown),
-                                         "instruction_sentences_stripped": int(stripped)})
+    ctx.folder.finish_stage(
+        "name", fp, {"clusters": len(frame), "naming_failures": int(frame["error"].notna().sum()), "source": n["source"], "texts_shown": len(shown), "instruction_sentences_stripped": int(stripped)}
+    )
     return frame, list(zip(shown["account_id"], shown["text"])), fp
 
 
@@ -438,8 +478,9 @@ def _summary_spec(cfg: DictConfig, n: dict[str, Any]) -> FacetSpec:
     return spec
 
 
-def _scrubbed_examples(ctx: RunContext, n: dict[str, Any], rows: pd.DataFrame, wanted: list[int], conversations: list[Conversation] | None, scrub: dict[str, Any],
-                       strip: bool = True) -> tuple[dict[int, str], int]:
+def _scrubbed_examples(
+    ctx: RunContext, n: dict[str, Any], rows: pd.DataFrame, wanted: list[int], conversations: list[Conversation] | None, scrub: dict[str, Any], strip: bool = True
+) -> tuple[dict[int, str], int]:
     """Texts for the rows the namer will see, each through the summary detectors: excerpts of the
     users' own words, or LLM summaries of just these conversations. Sentences addressed to the
     system go first (`strip`, clio/privacy/injection.py). Details that rate below min_score become
@@ -467,7 +508,7 @@ def _scrubbed_examples(ctx: RunContext, n: dict[str, Any], rows: pd.DataFrame, w
         raw = []
         for r in facet_rows:
             value = str(r.values.get(spec.name) or "")
-            raw.append(value[len(prefill):].strip() if prefill and value.startswith(prefill) else value)
+            raw.append(value[len(prefill) :].strip() if prefill and value.startswith(prefill) else value)
     stripped = 0
     if strip:
         cleaned = [strip_instructions(t) for t in raw]
@@ -537,21 +578,28 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
         records = kept.to_dict("records")
         kept_records, audit_removed = audit_clusters(records, auditor, min_score=p.auditor.min_score)
         kept = pd.DataFrame(kept_records, columns=base.columns)
-        removed_rows += [
-            {"cluster_id": r.cluster["cluster_id"], "layer": "auditor", "reason": f"rated {r.rating.score}: {'; '.join(r.rating.reasons)}"} for r in audit_removed
-        ]
+        removed_rows += [{"cluster_id": r.cluster["cluster_id"], "layer": "auditor", "reason": f"rated {r.rating.score}: {'; '.join(r.rating.reasons)}"} for r in audit_removed]
     removed = pd.DataFrame(removed_rows, columns=["cluster_id", "layer", "reason"]).merge(base, on="cluster_id", how="left")
     ctx.folder.write_parquet(ctx.folder.private / "clusters_removed.parquet", removed)
     ctx.folder.write_parquet(out, kept.reset_index(drop=True))
     report = {
         "safety_mode": bool(p.safety_mode),
         "layers": {
-            "1_pii_free_summaries": {"prompt": "facet prompts instruct: no names, places, contact details, proper nouns",
-                                     "detectors": (ctx.folder.stage_record("facets") or {}).get("summary_privacy", {"enabled": False})},
-            "2_aggregation_thresholds": "off (safety mode)" if p.safety_mode else {"min_conversations": p.min_conversations, "min_accounts": p.min_accounts, "clusters_removed": len(threshold_removed), "clusters_quoting_few_accounts_removed": len(quoting), "descriptions_redacted": redacted},
+            "1_pii_free_summaries": {
+                "prompt": "facet prompts instruct: no names, places, contact details, proper nouns",
+                "detectors": (ctx.folder.stage_record("facets") or {}).get("summary_privacy", {"enabled": False}),
+            },
+            "2_aggregation_thresholds": "off (safety mode)"
+            if p.safety_mode
+            else {
+                "min_conversations": p.min_conversations,
+                "min_accounts": p.min_accounts,
+                "clusters_removed": len(threshold_removed),
+                "clusters_quoting_few_accounts_removed": len(quoting),
+                "descriptions_redacted": redacted,
+            },
             "3_pii_free_cluster_names": "on (naming and hierarchy prompts forbid identifying details)",
-            "4_privacy_auditor": {"kind": auditor_kind, "min_score": p.auditor.min_score, "clusters_removed": len(audit_removed),
-                                  "components": auditor.components()} if auditor_kind else "off",
+            "4_privacy_auditor": {"kind": auditor_kind, "min_score": p.auditor.min_score, "clusters_removed": len(audit_removed), "components": auditor.components()} if auditor_kind else "off",
         },
         "base_clusters_in": int(len(base)),
         "base_clusters_out": int(len(kept)),
@@ -594,9 +642,19 @@ def stage_hierarchy(ctx: RunContext, kept: pd.DataFrame, upstream: str):
     embedder = Embedder(ctx.cfg.embedding.model, cache_dir=ctx.cfg.cache.embeddings, show_progress=False)
     records = kept[["cluster_id", "name", "description", "size"]].to_dict("records")
     hierarchy = build_hierarchy(
-        records, embedder.embed, ctx.gateway, top_k=h.top_k, levels=h.levels, neighbourhood_size=h.neighbourhood_size,
-        random_state=ctx.cfg.run.seed, n_outside=h.n_outside, temperature=h.temperature, max_chars=h.max_chars,
-        always_dedupe=h.always_dedupe, criteria=criteria, assign_orders=h.get("assign_orders"),
+        records,
+        embedder.embed,
+        ctx.gateway,
+        top_k=h.top_k,
+        levels=h.levels,
+        neighbourhood_size=h.neighbourhood_size,
+        random_state=ctx.cfg.run.seed,
+        n_outside=h.n_outside,
+        temperature=h.temperature,
+        max_chars=h.max_chars,
+        always_dedupe=h.always_dedupe,
+        criteria=criteria,
+        assign_orders=h.get("assign_orders"),
     )
     withheld = _audit_parent_names(ctx, hierarchy)
     atomic_write(out, lambda p: p.write_text(hierarchy.model_dump_json(indent=1), encoding="utf-8"))
@@ -620,8 +678,7 @@ def _audit_parent_names(ctx: RunContext, hierarchy) -> int:
         parents = [n for n in hierarchy.nodes if n.level > 0]
         for node, rating in zip(parents, ctx.auditor.rate([cluster_text(n) for n in parents], stage="cluster")):
             if rating.score < ctx.cfg.privacy.auditor.min_score:
-                withheld.append({"node_id": node.id, "level": node.level, "name": node.name, "description": node.description,
-                                 "score": rating.score, "reason": "; ".join(rating.reasons)})
+                withheld.append({"node_id": node.id, "level": node.level, "name": node.name, "description": node.description, "score": rating.score, "reason": "; ".join(rating.reasons)})
                 node.name, node.description = f"Withheld category {node.id}", ""
     columns = ["node_id", "level", "name", "description", "score", "reason"]
     ctx.folder.write_parquet(ctx.folder.private / "names_withheld.parquet", pd.DataFrame(withheld, columns=columns))

@@ -26,9 +26,7 @@ _INCLUDE = re.compile(r"""{%-?\s*include\s+['"]([^'"]+)['"]""")
 def _environment(directory: str) -> jinja2.Environment:
     # Prompts may include shared snippets (e.g. one system prompt for every facet question, so
     # local backends reuse its cached tokens); the snippets count in the prompt's hash.
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(directory), undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False
-    )
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(directory), undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
 
 
 class OutputSpec(BaseModel):
@@ -87,11 +85,14 @@ class PromptTemplate(BaseModel):
             raise ConfigError(f"prompt {self.name}: {exc.message}") from None
         output = self.output
         if output.kind == "integer":
-            output = output.model_copy(
-                update={"low_var": str(variables.get(output.low_var or "", 1)), "high_var": str(variables.get(output.high_var or "", 5))}
-            )
+            output = output.model_copy(update={"low_var": str(variables.get(output.low_var or "", 1)), "high_var": str(variables.get(output.high_var or "", 5))})
         return RenderedPrompt(
-            name=self.name, version=self.version, content_hash=self.content_hash, messages=messages, prefill=prefill, output=output,
+            name=self.name,
+            version=self.version,
+            content_hash=self.content_hash,
+            messages=messages,
+            prefill=prefill,
+            output=output,
             cache_split=self.cache_split,
         )
 

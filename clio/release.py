@@ -50,8 +50,7 @@ class ReleasePolicy:
     def from_config(cls, privacy: Any) -> ReleasePolicy:
         """From a run's `privacy` config (a mapping or DictConfig with min_conversations, min_accounts)."""
         get = privacy.get if hasattr(privacy, "get") else lambda key, default=None: getattr(privacy, key, default)
-        return cls(max(1, int(get("min_conversations", DEFAULT_MIN_CONVERSATIONS) or 1)),
-                   max(1, int(get("min_accounts", DEFAULT_MIN_ACCOUNTS) or 1)))
+        return cls(max(1, int(get("min_conversations", DEFAULT_MIN_CONVERSATIONS) or 1)), max(1, int(get("min_accounts", DEFAULT_MIN_ACCOUNTS) or 1)))
 
     @classmethod
     def from_run(cls, run_dir: str | Path) -> ReleasePolicy:
@@ -124,8 +123,7 @@ Group = tuple[Sequence[int], int | None]
 published outside the table, e.g. a cluster's size)."""
 
 
-def table_groups(n_rows: int, n_cols: int, *, rows: bool = True, children: dict[int, Sequence[int]] | None = None,
-                 roots: Sequence[int] | None = None) -> list[Group]:
+def table_groups(n_rows: int, n_cols: int, *, rows: bool = True, children: dict[int, Sequence[int]] | None = None, roots: Sequence[int] | None = None) -> list[Group]:
     """The groups of a (node x value) table of a cluster tree: each node's row (its size is
     published), each parent's children per value (the parent's cell is their total), and the roots
     per value (the value's total over the map is published)."""

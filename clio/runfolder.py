@@ -135,8 +135,7 @@ class RunFolder:
         sums = {self._relative(p): file_sha256(p) for p in self._declared.pop(stage, []) if p.exists()}
         write_json(
             self.stages / f"{stage}.json",
-            {"stage": stage, "fingerprint": fp, "finished": datetime.now(UTC).isoformat(), "clio_version": clio_version(), "run_schema": RUN_SCHEMA,
-             **summary, "output_sha256": sums},
+            {"stage": stage, "fingerprint": fp, "finished": datetime.now(UTC).isoformat(), "clio_version": clio_version(), "run_schema": RUN_SCHEMA, **summary, "output_sha256": sums},
         )
 
     def _relative(self, path: Path) -> str:

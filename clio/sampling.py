@@ -62,9 +62,7 @@ def sample_completions_dedup(convs: Sequence[Conversation], n: int, seed: int) -
             "cut_after_message": cut,  # 0-based index of the kept last message
             "original_messages": len(conv.messages),
         }
-        sampled.append(
-            conv.model_copy(update={"messages": conv.messages[: cut + 1], "metadata": {**conv.metadata, "sampling": note}})
-        )
+        sampled.append(conv.model_copy(update={"messages": conv.messages[: cut + 1], "metadata": {**conv.metadata, "sampling": note}}))
     return sampled
 
 

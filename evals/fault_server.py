@@ -202,8 +202,14 @@ class FaultServer:
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {
-                "requests": sum(self.requests.values()), "distinct_requests": len(self.requests), "delivered": sum(self.delivered.values()),
-                "paid_twice": self.paid_twice, "faults": dict(self.faults), "paths": dict(self.paths), "prompts": dict(self.prompts), "batches": len(self.batches),
+                "requests": sum(self.requests.values()),
+                "distinct_requests": len(self.requests),
+                "delivered": sum(self.delivered.values()),
+                "paid_twice": self.paid_twice,
+                "faults": dict(self.faults),
+                "paths": dict(self.paths),
+                "prompts": dict(self.prompts),
+                "batches": len(self.batches),
             }
 
     def _next_id(self, prefix: str) -> str:
@@ -224,10 +230,20 @@ class FaultServer:
         messages = ([{"role": "system", "content": system}] if system else []) + turns
         text, seq, reason = _finish(self._respond(messages, prefill), body.get("stop_sequences") or [], int(body["max_tokens"]))
         return {
-            "id": self._next_id("msg"), "type": "message", "role": "assistant", "model": body["model"],
-            "content": [{"type": "text", "text": text}], "stop_reason": reason, "stop_sequence": seq,
-            "usage": {"input_tokens": sum(_tokens(m["content"]) for m in messages), "output_tokens": _tokens(text),
-                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "service_tier": "standard"},
+            "id": self._next_id("msg"),
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": reason,
+            "stop_sequence": seq,
+            "usage": {
+                "input_tokens": sum(_tokens(m["content"]) for m in messages),
+                "output_tokens": _tokens(text),
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0,
+                "service_tier": "standard",
+            },
         }
 
     def chat_completion(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -240,13 +256,22 @@ class FaultServer:
         text, _, reason = _finish(prefill + self._respond(messages, prefill), [stop] if isinstance(stop, str) else stop, int(body.get("max_tokens") or 4096))
         n_in, n_out = sum(_tokens(m["content"]) for m in messages), _tokens(text)
         return {
-            "id": self._next_id("chatcmpl"), "object": "chat.completion", "created": int(time.time()), "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
-                         "logprobs": None, "finish_reason": "length" if reason == "max_tokens" else "stop"}],
-            "usage": {"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out,
-                      "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                      "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}},
-            "service_tier": "default", "system_fingerprint": "fp_faultserver",
+            "id": self._next_id("chatcmpl"),
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body["model"],
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []}, "logprobs": None, "finish_reason": "length" if reason == "max_tokens" else "stop"}
+            ],
+            "usage": {
+                "prompt_tokens": n_in,
+                "completion_tokens": n_out,
+                "total_tokens": n_in + n_out,
+                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+            },
+            "service_tier": "default",
+            "system_fingerprint": "fp_faultserver",
         }
 
     # ------------------------------------------------------------------ batches
@@ -287,11 +312,21 @@ class FaultServer:
         results, n = batch["results"], len(batch["requests"])
         counts = Counter(r["result"]["type"] for r in results or [])
         return {
-            "id": batch["id"], "type": "message_batch", "processing_status": "ended" if results is not None else "in_progress",
-            "request_counts": {"processing": 0 if results is not None else n, "succeeded": counts["succeeded"], "errored": counts["errored"],
-                               "canceled": counts["canceled"], "expired": counts["expired"]},
-            "ended_at": _stamp(batch["ended"]) if batch["ended"] else None, "created_at": _stamp(batch["created"]),
-            "expires_at": _stamp(batch["created"] + timedelta(hours=24).total_seconds()), "archived_at": None, "cancel_initiated_at": None,
+            "id": batch["id"],
+            "type": "message_batch",
+            "processing_status": "ended" if results is not None else "in_progress",
+            "request_counts": {
+                "processing": 0 if results is not None else n,
+                "succeeded": counts["succeeded"],
+                "errored": counts["errored"],
+                "canceled": counts["canceled"],
+                "expired": counts["expired"],
+            },
+            "ended_at": _stamp(batch["ended"]) if batch["ended"] else None,
+            "created_at": _stamp(batch["created"]),
+            "expires_at": _stamp(batch["created"] + timedelta(hours=24).total_seconds()),
+            "archived_at": None,
+            "cancel_initiated_at": None,
             "results_url": f"{self.url}/v1/messages/batches/{batch['id']}/results" if results is not None else None,
         }
 
@@ -300,16 +335,24 @@ class FaultServer:
 
 
 def _anthropic_error(status: int) -> dict[str, Any]:
-    kind, message = {401: ("authentication_error", "invalid x-api-key"), 404: ("not_found_error", "Not found"), 429: ("rate_limit_error", "Number of requests has exceeded your rate limit"),
-                     500: ("api_error", "Internal server error"), 529: ("overloaded_error", "Overloaded")}[status]
+    kind, message = {
+        401: ("authentication_error", "invalid x-api-key"),
+        404: ("not_found_error", "Not found"),
+        429: ("rate_limit_error", "Number of requests has exceeded your rate limit"),
+        500: ("api_error", "Internal server error"),
+        529: ("overloaded_error", "Overloaded"),
+    }[status]
     return {"type": "error", "error": {"type": kind, "message": message}}
 
 
 def _openai_error(status: int) -> dict[str, Any]:
-    message, kind, code = {401: ("Incorrect API key provided", "invalid_request_error", "invalid_api_key"), 404: ("Not found", "invalid_request_error", None),
-                           429: ("Rate limit reached for requests", "requests", "rate_limit_exceeded"),
-                           500: ("The server had an error while processing your request. Sorry about that!", "server_error", None),
-                           503: ("The engine is currently overloaded, please try again later", "server_error", None)}[status]
+    message, kind, code = {
+        401: ("Incorrect API key provided", "invalid_request_error", "invalid_api_key"),
+        404: ("Not found", "invalid_request_error", None),
+        429: ("Rate limit reached for requests", "requests", "rate_limit_exceeded"),
+        500: ("The server had an error while processing your request. Sorry about that!", "server_error", None),
+        503: ("The engine is currently overloaded, please try again later", "server_error", None),
+    }[status]
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 

@@ -61,8 +61,9 @@ def classification_intervals(true: Sequence[str], pred: Sequence[str], weights: 
     return out
 
 
-def add_supervised_intervals(block: dict[str, Any], true: Sequence[str], pred: Sequence[str | None], groups: Sequence[str] | None,
-                             concerning: Sequence[bool] | None, *, resamples: int, seed: int) -> dict[str, Any]:
+def add_supervised_intervals(
+    block: dict[str, Any], true: Sequence[str], pred: Sequence[str | None], groups: Sequence[str] | None, concerning: Sequence[bool] | None, *, resamples: int, seed: int
+) -> dict[str, Any]:
     """Intervals for the supervised block of `evals.metrics.supervised_reconstruction`: overall,
     per group (each group resampled within itself) and for regular / concerning conversations."""
     true = [str(t) for t in true]

@@ -93,6 +93,7 @@ def unsupervised_reconstruction(true: Sequence[str], cluster: Sequence[Any]) -> 
 def privacy_auditor(gold_private: Sequence[bool], predicted_score: Sequence[int], stages: Sequence[str] | None = None) -> dict[str, Any]:
     """Binary accuracy of an auditor (paper D.1: a score of 3 or more is privacy-preserving),
     with the confusion matrix, overall and per stage (raw / summary / cluster)."""
+
     def block(gold: list[bool], pred: list[int]) -> dict[str, Any]:
         tp = sum(1 for g, p in zip(gold, pred) if g and p <= 2)
         fn = sum(1 for g, p in zip(gold, pred) if g and p >= 3)
@@ -110,9 +111,7 @@ def privacy_auditor(gold_private: Sequence[bool], predicted_score: Sequence[int]
     gold, pred = [bool(g) for g in gold_private], [int(p) for p in predicted_score]
     out = block(gold, pred)
     if stages is not None:
-        out["per_stage"] = {
-            s: block([g for g, st in zip(gold, stages) if st == s], [p for p, st in zip(pred, stages) if st == s]) for s in dict.fromkeys(stages)
-        }
+        out["per_stage"] = {s: block([g for g, st in zip(gold, stages) if st == s], [p for p, st in zip(pred, stages) if st == s]) for s in dict.fromkeys(stages)}
     return out
 
 

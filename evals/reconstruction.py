@@ -26,7 +26,9 @@ def assign_by_embedding(centroids: np.ndarray, categories: Sequence[str], embed:
     return [int(i) for i in np.argmax(normalize(np.asarray(centroids, dtype=np.float64)) @ C.T, axis=1)]
 
 
-def assign_by_llm(base: pd.DataFrame, categories: Sequence[str], embed: Embed, gateway: Any, *, random_state: Any, max_chars: int | None, assign_orders: int | None = None) -> tuple[list[int], list[str]]:
+def assign_by_llm(
+    base: pd.DataFrame, categories: Sequence[str], embed: Embed, gateway: Any, *, random_state: Any, max_chars: int | None, assign_orders: int | None = None
+) -> tuple[list[int], list[str]]:
     """The hierarchizer's assignment step with the categories as the fixed parent level (with
     `assign_orders`, a few shared category orders instead of one per cluster, as in the hierarchy)."""
     from clio.hierarchy import Hierarchizer

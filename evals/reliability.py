@@ -201,12 +201,26 @@ def run_overrides(root: Path, data: Path, *, name: str = "r", cache: Path | None
     and auditor on, safety mode off); thresholds are scaled to a dataset of tens of conversations."""
     cache = cache or root / "cache"
     return [
-        f"run.root={root}", f"run.name={name}", f"cache.dir={cache}", f"cache.embeddings={embeddings or cache / 'embeddings'}",
-        "data=file", f"data.source={data}", "data.on_error=skip", "progress=false",
-        "llm.backend=fake", "llm.model=fake-1", "+llm.backoff_base=0.001", "+llm.backoff_max=0.01",
+        f"run.root={root}",
+        f"run.name={name}",
+        f"cache.dir={cache}",
+        f"cache.embeddings={embeddings or cache / 'embeddings'}",
+        "data=file",
+        f"data.source={data}",
+        "data.on_error=skip",
+        "progress=false",
+        "llm.backend=fake",
+        "llm.model=fake-1",
+        "+llm.backoff_base=0.001",
+        "+llm.backoff_max=0.01",
         "pipeline.mode=paper",  # a model call per conversation: the mode with the most calls to fault
-        "clustering.k=6", "privacy.min_conversations=5", "privacy.min_accounts=5", "privacy.auditor.kind=rules",
-        "hierarchy.top_k=2", "hierarchy.levels=3", "projection.n_neighbors=200",
+        "clustering.k=6",
+        "privacy.min_conversations=5",
+        "privacy.min_accounts=5",
+        "privacy.auditor.kind=rules",
+        "hierarchy.top_k=2",
+        "hierarchy.levels=3",
+        "projection.n_neighbors=200",
     ]
 
 
@@ -250,7 +264,12 @@ def fault_run(workdir: Path, *, rate: float = 0.3, seed: int = 0, kinds: list[st
         frame = pd.read_parquet(facets_path)
         recorded = int(frame["facet_errors"].notna().sum())
     return {
-        "rate": rate, "seed": seed, "kinds": kinds, "seconds": round(seconds, 1), "finished": error is None, "error": error,
+        "rate": rate,
+        "seed": seed,
+        "kinds": kinds,
+        "seconds": round(seconds, 1),
+        "finished": error is None,
+        "error": error,
         "backend_calls": gateway.backend.calls if gateway is not None and hasattr(gateway.backend, "calls") and isinstance(gateway.backend.calls, int) else None,
         "injected": injected,
         "injected_transient": sum(injected.get(k, 0) for k in TRANSIENT_KINDS),
@@ -265,9 +284,18 @@ def fault_run(workdir: Path, *, rate: float = 0.3, seed: int = 0, kinds: list[st
 # --------------------------------------------------------------------------- 2. crash / resume
 
 COMPARED_OUTPUTS = [
-    "analyst/clusters.parquet", "analyst/map_points.parquet", "analyst/map_clusters.parquet", "analyst/hierarchy.json",
-    "analyst/privacy_report.json", "analyst/tree.txt", "private/facets.parquet", "private/embeddings.npy",
-    "private/assignments.parquet", "private/base_clusters.parquet", "private/clusters_kept.parquet", "private/coords.parquet",
+    "analyst/clusters.parquet",
+    "analyst/map_points.parquet",
+    "analyst/map_clusters.parquet",
+    "analyst/hierarchy.json",
+    "analyst/privacy_report.json",
+    "analyst/tree.txt",
+    "private/facets.parquet",
+    "private/embeddings.npy",
+    "private/assignments.parquet",
+    "private/base_clusters.parquet",
+    "private/clusters_kept.parquet",
+    "private/coords.parquet",
 ]
 
 
@@ -385,7 +413,9 @@ def crash_resume_trials(workdir: Path, *, trials: int = 5, kills: int = 1, seed:
                 os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
             segments.append(_ledger(ledger))
-            kill_points.append({"target": f"{target} at {fraction:.0%}", "stage": _stage_reached(run) if killed else "finished before the kill", "killed": killed, "paid_calls_before_kill": len(segments[-1])})
+            kill_points.append(
+                {"target": f"{target} at {fraction:.0%}", "stage": _stage_reached(run) if killed else "finished before the kill", "killed": killed, "paid_calls_before_kill": len(segments[-1])}
+            )
         final = _run_to_end(workdir, f"{name}.resume", overrides(name), delay)
         resumed = _ledger(workdir / f"{name}.resume.ledger")
         paid = [key for seg in segments for key in seg] + resumed
@@ -397,15 +427,26 @@ def crash_resume_trials(workdir: Path, *, trials: int = 5, kills: int = 1, seed:
         unexplained = {key: n for key, n in paid_twice.items() if n > in_flight.get(key, 0)}
         differing = diff_outputs(clean, run)
         same_calls = set(counts) == set(clean_ledger)
-        results.append({
-            "trial": t, "kills": kill_points, "paid_calls": len(paid), "clean_calls": len(clean_ledger),
-            "paid_twice": sum(paid_twice.values()), "paid_twice_unexplained": sum(unexplained.values()),
-            "same_calls_as_clean": same_calls, "differing_outputs": differing, "items": final["counts"]["items"],
-            "passed": not differing and not unexplained and same_calls and final["counts"]["items"]["unaccounted"] == 0,
-        })
+        results.append(
+            {
+                "trial": t,
+                "kills": kill_points,
+                "paid_calls": len(paid),
+                "clean_calls": len(clean_ledger),
+                "paid_twice": sum(paid_twice.values()),
+                "paid_twice_unexplained": sum(unexplained.values()),
+                "same_calls_as_clean": same_calls,
+                "differing_outputs": differing,
+                "items": final["counts"]["items"],
+                "passed": not differing and not unexplained and same_calls and final["counts"]["items"]["unaccounted"] == 0,
+            }
+        )
     return {
-        "trials": results, "clean_calls": len(clean_ledger), "run_seconds": round(reference["seconds"], 1),
-        "stage_seconds": {k: round(v, 2) for k, v in durations.items()}, "delay_per_call_s": delay,
+        "trials": results,
+        "clean_calls": len(clean_ledger),
+        "run_seconds": round(reference["seconds"], 1),
+        "stage_seconds": {k: round(v, 2) for k, v in durations.items()},
+        "delay_per_call_s": delay,
     }
 
 
@@ -498,7 +539,8 @@ def canary_values(i: int) -> dict[str, str]:
         "name": f"{first} {last}",
         "email": f"{first.lower()}.{last.lower()}{i}@example.org",
         "phone": f"+1 415-555-{100 + i:04d}",
-        "phrase": ["purple walrus sings at dawn", "seven copper kites over the fjord", "my grandmother's velvet accordion"][i % 3] + f" {['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'][i % 8]}",
+        "phrase": ["purple walrus sings at dawn", "seven copper kites over the fjord", "my grandmother's velvet accordion"][i % 3]
+        + f" {['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'][i % 8]}",
     }
 
 
@@ -603,10 +645,19 @@ def canary_run(workdir: Path, *, n: int = 80, share: float = 0.15, seed: int = 0
     analyst["stages/*.json (stage records)"] = leaks_in(sorted((run / "stages").glob("*.json")))
     analyst["cli.log and .hydra/* (logs, config copies)"] = leaks_in([*run.glob("*.log"), *sorted((run / ".hydra").glob("*"))])
     kept = pd.read_parquet(run / "private" / "clusters_kept.parquet") if (run / "private" / "clusters_kept.parquet").exists() else pd.DataFrame()
-    layers["clusters after the privacy layers (private/clusters_kept.parquet)"] = {"items": len(kept), "with_canary": int(sum(bool(_count(f"{r.name} {r.description}", all_canaries)) for r in kept.itertuples()))}
+    layers["clusters after the privacy layers (private/clusters_kept.parquet)"] = {
+        "items": len(kept),
+        "with_canary": int(sum(bool(_count(f"{r.name} {r.description}", all_canaries)) for r in kept.itertuples())),
+    }
     return {
-        "exit_code": code, "conversations": n, "planted_conversations": len(planted), "canaries": len(all_canaries),
-        "layers": layers, "analyst_outputs": analyst, "analyst_total": sum(analyst.values()), "canary_clusters_auditor_alone_removes": auditor_alone,
+        "exit_code": code,
+        "conversations": n,
+        "planted_conversations": len(planted),
+        "canaries": len(all_canaries),
+        "layers": layers,
+        "analyst_outputs": analyst,
+        "analyst_total": sum(analyst.values()),
+        "canary_clusters_auditor_alone_removes": auditor_alone,
         "privacy": json.loads((run / "analyst" / "privacy_report.json").read_text()) if (run / "analyst" / "privacy_report.json").exists() else {},
     }
 
@@ -636,16 +687,32 @@ def render_report(faults: dict[str, Any], crash: dict[str, Any], bad: list[dict[
         f"`clio run` on 72 conversations with `llm.faults={{rate: {faults['rate']}, seed: {faults['seed']}}}` (all kinds).",
         f"Finished: **{'yes' if faults['finished'] else 'NO: ' + str(faults['error'])}** in {faults['seconds']} s; backend calls {faults['backend_calls']}.",
         "",
-        md_table(["fault kind", "injected", "how the gateway handles it"], [
-            [k, faults["injected"].get(k, 0), how] for k, how in [
-                ("timeout", "retried with backoff"), ("rate_limit", "retried after retry-after"), ("server_error", "retried with backoff"),
-                ("truncated", "parsed if usable, else re-asked"), ("malformed", "re-asked"), ("refusal", "re-asked (refusals are rejected by the parser)"), ("empty", "re-asked")]
-        ] + [["**total**", sum(faults["injected"].values()), ""]]),
+        md_table(
+            ["fault kind", "injected", "how the gateway handles it"],
+            [
+                [k, faults["injected"].get(k, 0), how]
+                for k, how in [
+                    ("timeout", "retried with backoff"),
+                    ("rate_limit", "retried after retry-after"),
+                    ("server_error", "retried with backoff"),
+                    ("truncated", "parsed if usable, else re-asked"),
+                    ("malformed", "re-asked"),
+                    ("refusal", "re-asked (refusals are rejected by the parser)"),
+                    ("empty", "re-asked"),
+                ]
+            ]
+            + [["**total**", sum(faults["injected"].values()), ""]],
+        ),
         "",
-        md_table(["gateway counter", "value"], [
-            ["transient retries", u.get("retries")], ["re-asks", u.get("reasks")], ["items that needed a retry or re-ask", u.get("retried_items")],
-            ["calls failed for good (recorded, run continued)", u.get("failures")],
-        ]),
+        md_table(
+            ["gateway counter", "value"],
+            [
+                ["transient retries", u.get("retries")],
+                ["re-asks", u.get("reasks")],
+                ["items that needed a retry or re-ask", u.get("retried_items")],
+                ["calls failed for good (recorded, run continued)", u.get("failures")],
+            ],
+        ),
         "",
         "Where every input record went (manifest `counts.items`):",
         "",
@@ -661,11 +728,20 @@ def render_report(faults: dict[str, Any], crash: dict[str, Any], bad: list[dict[
         f"Reference run: {crash['clean_calls']} model calls, {crash['run_seconds']} s (stages: {crash['stage_seconds']}). A kill targets a random stage,",
         "then a random point of that stage's reference duration; the table shows where it landed.",
         "",
-        md_table(["trial", "killed", "calls paid (clean run)", "paid twice (in flight at the kill)", "outputs equal", "passed"], [
-            [t["trial"], "; ".join(f"{k['stage']} (aimed at {k['target']}, {k['paid_calls_before_kill']} calls paid)" for k in t["kills"]), f"{t['paid_calls']} ({t['clean_calls']})",
-             f"{t['paid_twice']} ({t['paid_twice'] - t['paid_twice_unexplained']})", "yes" if not t["differing_outputs"] else ", ".join(t["differing_outputs"]), "**yes**" if t["passed"] else "**NO**"]
-            for t in crash["trials"]
-        ]),
+        md_table(
+            ["trial", "killed", "calls paid (clean run)", "paid twice (in flight at the kill)", "outputs equal", "passed"],
+            [
+                [
+                    t["trial"],
+                    "; ".join(f"{k['stage']} (aimed at {k['target']}, {k['paid_calls_before_kill']} calls paid)" for k in t["kills"]),
+                    f"{t['paid_calls']} ({t['clean_calls']})",
+                    f"{t['paid_twice']} ({t['paid_twice'] - t['paid_twice_unexplained']})",
+                    "yes" if not t["differing_outputs"] else ", ".join(t["differing_outputs"]),
+                    "**yes**" if t["passed"] else "**NO**",
+                ]
+                for t in crash["trials"]
+            ],
+        ),
         "",
         f"Trials passed: **{sum(t['passed'] for t in crash['trials'])} / {len(crash['trials'])}**. Compared outputs: {', '.join(COMPARED_OUTPUTS)}.",
         "",
@@ -673,10 +749,18 @@ def render_report(faults: dict[str, Any], crash: dict[str, Any], bad: list[dict[
         "",
         "Each file is loaded with `on_error=fail` (the message shown) and `on_error=skip` (what is kept and counted).",
         "",
-        md_table(["file", "what is wrong", "on_error=fail", "on_error=skip"], [
-            [b["file"], b["what"], b["fail"], (b["skip"].get("error") or f"{b['skip']['loaded']} loaded, {b['skip']['skipped']} skipped" + (f" (first: {b['skip']['first_reason']})" if b["skip"].get("first_reason") else ""))]
-            for b in bad
-        ]),
+        md_table(
+            ["file", "what is wrong", "on_error=fail", "on_error=skip"],
+            [
+                [
+                    b["file"],
+                    b["what"],
+                    b["fail"],
+                    (b["skip"].get("error") or f"{b['skip']['loaded']} loaded, {b['skip']['skipped']} skipped" + (f" (first: {b['skip']['first_reason']})" if b["skip"].get("first_reason") else "")),
+                ]
+                for b in bad
+            ],
+        ),
         "",
         "## 4. Privacy canaries",
         "",

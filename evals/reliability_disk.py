@@ -87,8 +87,13 @@ def finish(proc: subprocess.Popen, workdir: Path, tag: str, timeout: float = 600
     errors = [line for line in err.splitlines() if line.startswith("clio run: error:")]
     warnings = [line for line in (out + err).splitlines() if "WARNING" in line and "clio." in line]
     return {
-        "exit": proc.returncode, "errors": errors, "warnings": warnings, "traceback": "Traceback (most recent call last)" in err,
-        "shown": (errors or warnings or [""])[0], "paid": ledger(workdir / f"{tag}.ledger"), "stderr_tail": err[-1500:],
+        "exit": proc.returncode,
+        "errors": errors,
+        "warnings": warnings,
+        "traceback": "Traceback (most recent call last)" in err,
+        "shown": (errors or warnings or [""])[0],
+        "paid": ledger(workdir / f"{tag}.ledger"),
+        "stderr_tail": err[-1500:],
     }
 
 
@@ -210,10 +215,16 @@ def full_disk_trial(env: DiskEnv, target: str) -> dict[str, Any]:
     after = {"stages": stages_recorded(run), "leftovers": leftovers(run), "caches": {"responses": integrity(llm_file), "embeddings": integrity(emb_file)}}
     resumed = resume(env, name)
     return {
-        "fault": f"full disk: {target}", "what": what, "limit": f"{limit:,} B per file from the {stage} stage on", "stage": stage,
-        **faulted, **after, **resumed,
+        "fault": f"full disk: {target}",
+        "what": what,
+        "limit": f"{limit:,} B per file from the {stage} stage on",
+        "stage": stage,
+        **faulted,
+        **after,
+        **resumed,
         # a call paid in the failed run whose reply could not be stored is paid again on resume
-        "paid_twice": len(faulted["paid"]) + resumed["calls"] - (0 if warm_llm else env.calls), "stored_before": stored,
+        "paid_twice": len(faulted["paid"]) + resumed["calls"] - (0 if warm_llm else env.calls),
+        "stored_before": stored,
     }
 
 
@@ -234,8 +245,14 @@ def damaged_cache_trial(env: DiskEnv, cache: str, how: str) -> dict[str, Any]:
     damage(target, how)
     faulted = finish(spawn(env.workdir, name, env.overrides(name)), env.workdir, name)
     run = env.workdir / "runs" / name
-    row: dict[str, Any] = {"fault": f"{cache} cache {how}", "what": f"{target.name} {'cut to half' if how == 'truncated' else 'with a 4 KiB page of junk'}", **faulted,
-                           "stages": stages_recorded(run), "leftovers": leftovers(run), "set_aside": sorted(p.name for p in target.parent.glob("*.damaged-*"))}
+    row: dict[str, Any] = {
+        "fault": f"{cache} cache {how}",
+        "what": f"{target.name} {'cut to half' if how == 'truncated' else 'with a 4 KiB page of junk'}",
+        **faulted,
+        "stages": stages_recorded(run),
+        "leftovers": leftovers(run),
+        "set_aside": sorted(p.name for p in target.parent.glob("*.damaged-*")),
+    }
     if faulted["exit"] == 0:  # rebuilt: the run itself is the resume
         row.update(resumed=True, calls=len(faulted["paid"]), differing=diff_outputs(env.reference, run), unaccounted=json.loads((run / "manifest.json").read_text())["counts"]["items"]["unaccounted"])
     else:  # refused: do what it says (move the file aside), then rerun
@@ -293,9 +310,14 @@ def resume_file_trial(workdir: Path, how: str) -> dict[str, Any]:
     seen.clear()
     got = np.asarray(embed_to_npy(embed, texts, path, key="m", chunk_size=8))
     expected = np.stack([np.random.default_rng(zlib.crc32(t.encode())).normal(size=8) for t in texts]).astype(np.float32)
-    return {"fault": f"embedding resume file {how}" if how == "intact" else f"embedding resume file ({'.partial.npy' if how == 'truncated' else '.partial.json'}) truncated",
-            "what": f"killed after 24 of {len(texts)} rows, then {'left as it was' if how == 'intact' else 'cut to half'}", "rows_recomputed": sum(seen),
-            "resumed": True, "differing": [] if np.array_equal(got, expected) else ["embeddings.npy"], "leftovers": [p.name for p in (partial, marker) if p.exists()]}
+    return {
+        "fault": f"embedding resume file {how}" if how == "intact" else f"embedding resume file ({'.partial.npy' if how == 'truncated' else '.partial.json'}) truncated",
+        "what": f"killed after 24 of {len(texts)} rows, then {'left as it was' if how == 'intact' else 'cut to half'}",
+        "rows_recomputed": sum(seen),
+        "resumed": True,
+        "differing": [] if np.array_equal(got, expected) else ["embeddings.npy"],
+        "leftovers": [p.name for p in (partial, marker) if p.exists()],
+    }
 
 
 def version_skew_trial(env: DiskEnv, schema: int | None = None) -> dict[str, Any]:
@@ -324,9 +346,18 @@ def version_skew_trial(env: DiskEnv, schema: int | None = None) -> dict[str, Any
     fresh = resume(env, f"{name}-new")  # the advice: run into a new folder; cached replies are not paid again
     record_path.write_text(json.dumps(record))  # the same schema again: resumes in place
     same = resume(env, name)
-    return {"fault": f"run folder of schema {schema} (this clio: {RUN_SCHEMA})", "shown": shown, "refused": refused, "folder_untouched": untouched,
-            "new_folder": fresh, "same_schema": same, "resumed": fresh["resumed"] and same["resumed"], "calls": fresh["calls"] + same["calls"],
-            "differing": fresh["differing"] + same["differing"], "unaccounted": fresh["unaccounted"]}
+    return {
+        "fault": f"run folder of schema {schema} (this clio: {RUN_SCHEMA})",
+        "shown": shown,
+        "refused": refused,
+        "folder_untouched": untouched,
+        "new_folder": fresh,
+        "same_schema": same,
+        "resumed": fresh["resumed"] and same["resumed"],
+        "calls": fresh["calls"] + same["calls"],
+        "differing": fresh["differing"] + same["differing"],
+        "unaccounted": fresh["unaccounted"],
+    }
 
 
 def concurrent_runs(workdir: Path, *, per_topic: int = 12, extra: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
@@ -353,8 +384,12 @@ def concurrent_runs(workdir: Path, *, per_topic: int = 12, extra: list[str] | tu
     jobs = {job: finish(proc, workdir, job) for job, proc in procs.items()}
     seconds = time.perf_counter() - started
     paid = {job: set(j["paid"]) for job, j in jobs.items()}
-    checks: dict[str, Any] = {"responses": integrity(cache / "llm_responses.sqlite"), "embeddings": integrity(cache / "embeddings" / "embeddings.sqlite"),
-                              "cached_replies": _rows(cache / "llm_responses.sqlite"), "distinct_calls_paid": len(paid["a"] | paid["b"])}
+    checks: dict[str, Any] = {
+        "responses": integrity(cache / "llm_responses.sqlite"),
+        "embeddings": integrity(cache / "embeddings" / "embeddings.sqlite"),
+        "cached_replies": _rows(cache / "llm_responses.sqlite"),
+        "distinct_calls_paid": len(paid["a"] | paid["b"]),
+    }
     again = {}
     for job in data:
         rerun = workdir / f"{job}-again.ledger"
@@ -363,11 +398,17 @@ def concurrent_runs(workdir: Path, *, per_topic: int = 12, extra: list[str] | tu
         record = json.loads((workdir / "runs" / f"{job}-again" / "stages" / "embed.json").read_text())
         again[job] = {"calls": len(ledger(rerun)), "embeddings_computed": record["computed"], "differing": diff_outputs(workdir / "runs" / job, workdir / "runs" / f"{job}-again")}
     return {
-        "conversations": {job: len(rows) for job, rows in data.items()}, "shared": third, "seconds": round(seconds, 1),
+        "conversations": {job: len(rows) for job, rows in data.items()},
+        "shared": third,
+        "seconds": round(seconds, 1),
         "jobs": {job: {"exit": j["exit"], "shown": j["shown"], "paid": len(j["paid"])} for job, j in jobs.items()},
-        "paid_by_both": len(paid["a"] & paid["b"]), **checks, "again": again,
-        "passed": all(j["exit"] == 0 for j in jobs.values()) and checks["responses"] == checks["embeddings"] == "ok"
-        and checks["cached_replies"] == checks["distinct_calls_paid"] and all(a["calls"] == 0 and a["embeddings_computed"] == 0 and not a["differing"] for a in again.values()),
+        "paid_by_both": len(paid["a"] & paid["b"]),
+        **checks,
+        "again": again,
+        "passed": all(j["exit"] == 0 for j in jobs.values())
+        and checks["responses"] == checks["embeddings"] == "ok"
+        and checks["cached_replies"] == checks["distinct_calls_paid"]
+        and all(a["calls"] == 0 and a["embeddings_computed"] == 0 and not a["differing"] for a in again.values()),
     }
 
 
@@ -420,42 +461,70 @@ def render_disk_section(results: dict[str, Any], number: int = 5) -> str:
             return "no" if r["stage"] not in r["stages"] and not r["leftovers"] else f"**yes**: {r['stage'] in r['stages']}, {r['leftovers']}"
         return "no" if not r.get("leftovers") else f"**{r['leftovers']}**"
 
-    table = md_table(["fault", "made by", "message shown (stderr, one line)", "half-written file taken as done", "caches after", "resumed, outputs equal", "calls on resume (paid twice)", "records unaccounted", "passed"], [
-        [r["fault"], r["what"] + (f"; limit {r['limit']}" if "limit" in r else ""), (r.get("shown") or "(none)") + (" **+ traceback**" if r.get("traceback") else ""), taken_as_done(r),
-         ", ".join(f"{k}: {v}" for k, v in r.get("caches", {}).items()) or "-",
-         ("yes" if r["resumed"] and not r["differing"] else f"**NO** {r['differing']}") + (f" (after: {r['advice_followed']})" if r.get("advice_followed") else ""),
-         f"{r['calls']} ({r['paid_twice']})" if "calls" in r else f"{r['rows_recomputed']} rows recomputed", r.get("unaccounted", "-"), "**yes**" if passed(r) else "**NO**"]
-        for r in rows
-    ])
+    table = md_table(
+        [
+            "fault",
+            "made by",
+            "message shown (stderr, one line)",
+            "half-written file taken as done",
+            "caches after",
+            "resumed, outputs equal",
+            "calls on resume (paid twice)",
+            "records unaccounted",
+            "passed",
+        ],
+        [
+            [
+                r["fault"],
+                r["what"] + (f"; limit {r['limit']}" if "limit" in r else ""),
+                (r.get("shown") or "(none)") + (" **+ traceback**" if r.get("traceback") else ""),
+                taken_as_done(r),
+                ", ".join(f"{k}: {v}" for k, v in r.get("caches", {}).items()) or "-",
+                ("yes" if r["resumed"] and not r["differing"] else f"**NO** {r['differing']}") + (f" (after: {r['advice_followed']})" if r.get("advice_followed") else ""),
+                f"{r['calls']} ({r['paid_twice']})" if "calls" in r else f"{r['rows_recomputed']} rows recomputed",
+                r.get("unaccounted", "-"),
+                "**yes**" if passed(r) else "**NO**",
+            ]
+            for r in rows
+        ],
+    )
     new, same = skew["new_folder"], skew["same_schema"]
-    return "\n".join([
-        f"## {number}. Disk, cache, concurrency and version faults",
-        "",
-        f"`clio run` on {results['conversations']} conversations (reference: {results['reference_calls']} model calls), run as a subprocess through the CLI so the",
-        "table shows what a user sees. A full disk is a file-size limit (`RLIMIT_FSIZE`, SIGXFSZ ignored) set when the named stage",
-        "starts: writes past it fail with EFBIG exactly where a full disk fails with ENOSPC. Each run is then resumed without",
-        "the fault (after doing what the message says) and compared with the uninterrupted run.",
-        "",
-        table,
-        "",
-        f"Version skew: {skew['fault']}: {'refused' if skew['refused'] else '**reused**'}: \"{skew['shown']}\"; the folder was left untouched: "
-        f"{'yes' if skew['folder_untouched'] else 'no'}. Following the advice (a new run folder): {'completed' if new['resumed'] else 'failed'} with {new['calls']} model calls, "
-        f"outputs equal: {'yes' if not new['differing'] else new['differing']}. The same folder with its schema restored: resumed in place with {same['calls']} calls.",
-        "",
-        f"Two processes, one cache: jobs of {conc['conversations']['a']} and {conc['conversations']['b']} conversations sharing {conc['shared']}, started at once on fresh caches ({conc['seconds']} s).",
-        "",
-        md_table(["check", "result"], [
-            ["both finished", ", ".join(f"{k}: exit {v['exit']}, {v['paid']} calls paid" for k, v in conc["jobs"].items())],
-            ["same call paid by both (a race both saw as a miss)", conc["paid_by_both"]],
-            ["SQLite integrity_check (responses, embeddings)", f"{conc['responses']}, {conc['embeddings']}"],
-            ["replies cached / distinct calls paid", f"{conc['cached_replies']} / {conc['distinct_calls_paid']}"],
-            ["each job again (new folder, same caches): calls, embeddings computed, outputs equal", "; ".join(f"{k}: {v['calls']}, {v['embeddings_computed']}, {'yes' if not v['differing'] else v['differing']}" for k, v in conc["again"].items())],
-            ["passed", "**yes**" if conc["passed"] else "**NO**"],
-        ]),
-        "",
-        CONCURRENCY_NOTE,
-        "",
-    ])
+    return "\n".join(
+        [
+            f"## {number}. Disk, cache, concurrency and version faults",
+            "",
+            f"`clio run` on {results['conversations']} conversations (reference: {results['reference_calls']} model calls), run as a subprocess through the CLI so the",
+            "table shows what a user sees. A full disk is a file-size limit (`RLIMIT_FSIZE`, SIGXFSZ ignored) set when the named stage",
+            "starts: writes past it fail with EFBIG exactly where a full disk fails with ENOSPC. Each run is then resumed without",
+            "the fault (after doing what the message says) and compared with the uninterrupted run.",
+            "",
+            table,
+            "",
+            f'Version skew: {skew["fault"]}: {"refused" if skew["refused"] else "**reused**"}: "{skew["shown"]}"; the folder was left untouched: '
+            f"{'yes' if skew['folder_untouched'] else 'no'}. Following the advice (a new run folder): {'completed' if new['resumed'] else 'failed'} with {new['calls']} model calls, "
+            f"outputs equal: {'yes' if not new['differing'] else new['differing']}. The same folder with its schema restored: resumed in place with {same['calls']} calls.",
+            "",
+            f"Two processes, one cache: jobs of {conc['conversations']['a']} and {conc['conversations']['b']} conversations sharing {conc['shared']}, started at once on fresh caches ({conc['seconds']} s).",
+            "",
+            md_table(
+                ["check", "result"],
+                [
+                    ["both finished", ", ".join(f"{k}: exit {v['exit']}, {v['paid']} calls paid" for k, v in conc["jobs"].items())],
+                    ["same call paid by both (a race both saw as a miss)", conc["paid_by_both"]],
+                    ["SQLite integrity_check (responses, embeddings)", f"{conc['responses']}, {conc['embeddings']}"],
+                    ["replies cached / distinct calls paid", f"{conc['cached_replies']} / {conc['distinct_calls_paid']}"],
+                    [
+                        "each job again (new folder, same caches): calls, embeddings computed, outputs equal",
+                        "; ".join(f"{k}: {v['calls']}, {v['embeddings_computed']}, {'yes' if not v['differing'] else v['differing']}" for k, v in conc["again"].items()),
+                    ],
+                    ["passed", "**yes**" if conc["passed"] else "**NO**"],
+                ],
+            ),
+            "",
+            CONCURRENCY_NOTE,
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":  # only the worker: the report itself is `python -m evals.reliability`

@@ -102,7 +102,13 @@ def sdk_trial(api: str, script: FaultScript, jobs: list[Any], expected: list[Any
     with dummy_keys(), FaultServer(script) as server:
         cache = ResponseCache(workdir / f"{api}-{label.replace(' ', '_')}.sqlite")
         gateway = LLMGateway(
-            sdk_backend(api, server), cache, max_retries=3, max_reasks=1, backoff_base=0.001, backoff_max=0.05, show_progress=False,
+            sdk_backend(api, server),
+            cache,
+            max_retries=3,
+            max_reasks=1,
+            backoff_base=0.001,
+            backoff_max=0.05,
+            show_progress=False,
             batch=BatchConfig(enabled=True, poll_interval_s=0, min_jobs=1, stages=None) if batch else None,
         )
         started = time.perf_counter()
@@ -120,9 +126,13 @@ def sdk_trial(api: str, script: FaultScript, jobs: list[Any], expected: list[Any
     ok = [r.ok for r in results]
     usage = gateway.total_usage()
     row.update(
-        items_out=sum(ok), failed=sum(1 for r in results if not r.ok and r.error),
+        items_out=sum(ok),
+        failed=sum(1 for r in results if not r.ok and r.error),
         wrong=sum(1 for r, want in zip(results, expected) if r.ok and r.value != want),
-        requests=first["requests"], faults=sum(first["faults"].values()), retries=usage.retries, reasks=usage.reasks,
+        requests=first["requests"],
+        faults=sum(first["faults"].values()),
+        retries=usage.retries,
+        reasks=usage.reasks,
         batch_calls=usage.batch_calls,
         first_failure=next((r.error for r in results if not r.ok), None),
     )
@@ -189,8 +199,12 @@ def pipeline_trial(workdir: Path, *, per_topic: int = 6) -> dict[str, Any]:
     with dummy_keys(), FaultServer(script) as server:
         overrides = [o for o in run_overrides(workdir, data, name="sdk") if not o.startswith(("llm.backend", "llm.model"))]
         overrides += [
-            "llm=anthropic", "llm.model=claude-fault-test", f"llm.options.base_url={server.url}", f"+llm.options.timeout={TIMEOUT_S}",
-            "llm.max_retries=3", "llm.batch={enabled: true, poll_interval_s: 0, min_jobs: 5}",
+            "llm=anthropic",
+            "llm.model=claude-fault-test",
+            f"llm.options.base_url={server.url}",
+            f"+llm.options.timeout={TIMEOUT_S}",
+            "llm.max_retries=3",
+            "llm.batch={enabled: true, poll_interval_s: 0, min_jobs: 5}",
         ]
         cfg = compose_cfg(overrides)
         started = time.perf_counter()
@@ -207,8 +221,15 @@ def pipeline_trial(workdir: Path, *, per_topic: int = 6) -> dict[str, Any]:
     items = manifest.get("counts", {}).get("items", {})
     failed = sum(items.get(k) or 0 for k in ("skipped_bad_record", "screen_failed", "facet_failed"))
     row.update(
-        items=items, items_in=items.get("records_read"), items_out=items.get("ok"), failed=failed, unaccounted=items.get("unaccounted"),
-        requests=first["requests"], faults=first["faults"], paths=first["paths"], prompts=first["prompts"],
+        items=items,
+        items_in=items.get("records_read"),
+        items_out=items.get("ok"),
+        failed=failed,
+        unaccounted=items.get("unaccounted"),
+        requests=first["requests"],
+        faults=first["faults"],
+        paths=first["paths"],
+        prompts=first["prompts"],
     )
     # "unknown": a request the server could not match to a project prompt (its reply was a guess)
     row["passed"] = row["error"] is None and row["unaccounted"] == 0 and row["paid_twice"] == 0 and "unknown" not in row["prompts"]
@@ -236,14 +257,27 @@ def render_section(results: dict[str, Any], number: int = 5) -> str:
         "*paid twice*: a request the server had already answered in full, over the trial and its rerun; *rerun*: requests",
         "made by the same work again (only the items recorded as failed may be asked again).",
         "",
-        md_table(["API", "fault", "items in", "out", "failed", "unaccounted", "wrong", "paid twice", "requests (faulted)", "rerun", "passed"], [
-            [r["api"], r["fault"], r["items_in"], r["items_out"], r["failed"], r["unaccounted"], r["wrong"], r["paid_twice"], f"{r['requests']} ({r['faults']})", r["rerun_requests"],
-             "**yes**" if r["passed"] else "**NO**" + (f": {r['error']}" if r["error"] else "")]
-            for r in rows
-        ]),
+        md_table(
+            ["API", "fault", "items in", "out", "failed", "unaccounted", "wrong", "paid twice", "requests (faulted)", "rerun", "passed"],
+            [
+                [
+                    r["api"],
+                    r["fault"],
+                    r["items_in"],
+                    r["items_out"],
+                    r["failed"],
+                    r["unaccounted"],
+                    r["wrong"],
+                    r["paid_twice"],
+                    f"{r['requests']} ({r['faults']})",
+                    r["rerun_requests"],
+                    "**yes**" if r["passed"] else "**NO**" + (f": {r['error']}" if r["error"] else ""),
+                ]
+                for r in rows
+            ],
+        ),
         "",
-        f"Trials passed: **{sum(r['passed'] for r in rows)} / {len(rows)}**. Failures recorded per item read like: "
-        f"`{next((r['first_failure'] for r in rows if r['first_failure']), 'none')}`.",
+        f"Trials passed: **{sum(r['passed'] for r in rows)} / {len(rows)}**. Failures recorded per item read like: `{next((r['first_failure'] for r in rows if r['first_failure']), 'none')}`.",
         "",
         "A rejected API key (401) stops at once with one line: " + "; ".join(f"{api}: `{msg}`" for api, msg in results["auth"].items()),
     ]
@@ -253,16 +287,26 @@ def render_section(results: dict[str, Any], number: int = 5) -> str:
             f"Whole pipeline (`pipeline.run_all`, Anthropic backend, {p['conversations']} conversations, Message Batches with half of each",
             "batch erroring, mixed online faults on 30 % of online requests; no fake model):",
             "",
-            md_table(["records in", "ok", "recorded as failed", "unaccounted", "paid twice", "requests", "faults injected", "rerun requests", "seconds", "passed"], [[
-                p["items_in"], p["items_out"], p["failed"], p["unaccounted"], p["paid_twice"], p["requests"],
-                ", ".join(f"{k} {v}" for k, v in sorted(p["faults"].items())), p["rerun_requests"], p["seconds"],
-                "**yes**" if p["passed"] else "**NO**" + (f": {p['error']}" if p["error"] else ""),
-            ]]),
+            md_table(
+                ["records in", "ok", "recorded as failed", "unaccounted", "paid twice", "requests", "faults injected", "rerun requests", "seconds", "passed"],
+                [
+                    [
+                        p["items_in"],
+                        p["items_out"],
+                        p["failed"],
+                        p["unaccounted"],
+                        p["paid_twice"],
+                        p["requests"],
+                        ", ".join(f"{k} {v}" for k, v in sorted(p["faults"].items())),
+                        p["rerun_requests"],
+                        p["seconds"],
+                        "**yes**" if p["passed"] else "**NO**" + (f": {p['error']}" if p["error"] else ""),
+                    ]
+                ],
+            ),
         ]
     return "\n".join(out) + "\n"
 
 
 def passed(results: dict[str, Any]) -> bool:
-    return all(r["passed"] for r in results["trials"]) and results.get("pipeline", {"passed": True})["passed"] and all(
-        not msg.startswith(("no error", "NOT")) for msg in results["auth"].values()
-    )
+    return all(r["passed"] for r in results["trials"]) and results.get("pipeline", {"passed": True})["passed"] and all(not msg.startswith(("no error", "NOT")) for msg in results["auth"].values())

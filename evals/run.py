@@ -87,8 +87,7 @@ def candidate_categories(cfg: DictConfig) -> tuple[list[str], str]:
             raise ConfigError(f"eval.taxonomy: {file} must hold a non-empty list of category names")
         return sorted({n.strip() for n in names}), f"taxonomy {file.name}"
     data = cfg.data
-    found = {str((c.metadata or {}).get("category")) for c in iter_conversations(data.source, format=data.format, on_error="skip")
-             if (c.metadata or {}).get("category") is not None}
+    found = {str((c.metadata or {}).get("category")) for c in iter_conversations(data.source, format=data.format, on_error="skip") if (c.metadata or {}).get("category") is not None}
     return sorted(found), "dataset"
 
 
@@ -129,8 +128,9 @@ def _apply_split(cfg: DictConfig, conversations: list[Any]) -> list[Any]:
         ledger, key = _test_ledger(cfg)
         seen = json.loads(ledger.read_text(encoding="utf-8")) if ledger.exists() else {}
         if key in seen and not e.get("allow_test_rerun", False):
-            raise ConfigError(f"this config was already scored on the test split ({seen[key]}); a second look turns test into dev. "
-                              "Set eval.allow_test_rerun=true to do it anyway (and say so when you report it)")
+            raise ConfigError(
+                f"this config was already scored on the test split ({seen[key]}); a second look turns test into dev. Set eval.allow_test_rerun=true to do it anyway (and say so when you report it)"
+            )
         ledger.parent.mkdir(parents=True, exist_ok=True)
         seen[key] = f"run {cfg.run.name}, {time.strftime('%Y-%m-%d %H:%M')}"
         ledger.write_text(json.dumps(seen, indent=1), encoding="utf-8")
@@ -167,7 +167,9 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     if e.assign == "llm":
         base, _, fp = P.stage_name(ctx, facets, vectors, assignments, np.load(ctx.folder.private / "centroids.npy"), fp, conversations)
         base = base.set_index("cluster_id").loc[cluster_ids].reset_index()
-        chosen, how = reconstruction.assign_by_llm(base, categories, embedder.embed, ctx.gateway, random_state=cfg.run.seed, max_chars=cfg.hierarchy.max_chars, assign_orders=cfg.hierarchy.get("assign_orders"))
+        chosen, how = reconstruction.assign_by_llm(
+            base, categories, embedder.embed, ctx.gateway, random_state=cfg.run.seed, max_chars=cfg.hierarchy.max_chars, assign_orders=cfg.hierarchy.get("assign_orders")
+        )
     else:
         centroids = reconstruction.member_centroids(np.asarray(vectors), assignments["cluster_id"].to_numpy(), cluster_ids)
         # Category names have no language of their own: centred like every query (debias.transform_queries).
@@ -190,8 +192,7 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
         from evals.intervals import add_partition_intervals, add_supervised_intervals
 
         resamples, seed = int(boot.resamples), int(boot.seed)
-        add_supervised_intervals(results["supervised"], table["category"], table["predicted_category"], table["language"],
-                                 table["category"].isin(concerning), resamples=resamples, seed=seed)
+        add_supervised_intervals(results["supervised"], table["category"], table["predicted_category"], table["language"], table["category"].isin(concerning), resamples=resamples, seed=seed)
         add_partition_intervals(results["unsupervised"], table["category"], table["cluster_id"].fillna(-1).astype(int), resamples=resamples, seed=seed)
     if "concern" in facets.columns and not labels["expected_concern"].isna().all():
         results["concern"] = M.concern_agreement(table["expected_concern"].tolist(), table["concern"].tolist())
@@ -214,8 +215,14 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
         results["auditor_components"] = _auditor(ctx, e.auditor or cfg.privacy.auditor.kind).components()
     usage = {stage: u.model_dump() for stage, u in (ctx.used_gateway.usage.items() if ctx.used_gateway else [])}
     results["cost"] = M.cost(usage, len(table))
-    results["variant"] = {"mode": cfg.pipeline.mode, "embedding": cfg.embedding.model, "debias": cfg.debias.method, "k": len(cluster_ids),
-                          "naming_source": cfg.naming.source if e.assign == "llm" else None, "assign": e.assign}
+    results["variant"] = {
+        "mode": cfg.pipeline.mode,
+        "embedding": cfg.embedding.model,
+        "debias": cfg.debias.method,
+        "k": len(cluster_ids),
+        "naming_source": cfg.naming.source if e.assign == "llm" else None,
+        "assign": e.assign,
+    }
     results["n_conversations"] = len(table)
     results["n_base_clusters"] = len(cluster_ids)
     results["n_categories"] = len(categories)
@@ -223,11 +230,15 @@ def run_eval(cfg: DictConfig) -> dict[str, Any]:
     import hashlib
 
     results["split"] = {"split": cfg.eval.get("split", "all"), "seed": int(cfg.eval.get("split_seed", 0)), "test_share": float(cfg.eval.get("test_share", 0.5))}
-    results["identity"] = {"dataset_hash": data_hash(conversations), "n": len(table), "categories": len(categories),
-                           "categories_hash": hashlib.sha256("\n".join(categories).encode("utf-8")).hexdigest()[:16],
-                           "seed": int(cfg.run.seed), "variant": results["variant"]}
-    results["candidates"] = {"source": categories_source, "n": len(categories),
-                             "absent_from_sample": len(set(categories) - set(labels["category"].dropna()))}
+    results["identity"] = {
+        "dataset_hash": data_hash(conversations),
+        "n": len(table),
+        "categories": len(categories),
+        "categories_hash": hashlib.sha256("\n".join(categories).encode("utf-8")).hexdigest()[:16],
+        "seed": int(cfg.run.seed),
+        "variant": results["variant"],
+    }
+    results["candidates"] = {"source": categories_source, "n": len(categories), "absent_from_sample": len(set(categories) - set(labels["category"].dropna()))}
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
 
     out_dir = Path(cfg.run.dir) / "eval"

@@ -1,8 +1,8 @@
 """Regenerate an eval's figures and tables from a tracked run.
 
-    clio report runs/eval-dev-llm-k12-n48                 # from the run folder's eval/metrics.json
-    clio report --mlflow-run RUN_ID [--out DIR]           # from the MLflow store (tracking.uri)
-    clio report --mlflow-run RUN_ID --uri sqlite:///mlflow.db
+clio report runs/eval-dev-llm-k12-n48                 # from the run folder's eval/metrics.json
+clio report --mlflow-run RUN_ID [--out DIR]           # from the MLflow store (tracking.uri)
+clio report --mlflow-run RUN_ID --uri sqlite:///mlflow.db
 """
 
 from __future__ import annotations

@@ -31,11 +31,22 @@ def _row(path: Path) -> dict[str, Any] | None:
     groups = {g: v["accuracy"] for g, v in (sup.get("per_group") or {}).items() if v.get("n")}
     weakest = min(groups.items(), key=lambda kv: kv[1]) if groups else (None, None)
     return {
-        "run": path.name, "mode": variant.get("mode", "?"), "embedding": variant.get("embedding", "?"), "debias": variant.get("debias", "?"),
-        "k": m.get("n_base_clusters"), "assign": variant.get("assign", "?"), "n": m["n_conversations"], "seed": _seed(path),
-        "accuracy": sup["accuracy"], "correct": round(sup["accuracy"] * m["n_conversations"]), "macro_f1": sup.get("macro_f1"),
-        "nmi": m["unsupervised"].get("nmi"), "purity": m["unsupervised"].get("purity"), "weakest": weakest,
-        "requests_per_1k": (m.get("cost") or {}).get("model_requests_per_1k_conversations"), "seconds": m.get("eval_seconds"),
+        "run": path.name,
+        "mode": variant.get("mode", "?"),
+        "embedding": variant.get("embedding", "?"),
+        "debias": variant.get("debias", "?"),
+        "k": m.get("n_base_clusters"),
+        "assign": variant.get("assign", "?"),
+        "n": m["n_conversations"],
+        "seed": _seed(path),
+        "accuracy": sup["accuracy"],
+        "correct": round(sup["accuracy"] * m["n_conversations"]),
+        "macro_f1": sup.get("macro_f1"),
+        "nmi": m["unsupervised"].get("nmi"),
+        "purity": m["unsupervised"].get("purity"),
+        "weakest": weakest,
+        "requests_per_1k": (m.get("cost") or {}).get("model_requests_per_1k_conversations"),
+        "seconds": m.get("eval_seconds"),
     }
 
 

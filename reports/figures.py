@@ -181,7 +181,14 @@ def write_report(results: dict[str, Any], distribution: pd.DataFrame, out_dir: P
     fig_distribution(distribution, out_dir / "fig4_distribution.png")
     fig_top_categories(distribution, out_dir / "fig6_top_categories.png")
     fig_confusion(results["unsupervised"]["confusion"], out_dir / "fig11_confusion.png")
-    sections = [f"# {title}", "", f"{results.get('n_conversations', '?')} conversations, {results.get('n_base_clusters', '?')} base clusters, {results.get('n_categories', '?')} ground-truth categories.", "", headline_table(results), ""]
+    sections = [
+        f"# {title}",
+        "",
+        f"{results.get('n_conversations', '?')} conversations, {results.get('n_base_clusters', '?')} base clusters, {results.get('n_categories', '?')} ground-truth categories.",
+        "",
+        headline_table(results),
+        "",
+    ]
     sections += ["## Figure 4: distribution", "![](fig4_distribution.png)", "", "## Figure 6: top categories", "![](fig6_top_categories.png)", ""]
     per_language = table_per_language(results["supervised"])
     (out_dir / "table5_per_language.md").write_text(per_language + "\n", encoding="utf-8")

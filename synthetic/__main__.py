@@ -1,9 +1,9 @@
 """python -m synthetic [hydra overrides]: generate a labelled synthetic dataset (paper C.2.1).
 
-    python -m synthetic                                   # defaults: conf/synthetic/default.yaml, local model
-    python -m synthetic llm=anthropic synthetic.n=2000    # any backend of conf/llm/
-    python -m synthetic synthetic.languages='[English,French]' synthetic.output=my.jsonl
-    python -m synthetic.check FILE                        # the same validators on any labelled file
+python -m synthetic                                   # defaults: conf/synthetic/default.yaml, local model
+python -m synthetic llm=anthropic synthetic.n=2000    # any backend of conf/llm/
+python -m synthetic synthetic.languages='[English,French]' synthetic.output=my.jsonl
+python -m synthetic.check FILE                        # the same validators on any labelled file
 """
 
 from __future__ import annotations

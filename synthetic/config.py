@@ -11,8 +11,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from clio.errors import ConfigError
 
 PAPER_LANGUAGES = [
-    "English", "Ukrainian", "Spanish", "Japanese", "Mandarin Chinese", "French", "Russian", "Hindi",
-    "Portuguese", "Catalan", "Armenian", "Arabic", "Afrikaans", "Turkish", "Georgian",
+    "English",
+    "Ukrainian",
+    "Spanish",
+    "Japanese",
+    "Mandarin Chinese",
+    "French",
+    "Russian",
+    "Hindi",
+    "Portuguese",
+    "Catalan",
+    "Armenian",
+    "Arabic",
+    "Afrikaans",
+    "Turkish",
+    "Georgian",
 ]
 
 

@@ -166,13 +166,21 @@ class ConversationWriter:
         p, g = d.plan, self.cfg.generation
         if turn == 0:
             prompt = self.user.render(
-                category=p.category.name, subcategory=d.subcategory, language=p.language, length=self.cfg.lengths[p.length],
-                tone=p.tone, concerning=p.category.concerning, details=[{"kind": k, "text": t} for k, t in p.pii],
+                category=p.category.name,
+                subcategory=d.subcategory,
+                language=p.language,
+                length=self.cfg.lengths[p.length],
+                tone=p.tone,
+                concerning=p.category.concerning,
+                details=[{"kind": k, "text": t} for k, t in p.pii],
             )
             return LLMJob(prompt, _params(g.user, p.sampling_seed, "message"), sample_index=p.index, stage="synthetic.user")
         length, tone = p.follow_up_styles[turn - 1]
         prompt = self.followup.render(
-            conversation=transcript(d.messages), language=p.language, length=self.cfg.lengths[length], tone=tone,
+            conversation=transcript(d.messages),
+            language=p.language,
+            length=self.cfg.lengths[length],
+            tone=tone,
             concerning=p.category.concerning,
         )
         return LLMJob(prompt, _params(g.user, p.sampling_seed + turn, "message"), sample_index=p.index, stage="synthetic.followup")

@@ -35,10 +35,7 @@ class Outcome:
 
 
 def outcomes_of(rows: list[dict[str, Any]], verdicts: list[dict[str, Verdict]], slots: list[int], attempt: int) -> list[Outcome]:
-    return [
-        Outcome(slot=s, id=str(r.get("id", s)), attempt=attempt, language=str(r["language"]), category=str(r["category"]), verdicts=v)
-        for s, r, v in zip(slots, rows, verdicts)
-    ]
+    return [Outcome(slot=s, id=str(r.get("id", s)), attempt=attempt, language=str(r["language"]), category=str(r["category"]), verdicts=v) for s, r, v in zip(slots, rows, verdicts)]
 
 
 def _rate(passed: int, total: int) -> float | None:
@@ -64,9 +61,7 @@ def _group_rates(outcomes: list[Outcome], check: str, key: str) -> dict[str, flo
     return {group: _rate(p, n) for group, (p, n) in sorted(counts.items())}
 
 
-def build_report(
-    outcomes: list[Outcome], checks: list[str], *, dataset: str, planned: int, settings: dict[str, Any], model_calls: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def build_report(outcomes: list[Outcome], checks: list[str], *, dataset: str, planned: int, settings: dict[str, Any], model_calls: dict[str, Any] | None = None) -> dict[str, Any]:
     """model_calls: what generating the dataset cost ({total, regenerations, ...}); None for a
     file that was only checked (then 'dropped' means 'would be dropped')."""
     first = [o for o in outcomes if o.attempt == 0]
@@ -78,6 +73,7 @@ def build_report(
     names = list(checks) + ([GENERATION] if any(GENERATION in o.verdicts for o in outcomes) else [])
 
     by_check = {}
+
     def failed(o: Outcome, name: str) -> bool:
         v = _verdict(o, name)
         return v is not None and not v.ok
@@ -99,14 +95,10 @@ def build_report(
         for value in sorted({getattr(o, key) for o in first}):
             slots = [o for o in first if getattr(o, key) == value]
             kept_here = sum(last[o.slot].ok for o in slots)
-            out[value] = {"planned": len(slots), "kept": kept_here, "dropped": len(slots) - kept_here,
-                          "first_pass_rate": _rate(sum(o.ok for o in slots), len(slots))}
+            out[value] = {"planned": len(slots), "kept": kept_here, "dropped": len(slots) - kept_here, "first_pass_rate": _rate(sum(o.ok for o in slots), len(slots))}
         return out
 
-    failures = [
-        {"id": o.id, "attempt": o.attempt, "check": name, "reason": v.reason}
-        for o in sorted(outcomes, key=lambda o: (o.attempt, o.slot)) for name, v in o.verdicts.items() if not v.ok
-    ]
+    failures = [{"id": o.id, "attempt": o.attempt, "check": name, "reason": v.reason} for o in sorted(outcomes, key=lambda o: (o.attempt, o.slot)) for name, v in o.verdicts.items() if not v.ok]
     report = {
         "dataset": dataset,
         "kind": "checked" if model_calls is None else "generated",
@@ -137,13 +129,15 @@ def markdown(report: dict[str, Any]) -> str:
     checks = report["checks"]
     calls = report.get("model_calls") or {}
     if report.get("kind") == "checked":
-        summary = (f"{report['planned']} conversations checked: {report['kept']} pass every check ({_pct(report['first_pass_rate'])}), "
-                   f"{report['dropped']} fail at least one (the generator would drop them).")
+        summary = (
+            f"{report['planned']} conversations checked: {report['kept']} pass every check ({_pct(report['first_pass_rate'])}), {report['dropped']} fail at least one (the generator would drop them)."
+        )
     else:
-        summary = (f"{report['planned']} planned, {report['kept']} kept, {report['dropped']} dropped; {report['attempts']} conversations "
-                   f"validated ({report['regenerations']} regenerations). All checks passed on the first try: {_pct(report['first_pass_rate'])}; "
-                   f"acceptance rate (kept / validated): {_pct(report['acceptance_rate'])}."
-                   + (f" Model calls: {calls.get('total', 0)} ({calls.get('regenerations', 0)} for regenerations)." if calls else ""))
+        summary = (
+            f"{report['planned']} planned, {report['kept']} kept, {report['dropped']} dropped; {report['attempts']} conversations "
+            f"validated ({report['regenerations']} regenerations). All checks passed on the first try: {_pct(report['first_pass_rate'])}; "
+            f"acceptance rate (kept / validated): {_pct(report['acceptance_rate'])}." + (f" Model calls: {calls.get('total', 0)} ({calls.get('regenerations', 0)} for regenerations)." if calls else "")
+        )
     lines = [
         f"# Quality report: {report['dataset']}",
         "",

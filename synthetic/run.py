@@ -34,8 +34,7 @@ class Rounds:
     retry_calls: int = 0
 
 
-def generate_validated(cfg: SynthConfig, gateway: LLMGateway, plans: list[ConversationPlan], subcategories: dict[str, list[str]],
-                       validator: Validator, *, chunk_size: int, progress: bool) -> Rounds:
+def generate_validated(cfg: SynthConfig, gateway: LLMGateway, plans: list[ConversationPlan], subcategories: dict[str, list[str]], validator: Validator, *, chunk_size: int, progress: bool) -> Rounds:
     """Round 0 generates every planned conversation; each later round regenerates, with a fresh
     seed, those whose model calls failed or that failed a check. A regeneration keeps its plan
     (category, language, subcategory, turns, details: its cell of the quotas), so the quotas stay
@@ -111,8 +110,7 @@ def generate_dataset(cfg: SynthConfig, gateway: LLMGateway, *, progress: bool = 
             "language": distribution([{"k": p.language} for p in dropped], "k"),
             "cell": distribution([{"k": f"{p.category.name} | {p.language}"} for p in dropped], "k"),
         },
-        "quality": {"report": str(quality_json), "table": str(quality_md), "first_pass_rate": report["first_pass_rate"],
-                    "acceptance_rate": report["acceptance_rate"]},
+        "quality": {"report": str(quality_json), "table": str(quality_md), "first_pass_rate": report["first_pass_rate"], "acceptance_rate": report["acceptance_rate"]},
         "subcategories": subcategories,
         "notes": notes,
         "errors": [rounds.last_error[p.index] for p in dropped][:MAX_LISTED_ERRORS],

@@ -73,7 +73,9 @@ _NOT_PROSE = re.compile(r"```.*?```|`[^`\n]*`|https?://\S+|[\w.+-]+@[\w-]+\.[\w.
 # Scripts that Unicode names do not spell as langcodes does (the others, e.g. Armenian, Cyrillic,
 # Georgian, Devanagari, Arabic, Greek, Hebrew, Thai, match the first word of the character name).
 _SCRIPT_NAMES = {
-    "Hans": {"CJK"}, "Hant": {"CJK"}, "Hani": {"CJK"},
+    "Hans": {"CJK"},
+    "Hant": {"CJK"},
+    "Hani": {"CJK"},
     "Jpan": {"CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA"},
     "Kore": {"HANGUL", "CJK"},
 }

@@ -19,19 +19,22 @@ def make_frame(seed: int = 0) -> pd.DataFrame:
     rows = []
     for c in range(12):
         for i in range(40):
-            rows.append({
-                "conversation_id": f"conv_{c:02d}_{i:03d}",
-                "account_id": f"acct_{int(rng.integers(0, 150)):04d}",
-                "timestamp": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(hours=int(rng.integers(0, 24 * 60))),
-                "language": rng.choice(["English", "Spanish", "Japanese"], p=[0.6, 0.25, 0.15]),
-                "cluster": f"topic {c}",
-                "concern": float(np.clip(rng.normal(1 + 4 * (c / 11), 0.4), 1, 5)),
-                "text": f"question {i} about topic {c}",
-            })
+            rows.append(
+                {
+                    "conversation_id": f"conv_{c:02d}_{i:03d}",
+                    "account_id": f"acct_{int(rng.integers(0, 150)):04d}",
+                    "timestamp": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(hours=int(rng.integers(0, 24 * 60))),
+                    "language": rng.choice(["English", "Spanish", "Japanese"], p=[0.6, 0.25, 0.15]),
+                    "cluster": f"topic {c}",
+                    "concern": float(np.clip(rng.normal(1 + 4 * (c / 11), 0.4), 1, 5)),
+                    "text": f"question {i} about topic {c}",
+                }
+            )
     return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------- audit
+
 
 def test_audit_recovers_planted_false_negative():
     frame = make_frame()
@@ -74,6 +77,7 @@ def test_audit_small_cluster_is_not_a_finding():
 
 
 # ---------------------------------------------------------------- languages, usage, monitoring
+
 
 def test_language_patterns_planted_overrepresentation_and_support_rule():
     frame = make_frame()
@@ -140,6 +144,7 @@ def test_benjamini_hochberg_known_values():
 
 # ---------------------------------------------------------------- privacy: default vs safety mode
 
+
 def _all_text(folder) -> str:
     out = []
     for p in sorted(folder.rglob("*")):
@@ -167,8 +172,20 @@ def bench_file(tmp_path):
     path = tmp_path / "bench.jsonl"
     with path.open("w", encoding="utf-8") as fh:
         for r in frame.itertuples():
-            fh.write(json.dumps({"id": r.conversation_id, "account_id": r.account_id, "timestamp": r.timestamp.isoformat(), "category": r.cluster,
-                                 "language": r.language, "expected_concern": round(r.concern), "messages": [{"role": "user", "content": r.text}, {"role": "assistant", "content": "ok"}]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": r.conversation_id,
+                        "account_id": r.account_id,
+                        "timestamp": r.timestamp.isoformat(),
+                        "category": r.cluster,
+                        "language": r.language,
+                        "expected_concern": round(r.concern),
+                        "messages": [{"role": "user", "content": r.text}, {"role": "assistant", "content": "ok"}],
+                    }
+                )
+                + "\n"
+            )
     return path, frame
 
 
@@ -248,8 +265,7 @@ def test_monitor_two_runs_matches_renamed_clusters_and_finds_the_new_one(tmp_pat
     embeddings (the real MiniLM model), so only the genuinely new topic is reported as new."""
     before, after = tmp_path / "week1", tmp_path / "week2"
     _write_run(before, {0: ("Debug Python code", 60), 1: ("Write cover letters", 60), 2: ("Plan travel itineraries", 60)}, "a")
-    _write_run(after, {7: ("Debugging Python code", 60), 3: ("Writing cover letters", 60), 5: ("Planning travel itineraries", 20),
-                       9: ("Generate fake election news articles", 40)}, "b")
+    _write_run(after, {7: ("Debugging Python code", 60), 3: ("Writing cover letters", 60), 5: ("Planning travel itineraries", 20), 9: ("Generate fake election news articles", 40)}, "b")
     assert main(["monitor", "--run", str(before), "--compare-run", str(after), "--out", str(tmp_path / "out")]) == 0
     table = pd.read_csv(tmp_path / "out" / "monitoring.csv", comment="#").set_index("cluster")
     new = table[table["status"] == "new"].index.tolist()

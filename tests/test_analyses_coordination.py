@@ -9,19 +9,40 @@ import pytest
 from clio.analyses.common import first_user_message
 from clio.analyses.coordination import coordinated_behaviour, embed_texts, mask_text
 
-BUSINESSES = ["dental clinic", "bakery", "yoga studio", "plumbing company", "law firm", "pet grooming salon", "coffee roaster", "roofing contractor",
-              "bike repair shop", "wedding photographer", "tax advisor", "florist", "car wash", "language school", "escape room", "vegan restaurant",
-              "hair salon", "moving company", "solar installer", "tattoo parlour"]
+BUSINESSES = [
+    "dental clinic",
+    "bakery",
+    "yoga studio",
+    "plumbing company",
+    "law firm",
+    "pet grooming salon",
+    "coffee roaster",
+    "roofing contractor",
+    "bike repair shop",
+    "wedding photographer",
+    "tax advisor",
+    "florist",
+    "car wash",
+    "language school",
+    "escape room",
+    "vegan restaurant",
+    "hair salon",
+    "moving company",
+    "solar installer",
+    "tattoo parlour",
+]
 CITIES = ["Austin", "Leeds", "Denver", "Porto", "Calgary", "Dublin", "Tampa", "Lyon", "Perth", "Oslo", "Boise", "Turin", "Cork", "Malmo"]
 
 
 def campaign_prompt(rng: np.random.Generator) -> str:
     biz, city = rng.choice(BUSINESSES), rng.choice(CITIES)
     n = int(rng.integers(15, 40))
-    return (f"You are an SEO specialist. Generate {n} long-tail keywords for a {biz} in {city}. "
-            f"Output only a numbered list, no explanations. For each keyword add the search intent "
-            f"(informational, commercial or transactional) in brackets and an estimated monthly volume. "
-            f"Do not repeat the brand name. Keywords must mention {city} or nearby areas.")
+    return (
+        f"You are an SEO specialist. Generate {n} long-tail keywords for a {biz} in {city}. "
+        f"Output only a numbered list, no explanations. For each keyword add the search intent "
+        f"(informational, commercial or transactional) in brackets and an estimated monthly volume. "
+        f"Do not repeat the brand name. Keywords must mention {city} or nearby areas."
+    )
 
 
 def build_corpus():

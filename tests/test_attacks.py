@@ -41,8 +41,7 @@ def _background(n=40):
 
 @pytest.mark.integration
 def test_attribute_of_one_account_never_reaches_analysts_and_the_trace_says_where_it_stopped(tmp_path, obedient):
-    overrides = ["clustering.k=5", "privacy.min_conversations=5", "privacy.min_accounts=5", "privacy.auditor.kind=rules",
-                 f"cache.dir={tmp_path}/cache", "hierarchy.levels=2", "hierarchy.top_k=2"]
+    overrides = ["clustering.k=5", "privacy.min_conversations=5", "privacy.min_accounts=5", "privacy.auditor.kind=rules", f"cache.dir={tmp_path}/cache", "hierarchy.levels=2", "hierarchy.top_k=2"]
     scenario = attacks.Scenario("poison below", "poison", 10, 10)
     result = attacks.run_scenario(scenario, _background(), tmp_path, overrides)
     attribute = result["strings"]["attribute"]
@@ -84,15 +83,19 @@ def test_instructions_addressed_to_the_system_are_stripped_and_ordinary_requests
     for text in attacks_here:
         kept, removed = strip_instructions(text)
         assert removed == 1 and kept == text.split(". ", 1)[1]
-    for text in ["How do I name a variable in Python?", "Rate my essay from 1 to 5, please.", "Write a summary for my team lead.",
-                 "Can you title this chapter of my novel?", "I gave the film 4 stars; write a review."]:
+    for text in [
+        "How do I name a variable in Python?",
+        "Rate my essay from 1 to 5, please.",
+        "Write a summary for my team lead.",
+        "Can you title this chapter of my novel?",
+        "I gave the film 4 stars; write a review.",
+    ]:
         assert strip_instructions(text) == (text, 0)
 
 
 @pytest.mark.integration
 def test_injected_group_name_is_stripped_before_the_namer(tmp_path, obedient):
-    overrides = ["clustering.k=5", "privacy.min_conversations=5", "privacy.min_accounts=5", "privacy.auditor.kind=rules",
-                 f"cache.dir={tmp_path}/cache", "hierarchy.levels=2", "hierarchy.top_k=2"]
+    overrides = ["clustering.k=5", "privacy.min_conversations=5", "privacy.min_accounts=5", "privacy.auditor.kind=rules", f"cache.dir={tmp_path}/cache", "hierarchy.levels=2", "hierarchy.top_k=2"]
     stripped = attacks.run_scenario(attacks.Scenario("inject", "inject", 10, 10), _background(), tmp_path, overrides)
     assert not any(stripped["strings"]["payload"]["present"].values())  # not even in what the namer saw
     # Without the filter the obedient model names the group by the payload and it reaches analysts:

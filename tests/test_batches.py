@@ -25,8 +25,13 @@ PRICES = Prices(input=1.0, output=4.0, cache_read=0.1, cache_write=1.25, batch_d
 
 def _message(text, *, input_tokens=100, output_tokens=10, cache_read=0, cache_write=0):
     return {
-        "id": "msg_01", "type": "message", "role": "assistant", "model": MODEL,
-        "content": [{"type": "text", "text": text}], "stop_reason": "stop_sequence", "stop_sequence": "</answer>",
+        "id": "msg_01",
+        "type": "message",
+        "role": "assistant",
+        "model": MODEL,
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "stop_sequence",
+        "stop_sequence": "</answer>",
         "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens, "cache_read_input_tokens": cache_read, "cache_creation_input_tokens": cache_write},
     }
 
@@ -61,9 +66,15 @@ class FakeAnthropicAPI:
         n = len(batch["requests"])
         counts = {"processing": 0 if ended else n, "succeeded": n if ended else 0, "errored": 0, "canceled": 0, "expired": 0}
         return {
-            "id": batch["id"], "type": "message_batch", "processing_status": "ended" if ended else "in_progress",
-            "request_counts": counts, "created_at": "2025-01-01T00:00:00Z", "expires_at": "2025-01-02T00:00:00Z",
-            "ended_at": "2025-01-01T01:00:00Z" if ended else None, "archived_at": None, "cancel_initiated_at": None,
+            "id": batch["id"],
+            "type": "message_batch",
+            "processing_status": "ended" if ended else "in_progress",
+            "request_counts": counts,
+            "created_at": "2025-01-01T00:00:00Z",
+            "expires_at": "2025-01-02T00:00:00Z",
+            "ended_at": "2025-01-01T01:00:00Z" if ended else None,
+            "archived_at": None,
+            "cancel_initiated_at": None,
             "results_url": f"https://api.test/v1/messages/batches/{batch['id']}/results" if ended else None,
         }
 

@@ -44,10 +44,8 @@ def test_mode_follows_the_backend_unless_chosen():
     """Embed-first is the offline default, the paper's per-conversation summaries the default for
     API backends; either can be chosen, and each mode setting can still be overridden alone."""
     local, api = _compose(), _compose("llm=anthropic")
-    assert (local.pipeline.mode, local.embedding.facet, local.debias.method, local.naming.source, local.facets.per_conversation_llm) == (
-        "embed_first", "user_text", "language_mean", "excerpts", False)
-    assert (api.pipeline.mode, api.embedding.facet, api.debias.method, api.naming.source, api.facets.per_conversation_llm) == (
-        "paper", "request", "none", "summaries", True)
+    assert (local.pipeline.mode, local.embedding.facet, local.debias.method, local.naming.source, local.facets.per_conversation_llm) == ("embed_first", "user_text", "language_mean", "excerpts", False)
+    assert (api.pipeline.mode, api.embedding.facet, api.debias.method, api.naming.source, api.facets.per_conversation_llm) == ("paper", "request", "none", "summaries", True)
     assert _compose("llm=openai").pipeline.mode == "paper" and _compose("llm=local_small").pipeline.mode == "embed_first"
     chosen = _compose("llm=anthropic", "pipeline.mode=embed_first", "debias.method=none")
     assert chosen.embedding.facet == "user_text" and chosen.debias.method == "none"

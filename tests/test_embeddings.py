@@ -346,8 +346,16 @@ def test_static_student_is_distilled_once_and_keeps_the_teachers_neighbours(emb_
     path = static_embeddings.model_path("all-MiniLM-L6-v2-static")
     assert path.parent == model_assets.model_dir() and (path / "model.safetensors").is_file()
     # Which texts are near which: the student's ranking of pairs agrees with the teacher's.
-    texts = ["fix a python import error", "python module not found", "bake sourdough bread", "a bread recipe with yeast",
-             "plan a trip to the mountains", "book a hiking holiday", "write a poem about autumn", "a short poem on falling autumn leaves"]
+    texts = [
+        "fix a python import error",
+        "python module not found",
+        "bake sourdough bread",
+        "a bread recipe with yeast",
+        "plan a trip to the mountains",
+        "book a hiking holiday",
+        "write a poem about autumn",
+        "a short poem on falling autumn leaves",
+    ]
     student = Embedder("all-MiniLM-L6-v2-static", cache=False, show_progress=False).embed(texts)
     teacher = Embedder(cache=False, show_progress=False).embed(texts)
     upper = np.triu_indices(len(texts), 1)

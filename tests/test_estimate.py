@@ -32,8 +32,15 @@ def make_cfg(tmp_path, data, *overrides):
         return compose(
             "config",
             overrides=[
-                f"run.root={tmp_path}/runs", "run.name=t", f"cache.dir={tmp_path}/cache", "data=file", f"data.source={data}",
-                "progress=false", "pipeline.mode=paper", *(() if any(o.startswith("llm=") for o in overrides) else ("llm.backend=fake",)), *overrides,
+                f"run.root={tmp_path}/runs",
+                "run.name=t",
+                f"cache.dir={tmp_path}/cache",
+                "data=file",
+                f"data.source={data}",
+                "progress=false",
+                "pipeline.mode=paper",
+                *(() if any(o.startswith("llm=") for o in overrides) else ("llm.backend=fake",)),
+                *overrides,
             ],
         )
 
@@ -43,11 +50,16 @@ def make_cfg(tmp_path, data, *overrides):
 
 def test_fast_facet_rendering_is_the_facets_stage_rendering():
     conversations = load_conversations(FIXTURE).conversations
-    specs = [s for s in parse_facet_specs({
-        "request": {"kind": "summary", "question": "What is asked?", "prefill": "The user asks to", "max_tokens": 60},
-        "concern": {"kind": "rating", "question": "How concerning?", "max_tokens": 4},
-        "topic": {"kind": "categorical", "question": "Which topic? {{ not a variable }}"},
-    })]
+    specs = [
+        s
+        for s in parse_facet_specs(
+            {
+                "request": {"kind": "summary", "question": "What is asked?", "prefill": "The user asks to", "max_tokens": 60},
+                "concern": {"kind": "rating", "question": "How concerning?", "max_tokens": 4},
+                "topic": {"kind": "categorical", "question": "Which topic? {{ not a variable }}"},
+            }
+        )
+    ]
     for conv in conversations:
         for max_chars in (120, 5000):  # truncated and whole
             t = render_transcript(conv, max_chars=max_chars)
@@ -192,17 +204,20 @@ def fill_cache(path, replies):
 
 def test_output_model_reads_means_names_and_reasks_from_the_cache(tmp_path):
     path = tmp_path / "cache.sqlite"
-    fill_cache(path, [
-        ("facet_open@v4", " write a short poem about autumn.", 10),
-        ("facet_open@v4", " fix a bug in a parser.", 8),
-        ("facet_open@v3", " plan a trip.", 6),
-        ("cluster_name@v5", " Users asked for poems.</summary>\n<name>Write poems</name>", 20),
-        ("cluster_name@v5", " " + "x" * 700 + "</summary>\n<name>Too long</name>", 200),  # rejected: re-asked
-        ("cluster_name@v5", " Users fixed code.</summary>\n<name>Fix code</name>", 16),
-        ("hierarchy_propose@v3", "\n1. Write poems\n2. Fix code\n</answer>", 12),
-        ("hierarchy_propose@v3", "\n1. Plan trips\n</answer>", 6),
-        ("hierarchy_dedupe@v3", "\n1. Creative writing\n2. Programming\n3. Travel\n</answer>", 18),
-    ])
+    fill_cache(
+        path,
+        [
+            ("facet_open@v4", " write a short poem about autumn.", 10),
+            ("facet_open@v4", " fix a bug in a parser.", 8),
+            ("facet_open@v3", " plan a trip.", 6),
+            ("cluster_name@v5", " Users asked for poems.</summary>\n<name>Write poems</name>", 20),
+            ("cluster_name@v5", " " + "x" * 700 + "</summary>\n<name>Too long</name>", 200),  # rejected: re-asked
+            ("cluster_name@v5", " Users fixed code.</summary>\n<name>Fix code</name>", 16),
+            ("hierarchy_propose@v3", "\n1. Write poems\n2. Fix code\n</answer>", 12),
+            ("hierarchy_propose@v3", "\n1. Plan trips\n</answer>", 6),
+            ("hierarchy_dedupe@v3", "\n1. Creative writing\n2. Programming\n3. Travel\n</answer>", 18),
+        ],
+    )
     model = estimate.OutputModel(path)
     counter = estimate.WordCounter()
     from clio.prompts import load_prompt
@@ -305,28 +320,36 @@ def test_cli_prints_the_estimate_and_price_tables(tmp_path, capsys, monkeypatch)
     # logging in the same process would fail on it)
     import logging
 
-    files = [h.baseFilename for lg in [logging.getLogger()] + [logging.getLogger(n) for n in logging.root.manager.loggerDict] for h in getattr(lg, "handlers", []) if isinstance(h, logging.FileHandler)]
+    files = [
+        h.baseFilename for lg in [logging.getLogger()] + [logging.getLogger(n) for n in logging.root.manager.loggerDict] for h in getattr(lg, "handlers", []) if isinstance(h, logging.FileHandler)
+    ]
     assert not [f for f in files if "clio-estimate-" in f], files
 
 
-@pytest.mark.parametrize("args, message", [
-    (["data=file", "data.source=/no/such/file.jsonl"], "file not found"),
-    (["llm=nope"], "Could not find 'llm/nope'"),
-    (["data=nope"], "Could not find 'data/nope'"),
-    (["estimate.output_share=3"], "must be between 0 and 1"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["data=file", "data.source=/no/such/file.jsonl"], "file not found"),
+        (["llm=nope"], "Could not find 'llm/nope'"),
+        (["data=nope"], "Could not find 'data/nope'"),
+        (["estimate.output_share=3"], "must be between 0 and 1"),
+    ],
+)
 def test_cli_bad_input_is_one_line(tmp_path, capsys, args, message):
     assert main(["estimate", f"run.root={tmp_path}/runs", f"cache.dir={tmp_path}/cache", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith("clio estimate: error:")
 
 
-@pytest.mark.parametrize("command, args, message", [
-    ("run", ["executor=foo"], "Could not find 'executor/foo' (available: local, ray)"),
-    ("facets", ["clustering.kk=3"], "Could not override 'clustering.kk'"),
-    ("eval", ["embedding=nope"], "Could not find 'embedding/nope'"),
-    ("eval", ["-m", "clustering.k=2,3", "embedding=minilm,nope"], "Could not find 'embedding/nope'"),
-])
+@pytest.mark.parametrize(
+    "command, args, message",
+    [
+        ("run", ["executor=foo"], "Could not find 'executor/foo' (available: local, ray)"),
+        ("facets", ["clustering.kk=3"], "Could not override 'clustering.kk'"),
+        ("eval", ["embedding=nope"], "Could not find 'embedding/nope'"),
+        ("eval", ["-m", "clustering.k=2,3", "embedding=minilm,nope"], "Could not find 'embedding/nope'"),
+    ],
+)
 def test_every_hydra_command_reports_a_bad_override_in_one_line(tmp_path, capsys, command, args, message):
     assert main([command, f"run.root={tmp_path}/runs", *args]) == 2
     err = capsys.readouterr().err.strip()
@@ -339,7 +362,10 @@ def test_a_multirun_passes_the_up_front_check_and_every_sweep_value_is_composed(
 
     _check_config(["-m", "clustering.k=2,3", "embedding=minilm,mpnet", "run.name=x-${clustering.k}", "command=eval"])  # no error
     assert _sweep_compositions(["a=1", "k=2,3", "e=x,y,z"]) == [
-        ["a=1", "k=2", "e=x"], ["a=1", "k=3", "e=x"], ["a=1", "k=2", "e=y"], ["a=1", "k=2", "e=z"],
+        ["a=1", "k=2", "e=x"],
+        ["a=1", "k=3", "e=x"],
+        ["a=1", "k=2", "e=y"],
+        ["a=1", "k=2", "e=z"],
     ]
 
 

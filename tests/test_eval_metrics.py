@@ -64,7 +64,10 @@ def test_concern_agreement_and_constant_column():
 
 
 def test_cost_per_thousand():
-    usage = {"facets": {"calls": 10, "cache_hits": 0, "input_tokens": 1000, "output_tokens": 100, "cost_usd": 0.5, "seconds": 3.0}, "name": {"calls": 2, "cache_hits": 1, "input_tokens": 500, "output_tokens": 50, "cost_usd": 0.25, "seconds": 1.0}}
+    usage = {
+        "facets": {"calls": 10, "cache_hits": 0, "input_tokens": 1000, "output_tokens": 100, "cost_usd": 0.5, "seconds": 3.0},
+        "name": {"calls": 2, "cache_hits": 1, "input_tokens": 500, "output_tokens": 50, "cost_usd": 0.25, "seconds": 1.0},
+    }
     c = M.cost(usage, n_conversations=10)
     assert c["total_cost_usd"] == 0.75 and c["cost_per_1k_conversations_usd"] == pytest.approx(75.0)
     assert c["tokens_per_1k_conversations"] == pytest.approx(165_000)
@@ -87,12 +90,20 @@ IDENTITY = {"dataset_hash": "abc123", "n": 720, "categories": 24, "categories_ha
 def _metrics_file(tmp_path, accuracy, leaks, *, german=0.6, identity=None, low=None):
     path = tmp_path / f"m{accuracy}-{leaks}-{german}-{low}.json"
     low = accuracy - 0.035 if low is None else low
-    path.write_text(json.dumps({
-        "identity": identity or IDENTITY,
-        "supervised": {"accuracy": accuracy, "accuracy_ci_low": low, "accuracy_ci_high": accuracy + 0.035,
-                       "per_group": {"German": {"accuracy": german, "accuracy_ci_low": german - 0.12, "n": 48}}},
-        "pii_survival": {"cluster_survival": leaks},
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "identity": identity or IDENTITY,
+                "supervised": {
+                    "accuracy": accuracy,
+                    "accuracy_ci_low": low,
+                    "accuracy_ci_high": accuracy + 0.035,
+                    "per_group": {"German": {"accuracy": german, "accuracy_ci_low": german - 0.12, "n": 48}},
+                },
+                "pii_survival": {"cluster_survival": leaks},
+            }
+        )
+    )
     return path
 
 

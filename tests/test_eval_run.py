@@ -36,11 +36,19 @@ def write_benchmark(path, per_cell=6):
             for i in range(per_cell):
                 pii = [CANARY] if (c == 0 and i == 0) else []
                 text = f"{prompt} Ich bin {CANARY}." if pii else f"{prompt} ({i})"
-                rows.append({
-                    "id": f"{c}-{lang}-{i}", "category": category, "subcategory": "x", "language": lang,
-                    "expected_concern": 1 + (i % 3), "has_pii": bool(pii), "pii": pii, "account_id": f"acct-{c}-{i}",
-                    "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "Gern."}],
-                })
+                rows.append(
+                    {
+                        "id": f"{c}-{lang}-{i}",
+                        "category": category,
+                        "subcategory": "x",
+                        "language": lang,
+                        "expected_concern": 1 + (i % 3),
+                        "has_pii": bool(pii),
+                        "pii": pii,
+                        "account_id": f"acct-{c}-{i}",
+                        "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "Gern."}],
+                    }
+                )
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
 
 
@@ -86,14 +94,25 @@ def fake_llm(monkeypatch):
 def make_cfg(tmp_path, data, *extra):
     privacy_dev = tmp_path / "privacy_dev.jsonl"
     privacy_dev.write_text(
-        "\n".join(json.dumps(r) for r in [
-            {"text": "Users asked for soup recipes.", "stage": "cluster", "rating": 5},
-            {"text": f"Help {CANARY} at 12 Elm Street, phone 555-0142, with his divorce.", "stage": "raw", "rating": 1},
-        ]) + "\n"
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {"text": "Users asked for soup recipes.", "stage": "cluster", "rating": 5},
+                {"text": f"Help {CANARY} at 12 Elm Street, phone 555-0142, with his divorce.", "stage": "raw", "rating": 1},
+            ]
+        )
+        + "\n"
     )
     overrides = [
-        "experiment=eval_dev", f"data.source={data}", "data.sample.n=1000", "clustering.k=3", f"run.root={tmp_path}/runs",
-        f"cache.dir={tmp_path}/cache", "progress=false", f"tracking.uri=sqlite:///{tmp_path}/mlflow.db", f"eval.privacy_dev={privacy_dev}",
+        "experiment=eval_dev",
+        f"data.source={data}",
+        "data.sample.n=1000",
+        "clustering.k=3",
+        f"run.root={tmp_path}/runs",
+        f"cache.dir={tmp_path}/cache",
+        "progress=false",
+        f"tracking.uri=sqlite:///{tmp_path}/mlflow.db",
+        f"eval.privacy_dev={privacy_dev}",
     ]
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         return compose("config", overrides=overrides + list(extra))

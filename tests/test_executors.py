@@ -141,9 +141,7 @@ def ray_instance():
 
 
 def _run_cfg(tmp_path: Path, name: str, *overrides: str):
-    return _compose(
-        f"run.root={tmp_path}/runs", f"run.name={name}", f"cache.dir={tmp_path}/cache-{name}", "data.sample.n=40", "progress=false", *overrides
-    )
+    return _compose(f"run.root={tmp_path}/runs", f"run.name={name}", f"cache.dir={tmp_path}/cache-{name}", "data.sample.n=40", "progress=false", *overrides)
 
 
 @pytest.mark.integration

@@ -91,7 +91,9 @@ def bodies(page):
 
 def map_pixels(page):
     """Histogram-like summary of the map canvas: how many strongly red pixels, and a digest."""
-    return page.eval_on_selector("#map", """c => {
+    return page.eval_on_selector(
+        "#map",
+        """c => {
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let red = 0, sum = 0;
         for (let i = 0; i < d.length; i += 4) {
@@ -99,7 +101,8 @@ def map_pixels(page):
             sum = (sum * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) % 1000000007;
         }
         return {red, sum, url: c.toDataURL().length};
-    }""")
+    }""",
+    )
 
 
 def select_in_tree(page, node_id):
@@ -126,7 +129,10 @@ def check_app(page, expected, shots_prefix):
     # Hovering a dot shows a card with the name, description and size of its cluster.
     box = page.evaluate("() => { const n = clio.tree.byId.get('2-0'); return clio.map.toScreen(n.x, n.y); }")
     canvas = page.locator("#map").bounding_box()
-    hit = page.evaluate("([x, y]) => { for (let r = 0; r < 60; r += 3) for (let a = 0; a < 6.3; a += 0.5) { const id = clio.map.nodeAt(x + r * Math.cos(a), y + r * Math.sin(a)); if (id) return [x + r * Math.cos(a), y + r * Math.sin(a)]; } return null; }", box)
+    hit = page.evaluate(
+        "([x, y]) => { for (let r = 0; r < 60; r += 3) for (let a = 0; a < 6.3; a += 0.5) { const id = clio.map.nodeAt(x + r * Math.cos(a), y + r * Math.sin(a)); if (id) return [x + r * Math.cos(a), y + r * Math.sin(a)]; } return null; }",
+        box,
+    )
     assert hit, "no dot near the top-level cluster"
     page.mouse.move(canvas["x"] + hit[0], canvas["y"] + hit[1])
     page.wait_for_selector("#hover-card:not([hidden])")

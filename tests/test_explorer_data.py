@@ -123,7 +123,7 @@ def test_export_is_self_contained_and_escaped(run_dir, tmp_path):
     assert "</script><script>document.body" not in html
     assert CANARY not in html and ACCOUNT_PREFIX not in html
     assert 'http-equiv="Content-Security-Policy"' in html
-    assert 'src="http' not in html and 'href="http' not in html and "src=\"static/" not in html
+    assert 'src="http' not in html and 'href="http' not in html and 'src="static/' not in html
 
 
 def test_cli_export_and_errors(run_dir, tmp_path, capsys):

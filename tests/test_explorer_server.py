@@ -74,11 +74,21 @@ def test_privileged_mode_without_token_is_refused_at_start(data):
         create_app(data, privileged=True, token=None)
 
 
-@pytest.mark.parametrize("path", [
-    "/static/../server.py", "/static/..%2fserver.py", "/static/%2e%2e%2fserver.py", "/static/..%5cserver.py",
-    "/static/%2e%2e/%2e%2e/data.py", "/static/....//server.py", "/static/./app.js/../../server.py",
-    "/static/%252e%252e%252fserver.py", "/static//etc/passwd", "/static/..%2f..%2f..%2fetc%2fpasswd",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../server.py",
+        "/static/..%2fserver.py",
+        "/static/%2e%2e%2fserver.py",
+        "/static/..%5cserver.py",
+        "/static/%2e%2e/%2e%2e/data.py",
+        "/static/....//server.py",
+        "/static/./app.js/../../server.py",
+        "/static/%252e%252e%252fserver.py",
+        "/static//etc/passwd",
+        "/static/..%2f..%2f..%2fetc%2fpasswd",
+    ],
+)
 def test_static_path_traversal_is_rejected(client, path):
     r = client.get(path)
     assert r.status_code in (400, 404)

@@ -12,8 +12,7 @@ from clio.naming import ClusterName
 
 # Topic keyword -> broader group; the fake model names things with these words so that it can
 # answer every step "plausibly" from what the prompt shows it.
-GROUP = {"python": "software", "database": "software", "cooking": "household", "garden": "household",
-         "travel": "leisure", "music": "leisure", "poetry": "writing", "essay": "writing"}
+GROUP = {"python": "software", "database": "software", "cooking": "household", "garden": "household", "travel": "leisure", "music": "leisure", "poetry": "writing", "essay": "writing"}
 
 
 def crc(text):
@@ -298,6 +297,7 @@ def test_a_single_parent_takes_every_child_without_asking():
 def test_requested_levels_survive_a_model_that_assigns_every_child_to_one_parent():
     """Two parents proposed, but the model puts every child under the first: with levels requested,
     the empty parent gets the child closest to it by meaning, so the next level has two to group."""
+
     def one_sided(prompt):
         if prompt.name in ("hierarchy_propose", "hierarchy_dedupe"):
             return "1. Assist with python requests\n2. Assist with cooking requests</answer>"
@@ -307,8 +307,7 @@ def test_requested_levels_survive_a_model_that_assigns_every_child_to_one_parent
             return fake_model(prompt)
         raise AssertionError(prompt.name)
 
-    base = [ClusterName(cluster_id=i, name=name, description="", size=size) for i, (name, size) in
-            enumerate([("Fix python imports", 4), ("Debug python tests", 3), ("Plan cooking dinner", 5)])]
+    base = [ClusterName(cluster_id=i, name=name, description="", size=size) for i, (name, size) in enumerate([("Fix python imports", 4), ("Debug python tests", 3), ("Plan cooking dinner", 5)])]
     tree = build_hierarchy(base, embed, gateway(one_sided), top_k=1, levels=3, random_state=0)
     check_invariants(tree, 12)
     assert [len(level) for level in tree.levels()] == [3, 2, 1]

@@ -25,7 +25,7 @@ SUMMARIES = ["bake bread", "bake cake", "bake pie", "near one", "near two", "far
 
 
 def good(prompt):
-    return " The users asked for baking help. They wanted recipes.</summary>\n<name>\"Bake bread and cakes at home.\"</name>"
+    return ' The users asked for baking help. They wanted recipes.</summary>\n<name>"Bake bread and cakes at home."</name>'
 
 
 def test_names_descriptions_and_sizes():

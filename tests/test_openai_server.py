@@ -31,8 +31,25 @@ def free_port() -> int:
 def server(tmp_path_factory):
     pytest.importorskip("sse_starlette", reason="the server extra of llama-cpp-python (pip install -e '.[openai_server]')")
     port, log = free_port(), tmp_path_factory.mktemp("server") / "server.log"
-    args = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_assets.gguf_path(MODEL)), "--model_alias", MODEL,
-            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2", "--verbose", "false"]
+    args = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model_assets.gguf_path(MODEL)),
+        "--model_alias",
+        MODEL,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "4096",
+        "--n_threads",
+        "2",
+        "--verbose",
+        "false",
+    ]
     with log.open("w") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"

@@ -22,7 +22,9 @@ def installed(tmp_path_factory):
     scratch = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir", str(scratch / "dist"), str(REPO)],
-        check=True, capture_output=True, cwd=scratch,
+        check=True,
+        capture_output=True,
+        cwd=scratch,
     )
     (wheel,) = (scratch / "dist").glob("clio_harness-*.whl")
     target = scratch / "site"
@@ -41,7 +43,11 @@ def test_installed_copy_finds_its_own_configs_and_prompts(installed):
     target, elsewhere, env = installed
     probe = subprocess.run(
         [sys.executable, "-c", "import clio, clio.resources as r; print(clio.__file__); print(r.CONF_DIR); print(r.PROMPTS_DIR)"],
-        cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     module, conf, prompts = probe.stdout.split()
     for path in (module, conf, prompts):
@@ -58,14 +64,14 @@ def test_installed_copy_runs_the_pipeline_from_another_directory_with_a_user_con
     topics = ["How do I bake sourdough bread at home?", "Fix my Python list index error please", "Plan a spring trip to Lisbon", "Write a cover letter for a nurse job"]
     rows = [
         {"id": f"c{t}-{i}", "account_id": f"a{t}-{i}", "messages": [{"role": "user", "content": f"{q} (case {i})"}, {"role": "assistant", "content": "Sure."}]}
-        for t, q in enumerate(topics) for i in range(8)
+        for t, q in enumerate(topics)
+        for i in range(8)
     ]
     (elsewhere / "tiny.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     # A user's experiment file in their own folder, next to their data.
     (elsewhere / "myconf" / "experiment").mkdir(parents=True)
     (elsewhere / "myconf" / "experiment" / "tiny.yaml").write_text(
-        "# @package _global_\nllm: {backend: fake}\ndata: {source: tiny.jsonl}\nclustering: {k: 4}\n"
-        "privacy: {min_conversations: 2, min_accounts: 2}\nrun: {name: tiny}\nprogress: false\n"
+        "# @package _global_\nllm: {backend: fake}\ndata: {source: tiny.jsonl}\nclustering: {k: 4}\nprivacy: {min_conversations: 2, min_accounts: 2}\nrun: {name: tiny}\nprogress: false\n"
     )
     done = clio(installed, "run", "--config-dir", "myconf", "data=file", "experiment=tiny", "cache.dir=cache")
     assert done.returncode == 0, done.stderr[-2000:]

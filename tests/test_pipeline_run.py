@@ -76,9 +76,19 @@ def leaky_llm(monkeypatch):
 
 def overrides(tmp_path, data):
     return [
-        f"run.root={tmp_path}/runs", "run.name=e2e", f"cache.dir={tmp_path}/cache", "data=file", f"data.source={data}",
-        "progress=false", "clustering.k=6", "privacy.min_conversations=5", "privacy.min_accounts=5", "privacy.auditor.kind=rules",
-        "hierarchy.top_k=2", "hierarchy.levels=3", "pipeline.mode=paper",  # tests choose embed_first where they mean it
+        f"run.root={tmp_path}/runs",
+        "run.name=e2e",
+        f"cache.dir={tmp_path}/cache",
+        "data=file",
+        f"data.source={data}",
+        "progress=false",
+        "clustering.k=6",
+        "privacy.min_conversations=5",
+        "privacy.min_accounts=5",
+        "privacy.auditor.kind=rules",
+        "hierarchy.top_k=2",
+        "hierarchy.levels=3",
+        "pipeline.mode=paper",  # tests choose embed_first where they mean it
     ]
 
 
@@ -298,8 +308,7 @@ def test_embed_first_naming_from_sampled_summaries_summarises_only_the_shown_con
     centroid and the nearest non-members, and those summaries pass the detectors before the namer."""
     data = tmp_path / "chats.jsonl"
     write_dataset(data)
-    overrides = ("pipeline.mode=embed_first", "naming.source=sample_summaries", "naming.sources.sample_summaries.n_members=3",
-                 "naming.sources.sample_summaries.n_contrast=2", "run.name=ef-sample")
+    overrides = ("pipeline.mode=embed_first", "naming.source=sample_summaries", "naming.sources.sample_summaries.n_members=3", "naming.sources.sample_summaries.n_contrast=2", "run.name=ef-sample")
     manifest = pipeline.run_all(make_cfg(tmp_path, data, *overrides))
     summaries = [p for p in leaky_llm.calls if p.name == "facet_open"]
     names = [p for p in leaky_llm.calls if p.name == "cluster_name"]

@@ -380,15 +380,12 @@ def test_generalise_summaries_counts_what_it_replaced(rules):
 
     from clio.privacy import generalise_summaries
 
-    frame = pd.DataFrame({"request": ["Help Ignatius Thornberry write to the committee.", "Explain list vs tuple.", None],
-                          "turns": [1, 2, 3]})
+    frame = pd.DataFrame({"request": ["Help Ignatius Thornberry write to the committee.", "Explain list vs tuple.", None], "turns": [1, 2, 3]})
     report = generalise_summaries(frame, ["request", "absent"], rules)
     # an unknown two-word name with no cue reads as an organisation or group to the rules
-    assert report == {"min_score": 3, "summaries_checked": 2, "summaries_generalised": 1,
-                      "details_replaced": {"organisation": 1}, "still_rated_below_min": 0}
+    assert report == {"min_score": 3, "summaries_checked": 2, "summaries_generalised": 1, "details_replaced": {"organisation": 1}, "still_rated_below_min": 0}
     assert frame["request"].tolist()[:2] == ["Help [organisation] write to the committee.", "Explain list vs tuple."]
     assert frame["request"].isna().tolist() == [False, False, True]
-
 
 
 @pytest.mark.parametrize(
@@ -426,6 +423,7 @@ def test_software_names_are_public_only_as_whole_names(rules, text, private):
 
 
 # ---------------------------------------------------------------- fail loudly when a part is missing
+
 
 def test_rule_auditor_refuses_to_start_without_its_ner_model(monkeypatch):
     from clio.errors import ConfigError
@@ -782,4 +780,3 @@ def test_european_id_checks_and_german_inflection_helpers():
     assert _swedish_pn_valid("81", "12", "28", "9874") and not _swedish_pn_valid("81", "12", "28", "9875")
     assert all(_german_word(w) for w in ("Nebenkostenabrechnungen", "Mietverträge", "Urlaubsansprüche", "Kündigungsfristen"))
     assert not _german_word("Wolkensteins") and not _german_word("Brockhagens")
-

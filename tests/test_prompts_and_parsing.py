@@ -86,9 +86,7 @@ def test_parse_choice_and_tagged():
 def test_included_snippets_are_rendered_and_count_in_the_hash(tmp_path):
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / "sys.txt").write_text("Shared rules v1.")
-    (tmp_path / "p.yaml").write_text(
-        "name: p\nversion: 1\nvariables: [x]\nmessages:\n  - role: system\n    content: \"{% include 'shared/sys.txt' %}\"\n  - role: user\n    content: '{{ x }}'\n"
-    )
+    (tmp_path / "p.yaml").write_text("name: p\nversion: 1\nvariables: [x]\nmessages:\n  - role: system\n    content: \"{% include 'shared/sys.txt' %}\"\n  - role: user\n    content: '{{ x }}'\n")
     first = load_prompt("p", str(tmp_path))
     assert first.render(x="hi").messages[0].content == "Shared rules v1."
     load_prompt.cache_clear()

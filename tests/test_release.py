@@ -73,6 +73,7 @@ def test_policy_from_run_reads_layer_two(tmp_path):
 
 # ---------------------------------------------------------------- explorer with a planted one-account cell
 
+
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     """A run whose base cluster 0 holds a block of German conversations that all come from one
@@ -185,17 +186,27 @@ def planted_benchmark(tmp_path):
     from tests.test_analyses import make_frame
 
     frame = make_frame()
-    solo = frame[frame["cluster"] == "topic 4"].head(30).assign(cluster=SOLO, account_id=ONE_ACCOUNT,
-                                                               conversation_id=[f"solo_{i}" for i in range(30)])
+    solo = frame[frame["cluster"] == "topic 4"].head(30).assign(cluster=SOLO, account_id=ONE_ACCOUNT, conversation_id=[f"solo_{i}" for i in range(30)])
     frame = pd.concat([frame, solo], ignore_index=True)
     welsh = frame.index[frame["cluster"] == "topic 3"][:15]
     frame.loc[welsh, ["language", "account_id"]] = ["Welsh", ONE_ACCOUNT + "-2"]
     path = tmp_path / "bench.jsonl"
     with path.open("w", encoding="utf-8") as fh:
         for r in frame.itertuples():
-            fh.write(json.dumps({"id": r.conversation_id, "account_id": r.account_id, "timestamp": r.timestamp.isoformat(), "category": r.cluster,
-                                 "language": r.language, "expected_concern": round(r.concern),
-                                 "messages": [{"role": "user", "content": r.text}, {"role": "assistant", "content": "ok"}]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": r.conversation_id,
+                        "account_id": r.account_id,
+                        "timestamp": r.timestamp.isoformat(),
+                        "category": r.cluster,
+                        "language": r.language,
+                        "expected_concern": round(r.concern),
+                        "messages": [{"role": "user", "content": r.text}, {"role": "assistant", "content": "ok"}],
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -263,6 +274,7 @@ def test_run_analyses_drop_removed_clusters_and_never_show_unaudited_names(tmp_p
 
 
 # ---------------------------------------------------------------- clio show and the privacy report
+
 
 def test_clio_show_withholds_small_counts_and_the_removed_pool(tmp_path, capsys):
     from clio.cli import main as clio_main

@@ -2,7 +2,6 @@
 a one-line message naming the file, the line or record, and what is wrong; on_error=skip keeps the
 good records and counts the bad ones; nothing crashes."""
 
-
 import pytest
 
 from clio.errors import DataError

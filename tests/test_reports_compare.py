@@ -11,8 +11,11 @@ def _run(root, name, acc, seed, n=100, k=48, debias="language_mean"):
     metrics = {
         "variant": {"mode": "embed_first", "embedding": "e5", "debias": debias, "k": k, "assign": "embedding"},
         "supervised": {"accuracy": acc, "macro_f1": acc - 0.05, "per_group": {"Georgian": {"n": 50, "accuracy": acc - 0.1}, "Hindi": {"n": 50, "accuracy": acc + 0.1}}},
-        "unsupervised": {"nmi": 0.7, "purity": 0.75}, "n_conversations": n, "n_base_clusters": k,
-        "cost": {"model_requests_per_1k_conversations": 0.0}, "eval_seconds": 60,
+        "unsupervised": {"nmi": 0.7, "purity": 0.75},
+        "n_conversations": n,
+        "n_base_clusters": k,
+        "cost": {"model_requests_per_1k_conversations": 0.0},
+        "eval_seconds": 60,
     }
     (run / "eval" / "metrics.json").write_text(json.dumps(metrics))
     (run / "manifest.json").write_text(json.dumps({"config": {"run": {"seed": seed}}}))

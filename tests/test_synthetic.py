@@ -196,7 +196,10 @@ def test_fixed_subcategories_skip_the_model_and_failures_are_counted(tmp_path):
         return fake_llm(prompt)
 
     cfg = config(
-        tmp_path, n=12, pii_rate=0, languages=["English", "Catalan"],
+        tmp_path,
+        n=12,
+        pii_rate=0,
+        languages=["English", "Catalan"],
         categories=[{"name": "Travel planning", "subcategories": ["Lisbon weekends", "rail passes"]}],
     )
     backend = FakeBackend(flaky)
@@ -253,8 +256,12 @@ def speaking_llm(wrong):
 
 
 def bilingual(tmp_path, **overrides):
-    raw = {"n": 40, "languages": ["English", "French"], "categories": [{"name": "Cooking and recipes", "weight": 2}, {"name": "Travel planning"}],
-           "validation": {"checks": ["language", "request", "subcategory", "pii"], "request": {"embedding": False}}}
+    raw = {
+        "n": 40,
+        "languages": ["English", "French"],
+        "categories": [{"name": "Cooking and recipes", "weight": 2}, {"name": "Travel planning"}],
+        "validation": {"checks": ["language", "request", "subcategory", "pii"], "request": {"embedding": False}},
+    }
     return config(tmp_path, **(raw | overrides))
 
 
@@ -292,8 +299,7 @@ def test_a_conversation_failing_every_time_is_dropped_and_the_shortfall_reported
     missing = planned[("Travel planning", "French")]
     assert missing > 0 and manifest["counts"]["failed"] == missing and manifest["counts"]["written"] == 40 - missing
     assert manifest["counts"]["regenerations"] == 2 * missing  # max_regenerations each
-    assert manifest["quota_missed"] == {"category": {"Travel planning": missing}, "language": {"French": missing},
-                                        "cell": {"Travel planning | French": missing}}
+    assert manifest["quota_missed"] == {"category": {"Travel planning": missing}, "language": {"French": missing}, "cell": {"Travel planning | French": missing}}
     assert all("language: user turn 1 reads as English" in e for e in manifest["errors"])
     quality = json.loads(Path(manifest["quality"]["report"]).read_text())
     assert quality["dropped"] == missing and quality["by_check"]["language"]["drops"] == missing
@@ -335,8 +341,9 @@ def test_the_topic_check_runs_in_the_generator_with_the_given_embedder(tmp_path)
     def respond(prompt, seed):
         # a third of the travel conversations come out about cooking on their first try
         if prompt.name == "synth_user_prompt" and "Topic: Travel planning" in prompt.messages[-1].content and seed in first_seeds and seed % 3 == 0:
-            prompt = prompt.model_copy(update={"messages": [*prompt.messages[:-1], prompt.messages[-1].model_copy(
-                update={"content": prompt.messages[-1].content.replace("Travel planning", "Cooking and recipes")})]})
+            prompt = prompt.model_copy(
+                update={"messages": [*prompt.messages[:-1], prompt.messages[-1].model_copy(update={"content": prompt.messages[-1].content.replace("Travel planning", "Cooking and recipes")})]}
+            )
         return speaking_llm(lambda *a: False)(prompt, seed)
 
     manifest = generate_dataset(cfg, gateway(SeededFake(respond)), progress=False, embed=bag_of_words)
@@ -394,8 +401,17 @@ def test_hydra_config_defaults_follow_the_paper():
 def test_command_line_entry_point(tmp_path):
     # `llm.backend=fake` only here: the entry point must run end to end without a model.
     env = {**os.environ, "CLIO_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
-    args = [sys.executable, "-m", "synthetic", "llm.backend=fake", f"run.root={tmp_path}", "synthetic.n=6", "progress=false",
-            "synthetic.languages=[English,French]", "synthetic.validation.checks=[subcategory,pii]"]
+    args = [
+        sys.executable,
+        "-m",
+        "synthetic",
+        "llm.backend=fake",
+        f"run.root={tmp_path}",
+        "synthetic.n=6",
+        "progress=false",
+        "synthetic.languages=[English,French]",
+        "synthetic.validation.checks=[subcategory,pii]",
+    ]
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     out = tmp_path / "synthetic" / "multilingual-default" / "conversations.jsonl"

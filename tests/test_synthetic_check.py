@@ -38,36 +38,41 @@ def row(text, language="English", category="Cooking and recipes", subcategory="S
     messages = [{"role": "user", "content": text}, {"role": "assistant", "content": "Of course."}]
     for follow in more:
         messages += [{"role": "user", "content": follow}, {"role": "assistant", "content": "Sure."}]
-    return {"id": id, "category": category, "subcategory": subcategory, "language": language,
-            "has_pii": bool(pii) if has_pii is None else has_pii, "pii": list(pii), "messages": messages}
+    return {"id": id, "category": category, "subcategory": subcategory, "language": language, "has_pii": bool(pii) if has_pii is None else has_pii, "pii": list(pii), "messages": messages}
 
 
 # --------------------------------------------------------------------------- language
 
 
-@pytest.mark.parametrize("text, label", [
-    ("Could you explain how compound interest works on a savings account?", "English"),
-    ("Je voudrais réserver un hôtel pas trop cher près de la gare pour trois nuits en mai.", "French"),
-    ("Мені потрібна допомога з резюме: як описати волонтерський досвід, якщо роботи ще не було?", "Ukrainian"),
-    ("今日は雨なので、家で簡単に作れる夕ご飯のレシピを教えてください。", "Japanese"),
-    ("请帮我写一封给房东的邮件，说明热水器坏了需要尽快修理。", "Mandarin Chinese"),
-    # mixed scripts: quoted English and code inside an Armenian request are not counted against it
-    ('Իմ React ծրագիրը ցույց է տալիս "Cannot read properties of undefined (reading map)" սխալը, ինչու՞', "Armenian"),
-    # nothing to judge: only code, only an emoji
-    ("```python\nprint(sum(range(10)))\n```", "Georgian"),
-    ("👍", "Japanese"),
-])
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ("Could you explain how compound interest works on a savings account?", "English"),
+        ("Je voudrais réserver un hôtel pas trop cher près de la gare pour trois nuits en mai.", "French"),
+        ("Мені потрібна допомога з резюме: як описати волонтерський досвід, якщо роботи ще не було?", "Ukrainian"),
+        ("今日は雨なので、家で簡単に作れる夕ご飯のレシピを教えてください。", "Japanese"),
+        ("请帮我写一封给房东的邮件，说明热水器坏了需要尽快修理。", "Mandarin Chinese"),
+        # mixed scripts: quoted English and code inside an Armenian request are not counted against it
+        ('Իմ React ծրագիրը ցույց է տալիս "Cannot read properties of undefined (reading map)" սխալը, ինչու՞', "Armenian"),
+        # nothing to judge: only code, only an emoji
+        ("```python\nprint(sum(range(10)))\n```", "Georgian"),
+        ("👍", "Japanese"),
+    ],
+)
 def test_language_passes_a_turn_in_its_label(text, label):
     assert turn_language(text, label, LANG) == Verdict(True)
 
 
-@pytest.mark.parametrize("text, label, reason", [
-    ("Мені потрібна допомога з резюме: як описати волонтерський досвід, якщо роботи ще не було?", "Georgian", "0% of the letters are in the Georgian script"),
-    ("My React app throws this error on every page load, can you tell me why?", "Armenian", "0% of the letters are in the Armenian script"),
-    ("Je voudrais réserver un hôtel pas trop cher près de la gare pour trois nuits en mai.", "Spanish", "reads as French"),
-    ("今日は雨なので、家で簡単に作れる夕ご飯のレシピを教えてください。", "Mandarin Chinese", "reads as Japanese"),
-    ("Здравствуйте, подскажите пожалуйста, как правильно оформить возврат товара в интернет-магазин?", "Ukrainian", "reads as Russian"),
-])
+@pytest.mark.parametrize(
+    "text, label, reason",
+    [
+        ("Мені потрібна допомога з резюме: як описати волонтерський досвід, якщо роботи ще не було?", "Georgian", "0% of the letters are in the Georgian script"),
+        ("My React app throws this error on every page load, can you tell me why?", "Armenian", "0% of the letters are in the Armenian script"),
+        ("Je voudrais réserver un hôtel pas trop cher près de la gare pour trois nuits en mai.", "Spanish", "reads as French"),
+        ("今日は雨なので、家で簡単に作れる夕ご飯のレシピを教えてください。", "Mandarin Chinese", "reads as Japanese"),
+        ("Здравствуйте, подскажите пожалуйста, как правильно оформить возврат товара в интернет-магазин?", "Ukrainian", "reads as Russian"),
+    ],
+)
 def test_language_fails_a_turn_in_another_language(text, label, reason):
     verdict = turn_language(text, label, LANG)
     assert not verdict.ok and reason in verdict.reason
@@ -82,8 +87,11 @@ def test_language_is_lenient_only_where_the_detector_is_unsure():
 
 
 def test_language_checks_every_user_turn():
-    conv = row("Pourriez-vous m'aider à préparer une soupe à l'oignon pour six personnes ?", "French",
-               more=["Merci ! Et combien de temps faut-il la laisser mijoter ?", "Thanks, and can I freeze the leftovers for next week?"])
+    conv = row(
+        "Pourriez-vous m'aider à préparer une soupe à l'oignon pour six personnes ?",
+        "French",
+        more=["Merci ! Et combien de temps faut-il la laisser mijoter ?", "Thanks, and can I freeze the leftovers for next week?"],
+    )
     verdict = check_language(conv, LANG)
     assert not verdict.ok and verdict.reason.startswith("user turn 3 reads as English")
 
@@ -91,24 +99,30 @@ def test_language_checks_every_user_turn():
 # --------------------------------------------------------------------------- request
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("Hi! How can I help you today?", "speaks as the assistant"),
-    ("What do you have in mind for the next project?", "speaks as the assistant"),
-    ("Espero que tudo esteja ótimo,", "stops mid-sentence"),
-    ("Bonjour à toute l'équipe :", "stops mid-sentence"),
-    ("   ", "empty"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("Hi! How can I help you today?", "speaks as the assistant"),
+        ("What do you have in mind for the next project?", "speaks as the assistant"),
+        ("Espero que tudo esteja ótimo,", "stops mid-sentence"),
+        ("Bonjour à toute l'équipe :", "stops mid-sentence"),
+        ("   ", "empty"),
+    ],
+)
 def test_request_rule_fails_offers_greetings_and_cut_off_turns(text, reason):
     verdict = request_rule(text)
     assert not verdict.ok and reason in verdict.reason
 
 
-@pytest.mark.parametrize("text", [
-    "Can you help me plan three days in Lisbon on a small budget?",
-    "Write a limerick about a cat who hates Mondays.",
-    "Mi horno no calienta bien, ¿qué puedo revisar antes de llamar al técnico?",
-    "My chatbot answers every question with a greeting. Why would that happen?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can you help me plan three days in Lisbon on a small budget?",
+        "Write a limerick about a cat who hates Mondays.",
+        "Mi horno no calienta bien, ¿qué puedo revisar antes de llamar al técnico?",
+        "My chatbot answers every question with a greeting. Why would that happen?",
+    ],
+)
 def test_request_rule_passes_requests(text):
     assert request_rule(text).ok
 
@@ -147,10 +161,13 @@ def test_request_embedding_check_compares_with_role_exemplars_beyond_the_languag
 
 
 # one group per subcategory; a category's name shares the groups of its subcategories
-TOPIC_WORDS = {"soup": ["cooking", "soup"], "bread": ["cooking", "bread"], "train": ["travel", "train"], "hotel": ["travel", "hotel"],
-               "contract": ["legal", "contract"], "guitar": ["music", "guitar"]}
-TAXONOMY = {"Cooking and recipes": ["Soup recipes", "Bread baking"], "Travel planning": ["Train journeys", "Hotel booking"],
-            "Legal questions": ["Rental contracts"], "Music practice": ["Guitar chords"]}
+TOPIC_WORDS = {"soup": ["cooking", "soup"], "bread": ["cooking", "bread"], "train": ["travel", "train"], "hotel": ["travel", "hotel"], "contract": ["legal", "contract"], "guitar": ["music", "guitar"]}
+TAXONOMY = {
+    "Cooking and recipes": ["Soup recipes", "Bread baking"],
+    "Travel planning": ["Train journeys", "Hotel booking"],
+    "Legal questions": ["Rental contracts"],
+    "Music practice": ["Guitar chords"],
+}
 SENTENCES = {
     "English": "Please help me with this {} question, I am stuck.",
     "French": "Aidez-moi avec cette question de {}, s'il vous plaît, je suis bloqué.",
@@ -191,8 +208,7 @@ def test_embedding_checks_need_an_embedder():
 
     with pytest.raises(ConfigError, match="need an embedding model"):
         Validator(parse_validation({"checks": ["topic"]}), None)
-    assert Validator(parse_validation({"checks": ["language", "pii"]}), None).fit([], {}).check([row("Soup, please?")]) == [
-        {"language": Verdict(True), "pii": Verdict(True)}]
+    assert Validator(parse_validation({"checks": ["language", "pii"]}), None).fit([], {}).check([row("Soup, please?")]) == [{"language": Verdict(True), "pii": Verdict(True)}]
 
 
 # --------------------------------------------------------------------------- subcategory, pii
@@ -203,15 +219,18 @@ def test_subcategory_one_short_phrase_passes(name):
     assert check_subcategory_name(name, SubcategoryCheck()).ok
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("1.抄袭 analysis requests 2. assignment analysis requests", "a list"),
-    ("Soup recipes\nBread baking", "line break"),
-    ("- Soup recipes", "a list"),
-    ("soups; stews; breads", "';' or '|'"),
-    ("", "empty"),
-    ("a very long subcategory name " * 5, "characters (max 100)"),
-    (" ".join("abcdefghijklmnopq"), "words (max 16)"),
-])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("1.抄袭 analysis requests 2. assignment analysis requests", "a list"),
+        ("Soup recipes\nBread baking", "line break"),
+        ("- Soup recipes", "a list"),
+        ("soups; stews; breads", "';' or '|'"),
+        ("", "empty"),
+        ("a very long subcategory name " * 5, "characters (max 100)"),
+        (" ".join("abcdefghijklmnopq"), "words (max 16)"),
+    ],
+)
 def test_subcategory_malformed_names_fail(name, reason):
     verdict = check_subcategory_name(name, SubcategoryCheck())
     assert not verdict.ok and reason in verdict.reason
@@ -270,12 +289,15 @@ def no_embedding_config(tmp_path):
 
 
 def small_file(tmp_path):
-    return write_rows(tmp_path / "labelled.jsonl", [
-        row("How long should I simmer a lentil soup before blending it?", id="a"),
-        row("Hi! How can I help you today?", id="b"),
-        row("Quelle est la meilleure façon de garder le pain frais plus longtemps ?", "French", subcategory="Bread baking", id="c"),
-        row("What's the best way to keep bread fresh for longer?", "French", subcategory="1. Bread 2. Cakes", id="d"),
-    ])
+    return write_rows(
+        tmp_path / "labelled.jsonl",
+        [
+            row("How long should I simmer a lentil soup before blending it?", id="a"),
+            row("Hi! How can I help you today?", id="b"),
+            row("Quelle est la meilleure façon de garder le pain frais plus longtemps ?", "French", subcategory="Bread baking", id="c"),
+            row("What's the best way to keep bread fresh for longer?", "French", subcategory="1. Bread 2. Cakes", id="d"),
+        ],
+    )
 
 
 def test_check_command_writes_the_same_report_for_any_labelled_file(tmp_path, capsys):
@@ -292,8 +314,7 @@ def test_check_command_writes_the_same_report_for_any_labelled_file(tmp_path, ca
 def test_check_command_reports_a_bad_file_in_one_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"category": "x", "messages": []}\n', encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "synthetic.check", str(bad), "--config", str(no_embedding_config(tmp_path))],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "synthetic.check", str(bad), "--config", str(no_embedding_config(tmp_path))], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "bad.jsonl:1: missing subcategory, language, has_pii, pii" in done.stderr
 
@@ -306,21 +327,20 @@ def test_check_with_the_real_multilingual_model(tmp_path):
     from clio.embeddings import Embedder
 
     sentences = {
-        ("Cooking and recipes", "Soup recipes"): ["How long should I simmer a lentil soup before blending it?",
-                                                  "¿Cuánto tiempo debo cocer una sopa de lentejas antes de triturarla?"],
-        ("Cooking and recipes", "Bread baking"): ["My sourdough bread comes out flat, what am I doing wrong with the dough?",
-                                                  "Mi pan de masa madre sale plano, ¿qué hago mal con la masa?"],
-        ("Software debugging", "Python errors"): ["Why does my Python script raise KeyError when the key is clearly in the dict?",
-                                                  "¿Por qué mi script de Python lanza KeyError si la clave está en el diccionario?"],
-        ("Software debugging", "JavaScript bugs"): ["My JavaScript fetch call returns undefined even though the API responds, why?",
-                                                    "Mi llamada fetch en JavaScript devuelve undefined aunque la API responde, ¿por qué?"],
-        ("Travel planning", "Train journeys"): ["Is a rail pass worth it for two weeks of train travel across Italy?",
-                                                "¿Vale la pena un pase de tren para dos semanas viajando en tren por Italia?"],
-        ("Travel planning", "Hotel booking"): ["Should I book my hotel in Kyoto now or wait for last-minute deals?",
-                                               "¿Reservo ya el hotel en Kioto o espero a las ofertas de última hora?"],
+        ("Cooking and recipes", "Soup recipes"): ["How long should I simmer a lentil soup before blending it?", "¿Cuánto tiempo debo cocer una sopa de lentejas antes de triturarla?"],
+        ("Cooking and recipes", "Bread baking"): ["My sourdough bread comes out flat, what am I doing wrong with the dough?", "Mi pan de masa madre sale plano, ¿qué hago mal con la masa?"],
+        ("Software debugging", "Python errors"): [
+            "Why does my Python script raise KeyError when the key is clearly in the dict?",
+            "¿Por qué mi script de Python lanza KeyError si la clave está en el diccionario?",
+        ],
+        ("Software debugging", "JavaScript bugs"): [
+            "My JavaScript fetch call returns undefined even though the API responds, why?",
+            "Mi llamada fetch en JavaScript devuelve undefined aunque la API responde, ¿por qué?",
+        ],
+        ("Travel planning", "Train journeys"): ["Is a rail pass worth it for two weeks of train travel across Italy?", "¿Vale la pena un pase de tren para dos semanas viajando en tren por Italia?"],
+        ("Travel planning", "Hotel booking"): ["Should I book my hotel in Kyoto now or wait for last-minute deals?", "¿Reservo ya el hotel en Kioto o espero a las ofertas de última hora?"],
     }
-    rows = [row(text, language, cat, sub, id=f"{sub}-{language}")
-            for (cat, sub), texts in sentences.items() for text, language in zip(texts, ["English", "Spanish"])]
+    rows = [row(text, language, cat, sub, id=f"{sub}-{language}") for (cat, sub), texts in sentences.items() for text, language in zip(texts, ["English", "Spanish"])]
     rows.append(row("Should I book my hotel in Kyoto now or wait for last-minute deals?", "English", "Software debugging", "Python errors", id="off-topic"))
     rows.append(row("¡Hola! ¿En qué puedo ayudarte hoy?", "Spanish", "Travel planning", "Hotel booking", id="offer"))
     rows.append(row("What is the best way to store fresh herbs?", "Spanish", "Cooking and recipes", "Soup recipes", id="wrong-language"))

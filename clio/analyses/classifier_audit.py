@@ -62,9 +62,20 @@ def classifier_audit(
     g = d.groupby(cluster_col)
     policy = policy or ReleasePolicy(max(1, min_conversations), 1)
     flagged = d[d["flag"] >= 0.5]
-    t = pd.DataFrame({"n": g.size(), "accounts": g["account_id"].nunique(), "mean_concern": g["concern"].mean(), "flags": g["flag"].sum(),
-                      "flag_accounts": flagged.groupby(cluster_col)["account_id"].nunique(),
-                      "unflagged_accounts": d[d["flag"] < 0.5].groupby(cluster_col)["account_id"].nunique()}).reset_index().rename(columns={"index": "cluster", cluster_col: "cluster"})
+    t = (
+        pd.DataFrame(
+            {
+                "n": g.size(),
+                "accounts": g["account_id"].nunique(),
+                "mean_concern": g["concern"].mean(),
+                "flags": g["flag"].sum(),
+                "flag_accounts": flagged.groupby(cluster_col)["account_id"].nunique(),
+                "unflagged_accounts": d[d["flag"] < 0.5].groupby(cluster_col)["account_id"].nunique(),
+            }
+        )
+        .reset_index()
+        .rename(columns={"index": "cluster", cluster_col: "cluster"})
+    )
     t[["flag_accounts", "unflagged_accounts"]] = t[["flag_accounts", "unflagged_accounts"]].fillna(0)
     t = t[np.asarray(policy.allows(t["n"], t["accounts"]), dtype=bool)].copy()
     t["flag_rate"] = t["flags"] / t["n"]
@@ -121,7 +132,15 @@ def plot_audit(table: pd.DataFrame, summary: dict, title: str, concern_threshold
     table = table[table["flag_rate"].notna()]
     fig, ax = plt.subplots(figsize=(8.5, 6.5))
     colour = table["likely"].map({"false negative": "crimson", "false positive": "darkorange"}).fillna("#4C72B0").replace("", "#4C72B0")
-    ax.errorbar(table["mean_concern"], table["flag_rate"], yerr=[(table["flag_rate"] - table["flag_low"]).clip(lower=0), (table["flag_high"] - table["flag_rate"]).clip(lower=0)], fmt="none", ecolor="#bbbbbb", lw=0.8, zorder=1)
+    ax.errorbar(
+        table["mean_concern"],
+        table["flag_rate"],
+        yerr=[(table["flag_rate"] - table["flag_low"]).clip(lower=0), (table["flag_high"] - table["flag_rate"]).clip(lower=0)],
+        fmt="none",
+        ecolor="#bbbbbb",
+        lw=0.8,
+        zorder=1,
+    )
     ax.scatter(table["mean_concern"], table["flag_rate"], s=20 + 3 * table["n"], c=colour, alpha=0.85, zorder=2, edgecolor="white")
     ax.axvline(concern_threshold, color="grey", ls="--", lw=0.8)
     ax.axhline(flag_threshold, color="grey", ls="--", lw=0.8)
@@ -145,10 +164,18 @@ def run(frame: pd.DataFrame, flags: pd.DataFrame, writer: OutputWriter, *, title
     summary["flag_source"] = flag_source
     cols = ["cluster", "n", "mean_concern", "flag_rate", "flag_low", "flag_high", "gap", "quadrant", "likely", "rate_released"]
     writer.table("classifier_audit", table[cols], title=f"{title} (flags: {flag_source})")
-    ranked = pd.concat([
-        table[table["likely"] == "false negative"].sort_values("fn_evidence", ascending=False).assign(kind="likely false negative")[["kind", "cluster", "n", "mean_concern", "flag_rate", "flag_high", "fn_evidence"]].rename(columns={"fn_evidence": "evidence", "flag_high": "flag_bound"}),
-        table[table["likely"] == "false positive"].sort_values("fp_evidence", ascending=False).assign(kind="likely false positive")[["kind", "cluster", "n", "mean_concern", "flag_rate", "flag_low", "fp_evidence"]].rename(columns={"fp_evidence": "evidence", "flag_low": "flag_bound"}),
-    ])
+    ranked = pd.concat(
+        [
+            table[table["likely"] == "false negative"]
+            .sort_values("fn_evidence", ascending=False)
+            .assign(kind="likely false negative")[["kind", "cluster", "n", "mean_concern", "flag_rate", "flag_high", "fn_evidence"]]
+            .rename(columns={"fn_evidence": "evidence", "flag_high": "flag_bound"}),
+            table[table["likely"] == "false positive"]
+            .sort_values("fp_evidence", ascending=False)
+            .assign(kind="likely false positive")[["kind", "cluster", "n", "mean_concern", "flag_rate", "flag_low", "fp_evidence"]]
+            .rename(columns={"fp_evidence": "evidence", "flag_low": "flag_bound"}),
+        ]
+    )
     writer.table("ranked_discrepancies", ranked, title="Clusters to review, ranked (evidence = conservative gap between concern and flag rate)")
     writer.figure("fig8_classifier_audit", plot_audit(table, summary, f"{title} (flags: {flag_source})", kw.get("concern_threshold", 2.5), kw.get("flag_threshold", 0.25)))
     writer.json("summary", summary)

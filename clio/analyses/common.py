@@ -71,6 +71,7 @@ def benjamini_hochberg(p: Iterable[float]) -> np.ndarray:
 
 # ---------------------------------------------------------------- frames
 
+
 def split_languages(value: Any) -> list[str]:
     """'Welsh; English' -> ['Welsh', 'English']; missing -> ['(unknown)']."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -264,6 +265,7 @@ def _reload_first_messages(root: Path, ids: pd.Series, data_source: str | None) 
 
 
 # ---------------------------------------------------------------- output
+
 
 class OutputWriter:
     """Writes one analysis' figure, tables and JSON summary, enforcing the privacy rules above."""

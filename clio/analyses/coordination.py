@@ -238,11 +238,28 @@ def run(frame: pd.DataFrame, writer: OutputWriter, *, title: str, policy: Releas
     min_conversations = max(policy.min_conversations, 2)
     res = coordinated_behaviour(frame, embeddings, min_conversations=min_conversations, **kw)
     res = CoordinationResult(table=released(res.table, policy), groups=res.groups)
-    cols = ["cluster", "n", "n_accounts", "template_size", "template_accounts", "template_share", "exact_accounts", "semantic_accounts", "mean_jaccard", "mean_cosine", "length_cv", "burst_ratio", "score", "flagged"]
+    cols = [
+        "cluster",
+        "n",
+        "n_accounts",
+        "template_size",
+        "template_accounts",
+        "template_share",
+        "exact_accounts",
+        "semantic_accounts",
+        "mean_jaccard",
+        "mean_cosine",
+        "length_cv",
+        "burst_ratio",
+        "score",
+        "flagged",
+    ]
     table = res.table[cols] if not res.table.empty else pd.DataFrame(columns=cols)
     writer.table("coordinated_behaviour", table, title=title)
     writer.figure("fig_coordinated_behaviour", plot_coordination(table, title))
-    writer.json("summary", {"clusters_scanned": len(table), "flagged": table.loc[table["flagged"].astype(bool), "cluster"].tolist(), "min_conversations": min_conversations, **{k: v for k, v in kw.items()}})
+    writer.json(
+        "summary", {"clusters_scanned": len(table), "flagged": table.loc[table["flagged"].astype(bool), "cluster"].tolist(), "min_conversations": min_conversations, **{k: v for k, v in kw.items()}}
+    )
     if writer.restricted:
         rows = []
         for row in table[table["flagged"].astype(bool)].itertuples():

@@ -24,8 +24,9 @@ from clio.analyses.common import OutputWriter, short, split_languages, wilson_in
 from clio.release import ReleasePolicy, table_groups, unique_pair_counts
 
 
-def language_patterns(frame: pd.DataFrame, *, cluster_col: str = "cluster", min_conversations: int = 5, min_cell: int | None = None,
-                      alpha: float = 0.05, policy: ReleasePolicy | None = None) -> pd.DataFrame:
+def language_patterns(
+    frame: pd.DataFrame, *, cluster_col: str = "cluster", min_conversations: int = 5, min_cell: int | None = None, alpha: float = 0.05, policy: ReleasePolicy | None = None
+) -> pd.DataFrame:
     """`policy` (default: `min_conversations` conversations, one account) decides which cluster rows,
     cells and base rates are released; `min_cell` can only ask for more conversations per cell."""
     policy = policy or ReleasePolicy(max(1, min_conversations), 1)
@@ -64,8 +65,7 @@ def language_patterns(frame: pd.DataFrame, *, cluster_col: str = "cluster", min_
                 continue  # nor a language below them over the whole sample (as the explorer's "other")
             k = int(counts[i, j])
             rate = lang_total[j] / total
-            rec = {"cluster": str(cluster), "language": lang, "n_cluster": n,
-                   "n_cell": np.nan if hidden[i, j] else k, "base_rate": float(rate)}
+            rec = {"cluster": str(cluster), "language": lang, "n_cluster": n, "n_cell": np.nan if hidden[i, j] else k, "base_rate": float(rate)}
             if hidden[i, j] or not supported[i, j]:
                 rec.update(share=np.nan, ratio=np.nan, ratio_low=np.nan, ratio_high=np.nan, verdict="insufficient")
             else:
@@ -123,14 +123,17 @@ def run(frame: pd.DataFrame, writer: OutputWriter, *, title: str, policy: Releas
     min_conversations, min_cell = policy.min_conversations, max(min_cell or 1, policy.min_conversations)
     writer.table("language_patterns", table, title=title)
     writer.figure("fig7_language_patterns", plot_languages(table, title))
-    writer.json("summary", {
-        "conversations": len(frame),
-        "cells": len(table),
-        "cells_supported": int((table["verdict"] != "insufficient").sum()) if len(table) else 0,
-        "over": int((table["verdict"] == "over").sum()) if len(table) else 0,
-        "under": int((table["verdict"] == "under").sum()) if len(table) else 0,
-        "min_conversations": min_conversations,
-        "min_accounts": policy.min_accounts,
-        "min_cell": min_cell,
-    })
+    writer.json(
+        "summary",
+        {
+            "conversations": len(frame),
+            "cells": len(table),
+            "cells_supported": int((table["verdict"] != "insufficient").sum()) if len(table) else 0,
+            "over": int((table["verdict"] == "over").sum()) if len(table) else 0,
+            "under": int((table["verdict"] == "under").sum()) if len(table) else 0,
+            "min_conversations": min_conversations,
+            "min_accounts": policy.min_accounts,
+            "min_cell": min_cell,
+        },
+    )
     return table

@@ -47,8 +47,7 @@ def two_proportion_z(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
     return float(z), float(2 * stats.norm.sf(abs(z)))
 
 
-def compare_windows(before: pd.DataFrame, after: pd.DataFrame, *, cluster_col: str = "cluster", min_conversations: int = 5, alpha: float = 0.05,
-                    policy: ReleasePolicy | None = None) -> pd.DataFrame:
+def compare_windows(before: pd.DataFrame, after: pd.DataFrame, *, cluster_col: str = "cluster", min_conversations: int = 5, alpha: float = 0.05, policy: ReleasePolicy | None = None) -> pd.DataFrame:
     policy = policy or ReleasePolicy(max(1, min_conversations), 1)
     nb, na = len(before), len(after)
     cb, ca = before[cluster_col].value_counts(), after[cluster_col].value_counts()
@@ -126,7 +125,9 @@ def plot_monitoring(table: pd.DataFrame, title: str, top: int = 20):
     ax.axvline(0, color="black", lw=0.8)
     for yi, row in zip(y, t.itertuples()):
         known = row.change_pp == row.change_pp
-        ax.text(row.change_pp if known else 0.0, yi, f" {row.status} (q={row.p_adj:.3f})" if row.p_adj == row.p_adj else f" {row.status}" + ("" if known else " (count withheld)"), va="center", fontsize=7)
+        ax.text(
+            row.change_pp if known else 0.0, yi, f" {row.status} (q={row.p_adj:.3f})" if row.p_adj == row.p_adj else f" {row.status}" + ("" if known else " (count withheld)"), va="center", fontsize=7
+        )
     ax.set_yticks(y, [short(c, 55) for c in t["cluster"]], fontsize=8)
     ax.set_xlabel("change in share of conversations (percentage points), after - before")
     ax.set_title(title + "\n(two-proportion z-test, Benjamini-Hochberg q-values)", fontsize=9)
@@ -135,8 +136,14 @@ def plot_monitoring(table: pd.DataFrame, title: str, top: int = 20):
 
 
 def report_markdown(table: pd.DataFrame, title: str, n_before: int, n_after: int, alpha: float, labels: tuple[str, str]) -> str:
-    lines = [f"# {title}", "", f"- before ({labels[0]}): {n_before} conversations", f"- after ({labels[1]}): {n_after} conversations",
-             f"- test: two-proportion z-test per cluster on its share, Benjamini-Hochberg at FDR {alpha}", ""]
+    lines = [
+        f"# {title}",
+        "",
+        f"- before ({labels[0]}): {n_before} conversations",
+        f"- after ({labels[1]}): {n_after} conversations",
+        f"- test: two-proportion z-test per cluster on its share, Benjamini-Hochberg at FDR {alpha}",
+        "",
+    ]
     for status, head in (("new", "New clusters"), ("grew", "Grew significantly"), ("shrank", "Shrank significantly"), ("gone", "Gone")):
         part = table[table["status"] == status]
         lines.append(f"## {head} ({len(part)})")
@@ -151,7 +158,9 @@ def report_markdown(table: pd.DataFrame, title: str, n_before: int, n_after: int
                 lines.append(f"- **{r.cluster}**: one window's count is below the release thresholds (withheld)")
         lines.append("")
     stable = int((table["status"] == "stable").sum())
-    lines.append(f"{stable} clusters stable. Emerging patterns are leads for review, not findings: read the cluster descriptions and, where authorised, the underlying conversations before acting (paper section 5).")
+    lines.append(
+        f"{stable} clusters stable. Emerging patterns are leads for review, not findings: read the cluster descriptions and, where authorised, the underlying conversations before acting (paper section 5)."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -161,6 +170,16 @@ def run(before: pd.DataFrame, after: pd.DataFrame, writer: OutputWriter, *, titl
     writer.table("monitoring", table, title=title)
     writer.figure("fig_monitoring", plot_monitoring(table, title))
     writer.markdown("emerging_patterns", report_markdown(table, title, len(before), len(after), alpha, labels))
-    writer.json("summary", {"n_before": len(before), "n_after": len(after), "alpha": alpha, "min_conversations": min_conversations, "min_accounts": policy.min_accounts,
-                            "windows": list(labels), **{s: table.loc[table["status"] == s, "cluster"].tolist() for s in ("new", "grew", "shrank", "gone")}})
+    writer.json(
+        "summary",
+        {
+            "n_before": len(before),
+            "n_after": len(after),
+            "alpha": alpha,
+            "min_conversations": min_conversations,
+            "min_accounts": policy.min_accounts,
+            "windows": list(labels),
+            **{s: table.loc[table["status"] == s, "cluster"].tolist() for s in ("new", "grew", "shrank", "gone")},
+        },
+    )
     return table

@@ -132,12 +132,19 @@ class RunData:
             parent = row.parent_id if isinstance(row.parent_id, str) and row.parent_id else None
             children = [str(c) for c in (row.children if row.children is not None else [])]
             x, y = xy.get(row.id, (math.nan, math.nan))
-            nodes.append({
-                "id": str(row.id), "level": int(row.level), "name": str(row.name),
-                "description": "" if row.description is None or pd.isna(row.description) else str(row.description),
-                "size": int(row.size), "parent_id": parent, "children": children,
-                "x": None if math.isnan(x) else round(x, 5), "y": None if math.isnan(y) else round(y, 5),
-            })
+            nodes.append(
+                {
+                    "id": str(row.id),
+                    "level": int(row.level),
+                    "name": str(row.name),
+                    "description": "" if row.description is None or pd.isna(row.description) else str(row.description),
+                    "size": int(row.size),
+                    "parent_id": parent,
+                    "children": children,
+                    "x": None if math.isnan(x) else round(x, 5),
+                    "y": None if math.isnan(y) else round(y, 5),
+                }
+            )
         ids = {n["id"] for n in nodes}
         for n in nodes:  # a parent the privacy layers dropped: treat the node as a root
             if n["parent_id"] not in ids:
@@ -281,8 +288,7 @@ class RunData:
         values, cols = [v for v, keep in zip(values, present) if keep], remap[cols]
         counts, node_accounts, base, base_accounts = self._tables(rows_b, cols, accounts, len(values))
         hidden = self.policy.suppress(counts, node_accounts, self._groups(len(values)))
-        return Facet(name=name, kind=kind, values=values, ordered=ordered, counts=counts, base=base,
-                     hidden=hidden, base_hidden=~np.asarray(self.policy.allows(base, base_accounts), dtype=bool))
+        return Facet(name=name, kind=kind, values=values, ordered=ordered, counts=counts, base=base, hidden=hidden, base_hidden=~np.asarray(self.policy.allows(base, base_accounts), dtype=bool))
 
     def _build_timeline(self, conv: pd.DataFrame) -> None:
         if "timestamp" not in conv.columns:
@@ -373,12 +379,14 @@ class RunData:
             cells = []
             for j, value in enumerate(f.values):
                 c = int(row[j])
-                cells.append({
-                    "value": value,
-                    "count": None if hidden[j] else c,
-                    "share": None if hidden[j] else round(float(c / size), 4) if size else 0,
-                    "base_share": None if f.base_hidden[j] else round(float(f.base[j]) / self.total, 4) if self.total else 0,
-                })
+                cells.append(
+                    {
+                        "value": value,
+                        "count": None if hidden[j] else c,
+                        "share": None if hidden[j] else round(float(c / size), 4) if size else 0,
+                        "base_share": None if f.base_hidden[j] else round(float(f.base[j]) / self.total, 4) if self.total else 0,
+                    }
+                )
             breakdowns.append({"facet": f.name, "kind": f.kind, "ordered": f.ordered, "cells": cells, "hidden": int(hidden.sum()), "total_base": int(total_base)})
         return {"id": node_id, "breakdowns": breakdowns, "timeline": self._timeline(i)}
 

@@ -16,15 +16,45 @@ import numpy as np
 import pandas as pd
 
 TOPICS = [
-    "Debug Python data pipelines", "Write cover letters for job applications", "Translate marketing copy",
-    "Plan weekly meal menus", "Explain calculus homework", "Draft fantasy story chapters",
-    "Configure Kubernetes deployments", "Summarise research papers", "Prepare for job interviews",
-    "Fix CSS layout issues", "Write SQL reporting queries", "Compose song lyrics",
-    "Give fitness training plans", "Review legal contract clauses", "Design board game rules",
+    "Debug Python data pipelines",
+    "Write cover letters for job applications",
+    "Translate marketing copy",
+    "Plan weekly meal menus",
+    "Explain calculus homework",
+    "Draft fantasy story chapters",
+    "Configure Kubernetes deployments",
+    "Summarise research papers",
+    "Prepare for job interviews",
+    "Fix CSS layout issues",
+    "Write SQL reporting queries",
+    "Compose song lyrics",
+    "Give fitness training plans",
+    "Review legal contract clauses",
+    "Design board game rules",
     "Optimise spreadsheet formulas",
 ]
-WORDS = ["data", "travel", "music", "garden", "finance", "health", "code", "history", "chemistry", "retail",
-         "poetry", "robotics", "cooking", "sports", "law", "design", "games", "marketing", "teaching", "art"]
+WORDS = [
+    "data",
+    "travel",
+    "music",
+    "garden",
+    "finance",
+    "health",
+    "code",
+    "history",
+    "chemistry",
+    "retail",
+    "poetry",
+    "robotics",
+    "cooking",
+    "sports",
+    "law",
+    "design",
+    "games",
+    "marketing",
+    "teaching",
+    "art",
+]
 LANGUAGES = ["English", "Spanish", "French", "German", "Japanese", "Portuguese", "Arabic", "Hindi"]
 CANARY = "CANARY-PRIVATE-7f3a9 the user's neighbour Ingrid Halvorsen"
 ACCOUNT_PREFIX = "acct-secret-"
@@ -76,7 +106,7 @@ def write_synthetic_run(
     for c in range(n_base):
         short = min_conversations - int((base == c).sum())
         if short > 0:
-            base[: short] = c
+            base[:short] = c
             base = np.roll(base, -short)
     rng.shuffle(base)
     n = len(base)
@@ -100,21 +130,23 @@ def write_synthetic_run(
     request = [f"The user's overall request for the assistant is to get help: {topic[c]} (example {i})." for i, c in enumerate(base)]
     if canary:
         request[int(np.flatnonzero(base == 0)[0])] += f" {canary}"
-    facets = pd.DataFrame({
-        "conversation_id": ids,
-        "account_id": [f"{ACCOUNT_PREFIX}{a:09d}" for a in rng.integers(1e9, size=n)],
-        "timestamp": timestamps,
-        "language": language,
-        "turns": turns.astype("int64"),
-        "messages": (turns * 2).astype("int64"),
-        "user_chars": rng.lognormal(5, 1, n).astype("int64"),
-        "assistant_chars": rng.lognormal(7, 1, n).astype("int64"),
-        "has_tool_use": rng.random(n) < np.where(base % 3 == 0, 0.6, 0.1),
-        "truncated": rng.random(n) < 0.2,
-        "request": request,
-        "concern": concern.astype("int64"),
-        "facet_errors": [None] * n,
-    })
+    facets = pd.DataFrame(
+        {
+            "conversation_id": ids,
+            "account_id": [f"{ACCOUNT_PREFIX}{a:09d}" for a in rng.integers(1e9, size=n)],
+            "timestamp": timestamps,
+            "language": language,
+            "turns": turns.astype("int64"),
+            "messages": (turns * 2).astype("int64"),
+            "user_chars": rng.lognormal(5, 1, n).astype("int64"),
+            "assistant_chars": rng.lognormal(7, 1, n).astype("int64"),
+            "has_tool_use": rng.random(n) < np.where(base % 3 == 0, 0.6, 0.1),
+            "truncated": rng.random(n) < 0.2,
+            "request": request,
+            "concern": concern.astype("int64"),
+            "facet_errors": [None] * n,
+        }
+    )
     facets.to_parquet(root / "private" / "facets.parquet", index=False)
     pd.DataFrame({"conversation_id": ids, "cluster_id": base.astype("int64")}).to_parquet(root / "private" / "assignments.parquet", index=False)
 
@@ -137,15 +169,25 @@ def write_synthetic_run(
         for i in range(sizes[l]):
             children = [f"{l - 1}-{c}" for c in range(sizes[l - 1]) if parent_of[l - 1][c] == i] if l else []
             name = topic[i].capitalize() if l == 0 else _name(i, l, rng)
-            nodes.append({
-                "id": f"{l}-{i}", "level": l, "name": name,
-                "description": f"Conversations where users ask for help: {name.lower()}; requests vary in depth and format.",
-                "size": int(level_sizes[l][i]), "parent_id": f"{l + 1}-{parent_of[l][i]}" if l < levels - 1 else None,
-                "n_children": len(children), "children": children, "assignment": "embedding" if l == 0 else None, "error": None,
-            })
+            nodes.append(
+                {
+                    "id": f"{l}-{i}",
+                    "level": l,
+                    "name": name,
+                    "description": f"Conversations where users ask for help: {name.lower()}; requests vary in depth and format.",
+                    "size": int(level_sizes[l][i]),
+                    "parent_id": f"{l + 1}-{parent_of[l][i]}" if l < levels - 1 else None,
+                    "n_children": len(children),
+                    "children": children,
+                    "assignment": "embedding" if l == 0 else None,
+                    "error": None,
+                }
+            )
     pd.DataFrame(nodes).to_parquet(root / "analyst" / "clusters.parquet", index=False)
     (root / "analyst" / "hierarchy.json").write_text(json.dumps({"nodes": nodes}, indent=1), encoding="utf-8")
-    pd.DataFrame([{"node_id": f"{l}-{i}", "level": l, "x": float(level_xy[l][i][0]), "y": float(level_xy[l][i][1]), "size": int(level_sizes[l][i])} for l in range(levels) for i in range(sizes[l])]).to_parquet(root / "analyst" / "map_clusters.parquet", index=False)
+    pd.DataFrame(
+        [{"node_id": f"{l}-{i}", "level": l, "x": float(level_xy[l][i][0]), "y": float(level_xy[l][i][1]), "size": int(level_sizes[l][i])} for l in range(levels) for i in range(sizes[l])]
+    ).to_parquet(root / "analyst" / "map_clusters.parquet", index=False)
 
     report = {
         "safety_mode": False,
@@ -155,15 +197,20 @@ def write_synthetic_run(
             "3_pii_free_cluster_names": "on",
             "4_privacy_auditor": "off",
         },
-        "base_clusters_in": n_base + 1, "base_clusters_out": n_base,
-        "conversations_in_kept_clusters": int(kept.sum()), "conversations_total": n,
+        "base_clusters_in": n_base + 1,
+        "base_clusters_out": n_base,
+        "conversations_in_kept_clusters": int(kept.sum()),
+        "conversations_total": n,
     }
     (root / "analyst" / "privacy_report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     (root / "analyst" / "tree.txt").write_text("\n".join(f"{'  ' * (levels - 1 - nd['level'])}{nd['name']} ({nd['size']})" for nd in nodes), encoding="utf-8")
     manifest = {
-        "command": "synthetic", "counts": {"sampled": n, "base_clusters": n_base + 1, "clusters_after_privacy": n_base, "hierarchy_levels": sizes},
-        "config": {"facets": {"specs": {"request": {"kind": "summary"}, "language": {"kind": "language"}, "concern": {"kind": "rating"}}},
-                   "privacy": {"min_conversations": min_conversations, "min_accounts": min_conversations}},
+        "command": "synthetic",
+        "counts": {"sampled": n, "base_clusters": n_base + 1, "clusters_after_privacy": n_base, "hierarchy_levels": sizes},
+        "config": {
+            "facets": {"specs": {"request": {"kind": "summary"}, "language": {"kind": "language"}, "concern": {"kind": "rating"}}},
+            "privacy": {"min_conversations": min_conversations, "min_accounts": min_conversations},
+        },
         "privacy": report,
     }
     (root / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")

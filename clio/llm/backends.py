@@ -173,6 +173,7 @@ def gguf_chat_formatter(llm: Any, path: str) -> tuple[Any, str]:
     template = llm.metadata.get("tokenizer.chat_template")
     if not template:
         raise ConfigError(f"{path}: GGUF has no chat template")
+
     def text_of(token: int) -> str:
         return llm.detokenize([token], special=True).decode("utf-8", errors="replace")
 
@@ -256,9 +257,7 @@ class LocalLlamaBackend(Backend):
             text_prompt = self.render(prompt)
             n_prompt = len(llm.tokenize(text_prompt.encode("utf-8"), add_bos=False, special=True))
             if n_prompt + params.max_tokens > self.n_ctx:
-                raise ConfigError(
-                    f"prompt {prompt.name} has {n_prompt} tokens, too many for n_ctx={self.n_ctx}; lower transcript.max_chars"
-                )
+                raise ConfigError(f"prompt {prompt.name} has {n_prompt} tokens, too many for n_ctx={self.n_ctx}; lower transcript.max_chars")
             out = llm.create_completion(
                 text_prompt,
                 max_tokens=params.max_tokens,
@@ -310,7 +309,10 @@ class OpenAICompatibleBackend(Backend):
             # (llama-cpp-python's) reject `"top_p": null` with a 500.
             optional = {"top_p": params.top_p, "stop": list(params.stop) or None, "seed": params.seed}
             response = self._client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=params.max_tokens, temperature=params.temperature,
+                model=self.model,
+                messages=messages,
+                max_tokens=params.max_tokens,
+                temperature=params.temperature,
                 **{k: v for k, v in optional.items() if v is not None},
             )
         except (o.AuthenticationError, o.PermissionDeniedError, o.NotFoundError, o.BadRequestError) as exc:
@@ -338,7 +340,7 @@ def _not_json(exc: json.JSONDecodeError) -> TransientLLMError:
 
 
 def _where(exc: Exception) -> str:
-    """ ' on POST /v1/messages': which call failed, for the one-line error a failed item records."""
+    """' on POST /v1/messages': which call failed, for the one-line error a failed item records."""
     request = getattr(exc, "request", None)
     return f" on {request.method} {request.url.path}" if request is not None else ""
 
@@ -392,7 +394,9 @@ class AnthropicBackend(Backend):
     max_batch_bytes = 256_000_000
     MAX_CACHE_BREAKPOINTS = 4
 
-    def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "ANTHROPIC_API_KEY", max_concurrency: int = 8, timeout: float = 120.0, prompt_caching: bool = True, client: Any = None):
+    def __init__(
+        self, model: str, *, base_url: str | None = None, api_key_env: str = "ANTHROPIC_API_KEY", max_concurrency: int = 8, timeout: float = 120.0, prompt_caching: bool = True, client: Any = None
+    ):
         import anthropic
 
         self._anthropic = anthropic

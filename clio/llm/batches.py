@@ -158,7 +158,9 @@ def _submit(gw: LLMGateway, jobs: Sequence[LLMJob], keys: list[str], wanted: dic
     return submitted
 
 
-def _poll(gw: LLMGateway, jobs: Sequence[LLMJob], wanted: dict[str, int], pending: list[dict[str, Any]], stage: str, desc: str | None, state: BatchState, state_path: Path | None) -> dict[str, Completion]:
+def _poll(
+    gw: LLMGateway, jobs: Sequence[LLMJob], wanted: dict[str, int], pending: list[dict[str, Any]], stage: str, desc: str | None, state: BatchState, state_path: Path | None
+) -> dict[str, Completion]:
     cfg, backend = gw.batch, gw.backend
     assert cfg is not None
     replies: dict[str, Completion] = {}

@@ -55,9 +55,7 @@ class ResponseCache:
         with self._guard():
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=60)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, prompt TEXT, completion TEXT, created REAL DEFAULT (julianday('now')))"
-            )
+            self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, prompt TEXT, completion TEXT, created REAL DEFAULT (julianday('now')))")
             self._db.commit()
 
     @contextmanager
@@ -70,10 +68,14 @@ class ResponseCache:
         except (sqlite3.Error, CorruptRow) as exc:
             keeps = "every reply already cached is kept, so the rerun does not pay for it again"
             error = sqlite_failure(self.path, exc, "the response cache", keeps) if isinstance(exc, sqlite3.Error) else None
-            self._failed = str(error) if error else (
-                f"{self.path}: the response cache is damaged ({exc}). It holds paid model replies, so clio does not replace it: "
-                "move it aside (with any -wal and -shm file next to it) to keep it for recovery, or delete them, then rerun "
-                "(replies it held are paid for again)"
+            self._failed = (
+                str(error)
+                if error
+                else (
+                    f"{self.path}: the response cache is damaged ({exc}). It holds paid model replies, so clio does not replace it: "
+                    "move it aside (with any -wal and -shm file next to it) to keep it for recovery, or delete them, then rerun "
+                    "(replies it held are paid for again)"
+                )
             )
             raise StorageError(self._failed) from None
 

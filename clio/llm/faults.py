@@ -42,7 +42,7 @@ FAULT_KINDS = TRANSIENT_KINDS + REPLY_KINDS
 # Junk a broken connection or decoder produces. (A fluent reply without tags is not injected: after
 # a prefill that opens the answer tag, the parser accepts any continuation by design.)
 MALFORMED_REPLIES = (
-    "\ufffd\ufffd{\"error\": \x00",
+    '\ufffd\ufffd{"error": \x00',
     "<<<>>> ]]}}{{ \x00\ufffd",
     "\x1b[0m\x00\x00",
 )

@@ -35,7 +35,7 @@ def extract_tag(text: str, tag: str) -> str:
         return match.group(1).strip()
     opening = re.search(rf"<{tag}>", text, re.IGNORECASE)
     if opening:
-        rest = text[opening.end():]
+        rest = text[opening.end() :]
         # another tag starting means the answer ended there
         rest = re.split(r"</?[a-zA-Z_]+>", rest, maxsplit=1)[0]
         if rest.strip():

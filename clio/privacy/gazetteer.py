@@ -107,7 +107,7 @@ class Gazetteer:
         for run in re.findall(r"[\u3040-\u30ff\u3400-\u9fff]+", text):
             for size in (5, 4, 3, 2):
                 for start in range(max(len(run) - size + 1, 0)):
-                    piece = run[start:start + size]
+                    piece = run[start : start + size]
                     katakana_only = all("\u30a0" <= ch <= "\u30ff" for ch in piece)
                     if piece in index and index[piece][0] >= 50_000 and not (katakana_only and size < 3):
                         population, kind = index[piece]
@@ -134,4 +134,35 @@ def _country_names_in_languages(iso_codes: Iterable[str]) -> list[str]:
     return names
 
 
-_COUNTRY_NAME_LANGS = ["en", "fr", "es", "pt", "de", "it", "nl", "ru", "uk", "pl", "tr", "ar", "hi", "ja", "zh", "ko", "ca", "hy", "ka", "af", "sv", "da", "no", "fi", "el", "he", "fa", "id", "vi", "th"]
+_COUNTRY_NAME_LANGS = [
+    "en",
+    "fr",
+    "es",
+    "pt",
+    "de",
+    "it",
+    "nl",
+    "ru",
+    "uk",
+    "pl",
+    "tr",
+    "ar",
+    "hi",
+    "ja",
+    "zh",
+    "ko",
+    "ca",
+    "hy",
+    "ka",
+    "af",
+    "sv",
+    "da",
+    "no",
+    "fi",
+    "el",
+    "he",
+    "fa",
+    "id",
+    "vi",
+    "th",
+]

@@ -64,9 +64,7 @@ def check_stage(stage: str) -> None:
 # =========================================================================== thresholds (layer 2)
 
 
-def apply_thresholds(
-    cluster_sizes: Mapping[Any, tuple[int, int]], min_conversations: int, min_accounts: int
-) -> tuple[list[Any], dict[Any, str]]:
+def apply_thresholds(cluster_sizes: Mapping[Any, tuple[int, int]], min_conversations: int, min_accounts: int) -> tuple[list[Any], dict[Any, str]]:
     """Keep clusters with at least `min_conversations` conversations and `min_accounts` unique
     accounts. Returns (kept ids in input order, {removed id: reason})."""
     if min_conversations < 0 or min_accounts < 0:
@@ -98,8 +96,7 @@ def _word_grams(text: str, n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-def quoted_details(texts: Sequence[str], sources: Iterable[tuple[str, str]], min_accounts: int, n: int = 5,
-                   rare_word_zipf: float | None = RARE_WORD_ZIPF) -> list[list[tuple[str, int]]]:
+def quoted_details(texts: Sequence[str], sources: Iterable[tuple[str, str]], min_accounts: int, n: int = 5, rare_word_zipf: float | None = RARE_WORD_ZIPF) -> list[list[tuple[str, int]]]:
     """For each text (a cluster's "name: description"), the runs of `n` words it copies verbatim
     from `sources` ((account id, summary) pairs) that carry an uncommon word found in the
     summaries of at least one but fewer than `min_accounts` accounts, with that word's count.
@@ -194,8 +191,7 @@ def generalise_summaries(frame: Any, columns: Sequence[str], auditor: RuleAudito
                 replaced[kind] = replaced.get(kind, 0) + 1
         still_below += sum(g.still_below for g in results)
         frame.loc[mask, column] = [g.text for g in results]
-    return {"min_score": min_score, "summaries_checked": checked, "summaries_generalised": generalised,
-            "details_replaced": dict(sorted(replaced.items())), "still_rated_below_min": still_below}
+    return {"min_score": min_score, "summaries_checked": checked, "summaries_generalised": generalised, "details_replaced": dict(sorted(replaced.items())), "still_rated_below_min": still_below}
 
 
 class RemovedCluster(NamedTuple):
@@ -214,9 +210,7 @@ def cluster_text(cluster: Any) -> str:
     return f"{name}: {description}" if description else name
 
 
-def audit_clusters(
-    clusters: Sequence[Any], auditor: PrivacyAuditor, min_score: int = MIN_PRIVATE_OK
-) -> tuple[list[Any], list[RemovedCluster]]:
+def audit_clusters(clusters: Sequence[Any], auditor: PrivacyAuditor, min_score: int = MIN_PRIVATE_OK) -> tuple[list[Any], list[RemovedCluster]]:
     """Rate each cluster's "name: description" and drop those scoring below `min_score`.
     Clusters are any objects (or mappings) with `id`, `name` and `description`.
     Returns (kept clusters, removed (cluster, rating) pairs), both in input order."""

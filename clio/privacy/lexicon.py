@@ -250,7 +250,59 @@ Bretagne|Ile-de-France|Occitanie|Andalucia|Cataluna|Lapland|Greenland|Iceland|Ha
 """
 
 _US_STATE_ABBR = set(
-    ["AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC"]
+    [
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+        "DC",
+    ]
 )
 
 # Capitalised words that are never private on their own: demonyms, languages, religions, calendar.
@@ -279,29 +331,180 @@ M.Tech|CS|STEM|GPA|K-12|PE|PTA|UPS|Dear|Hi|Hello|Thanks|Thank|Please|Sincerely|R
 """
 
 HONORIFICS = {
-    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "madame", "mme", "mademoiselle",
-    "mlle", "monsieur", "m", "herr", "frau", "senor", "senora", "senorita", "sr", "sra", "srta", "don", "dona",
-    "signor", "signora", "coach", "pastor", "father", "rev", "reverend", "rabbi", "imam", "sheikh", "judge",
-    "officer", "detective", "nurse", "aunt", "auntie", "uncle", "grandma", "grandpa", "sensei",
-    "господин", "госпожа",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "dr",
+    "prof",
+    "professor",
+    "sir",
+    "dame",
+    "madame",
+    "mme",
+    "mademoiselle",
+    "mlle",
+    "monsieur",
+    "m",
+    "herr",
+    "frau",
+    "senor",
+    "senora",
+    "senorita",
+    "sr",
+    "sra",
+    "srta",
+    "don",
+    "dona",
+    "signor",
+    "signora",
+    "coach",
+    "pastor",
+    "father",
+    "rev",
+    "reverend",
+    "rabbi",
+    "imam",
+    "sheikh",
+    "judge",
+    "officer",
+    "detective",
+    "nurse",
+    "aunt",
+    "auntie",
+    "uncle",
+    "grandma",
+    "grandpa",
+    "sensei",
+    "господин",
+    "госпожа",
 }
 # Titles held by public figures: a name after one of these is a public person.
 PUBLIC_TITLES = {
-    "king", "queen", "prince", "princess", "emperor", "empress", "archduke", "archduchess", "duke", "duchess",
-    "tsar", "czar", "tsarina", "kaiser", "sultan", "shah", "pharaoh", "pope", "saint", "st", "president",
-    "chancellor", "senator", "general", "admiral", "ayatollah", "caliph", "emir", "chairman", "premier",
+    "king",
+    "queen",
+    "prince",
+    "princess",
+    "emperor",
+    "empress",
+    "archduke",
+    "archduchess",
+    "duke",
+    "duchess",
+    "tsar",
+    "czar",
+    "tsarina",
+    "kaiser",
+    "sultan",
+    "shah",
+    "pharaoh",
+    "pope",
+    "saint",
+    "st",
+    "president",
+    "chancellor",
+    "senator",
+    "general",
+    "admiral",
+    "ayatollah",
+    "caliph",
+    "emir",
+    "chairman",
+    "premier",
 }
 CUE_WORDS = {
-    "named", "called", "name", "names", "surnamed", "nicknamed",
-    "friend", "friends", "boyfriend", "girlfriend", "wife", "husband", "partner", "fiance", "fiancee", "spouse",
-    "son", "daughter", "mom", "mum", "mother", "dad", "father", "brother", "sister", "sibling", "grandfather",
-    "grandmother", "grandson", "granddaughter", "aunt", "uncle", "cousin", "niece", "nephew", "stepson",
-    "stepdaughter", "child", "kid", "baby", "boss", "manager", "supervisor", "coworker", "co-worker", "colleague",
-    "neighbour", "neighbor", "landlord", "landlady", "tenant", "roommate", "flatmate", "housemate", "teacher",
-    "tutor", "coach", "student", "pupil", "client", "patient", "doctor", "therapist", "ex", "crush", "match",
-    "date", "classmate", "employee", "employer", "assistant", "mentor", "bandmate", "teammate", "pastor",
-    "user", "users", "member", "owner", "customer",
-    "соседа", "сосед", "соседку", "соседка", "друг", "подруга", "муж", "жена", "сын", "дочь", "начальник",
+    "named",
+    "called",
+    "name",
+    "names",
+    "surnamed",
+    "nicknamed",
+    "friend",
+    "friends",
+    "boyfriend",
+    "girlfriend",
+    "wife",
+    "husband",
+    "partner",
+    "fiance",
+    "fiancee",
+    "spouse",
+    "son",
+    "daughter",
+    "mom",
+    "mum",
+    "mother",
+    "dad",
+    "father",
+    "brother",
+    "sister",
+    "sibling",
+    "grandfather",
+    "grandmother",
+    "grandson",
+    "granddaughter",
+    "aunt",
+    "uncle",
+    "cousin",
+    "niece",
+    "nephew",
+    "stepson",
+    "stepdaughter",
+    "child",
+    "kid",
+    "baby",
+    "boss",
+    "manager",
+    "supervisor",
+    "coworker",
+    "co-worker",
+    "colleague",
+    "neighbour",
+    "neighbor",
+    "landlord",
+    "landlady",
+    "tenant",
+    "roommate",
+    "flatmate",
+    "housemate",
+    "teacher",
+    "tutor",
+    "coach",
+    "student",
+    "pupil",
+    "client",
+    "patient",
+    "doctor",
+    "therapist",
+    "ex",
+    "crush",
+    "match",
+    "date",
+    "classmate",
+    "employee",
+    "employer",
+    "assistant",
+    "mentor",
+    "bandmate",
+    "teammate",
+    "pastor",
+    "user",
+    "users",
+    "member",
+    "owner",
+    "customer",
+    "соседа",
+    "сосед",
+    "соседку",
+    "соседка",
+    "друг",
+    "подруга",
+    "муж",
+    "жена",
+    "сын",
+    "дочь",
+    "начальник",
 }
 PERSON_CUE_PATTERN = re.compile(
     r"(?:\bnamed|\bcalled|\bname is|\bname's|\bme llamo|\bje m'appelle|\bmy name|\bich heiße|\bich heisse|\bsou o|\bsou a"
@@ -313,19 +516,86 @@ PERSON_CUE_PATTERN = re.compile(
     r"|\bονομάζομαι|\bτο όνομά μου είναι)\s*[,:]?\s*$",
     re.IGNORECASE,
 )
-CONNECTORS = {"of", "de", "des", "du", "la", "le", "les", "del", "della", "da", "do", "dos", "das", "van", "von",
-               "der", "den", "di", "el", "al", "bin", "ibn", "&", "the", "on", "upon"}
+CONNECTORS = {"of", "de", "des", "du", "la", "le", "les", "del", "della", "da", "do", "dos", "das", "van", "von", "der", "den", "di", "el", "al", "bin", "ibn", "&", "the", "on", "upon"}
 # A run ending in one of these names a region rather than a settlement: narrows to thousands (3).
-REGION_SUFFIXES = {"valley", "county", "region", "coast", "peninsula", "province", "prefecture", "mountains",
-                    "basin", "delta", "plateau", "highlands", "oblast", "krai", "state", "territory", "shire"}
-LOCATIVE = {"in", "near", "at", "from", "to", "around", "outside", "across", "of", "into", "throughout", "within",
-             "à", "en", "em", "no", "na", "nel", "nella", "im", "bei", "aus", "dans", "près", "cerca", "в", "во",
-             "из", "под", "около", "у"}
+REGION_SUFFIXES = {"valley", "county", "region", "coast", "peninsula", "province", "prefecture", "mountains", "basin", "delta", "plateau", "highlands", "oblast", "krai", "state", "territory", "shire"}
+LOCATIVE = {
+    "in",
+    "near",
+    "at",
+    "from",
+    "to",
+    "around",
+    "outside",
+    "across",
+    "of",
+    "into",
+    "throughout",
+    "within",
+    "à",
+    "en",
+    "em",
+    "no",
+    "na",
+    "nel",
+    "nella",
+    "im",
+    "bei",
+    "aus",
+    "dans",
+    "près",
+    "cerca",
+    "в",
+    "во",
+    "из",
+    "под",
+    "около",
+    "у",
+}
 INSTITUTION_WORDS = {
-    "school", "university", "college", "academy", "institute", "law", "medical", "business", "hospital", "clinic",
-    "inc", "inc.", "corp", "corp.", "corporation", "company", "co", "co.", "ltd", "llc", "group", "store", "stores",
-    "app", "website", "subscription", "account", "cloud", "press", "foundation", "studios", "music",
-    "news", "times", "plus", "pro", "museum", "library", "team", "engineers", "employees", "users", "fans",
+    "school",
+    "university",
+    "college",
+    "academy",
+    "institute",
+    "law",
+    "medical",
+    "business",
+    "hospital",
+    "clinic",
+    "inc",
+    "inc.",
+    "corp",
+    "corp.",
+    "corporation",
+    "company",
+    "co",
+    "co.",
+    "ltd",
+    "llc",
+    "group",
+    "store",
+    "stores",
+    "app",
+    "website",
+    "subscription",
+    "account",
+    "cloud",
+    "press",
+    "foundation",
+    "studios",
+    "music",
+    "news",
+    "times",
+    "plus",
+    "pro",
+    "museum",
+    "library",
+    "team",
+    "engineers",
+    "employees",
+    "users",
+    "fans",
 }
 
 
@@ -351,12 +621,14 @@ def split_list(blob: str) -> list[str]:
 
 # Surnames of public people that many private people share ("Mr Singh", "Frau Mann", "Ms Kang"): such a
 # name alone is no public figure, only the full name is.
-_COMMON_SURNAMES = frozenset(split_list("""
+_COMMON_SURNAMES = frozenset(
+    split_list("""
 singh|kang|hussein|iqbal|musa|keita|raman|jimenez|fuentes|machado|amado|allende|levi|mann|koch|singer|born|
 darwish|sultan|jahan|faiz|salam|kalam|grass|boll|heine|hesse|sachs|dumas|france|rolland|racine|havel|landau|
 nobel|sina|noguchi|fosse|cela|kemal|maxwell|pascal|cantor|muller|jelinek|schiller|pessoa|coetzee|brodsky|
 zweig|maurya|theresa|isabella|asturias|dario|hilbert|bhabha|seifert|undset|barca|magnificent|shirazi
-"""))
+""")
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -393,20 +665,26 @@ def region_names() -> frozenset[str]:
 
 # Words that can follow a self-introduction cue in a script without capitals yet are no name
 # ("اسمي غير مهم": my name does not matter; "मेरा नाम क्या है": what is my name).
-NOT_A_NAME_UNCASED = frozenset(split_list("""
+NOT_A_NAME_UNCASED = frozenset(
+    split_list("""
 غير|ليس|لا|هو|هي|ما|ماذا|سر|مهم|뭐|무엇|비밀|없어|없다|क्या|है|नहीं|कुछ|तो|भी|कौन|לא|הוא|היא|מה|סוד|อะไร|ไม่|คือ
-"""))
+""")
+)
 
 # Historical states: a Title-Case span ending in one of these names a public polity ("the Byzantine
 # Empire", "Achaemenid Empire's", "Kingdom of Aksum", "the Delhi Sultanate").
-POLITY_WORDS = frozenset(split_list("""
+POLITY_WORDS = frozenset(
+    split_list("""
 empire|empires|dynasty|dynasties|kingdom|kingdoms|caliphate|caliphates|sultanate|sultanates|khanate|khanates|
 khaganate|shogunate|tsardom
-"""))
+""")
+)
 # Major historical dynasties and the adjectives and plurals of historical states ("Mauryan", "Abbasids",
 # "Satavahana"), public when the text talks about dynasties, empires, states or eras ("the Han and Tang
 # dynasties", "the Mauryan and Abbasid states"): class knowledge, not names of people.
-DYNASTIES = frozenset(norm(_n) for _n in split_list("""
+DYNASTIES = frozenset(
+    norm(_n)
+    for _n in split_list("""
 Xia|Shang|Zhou|Qin|Han|Jin|Sui|Tang|Song|Liao|Yuan|Ming|Qing|Goryeo|Joseon|Silla|Baekje|Goguryeo|Yamato|
 Tokugawa|Ashikaga|Kamakura|Heian|Maurya|Gupta|Chola|Chalukya|Pallava|Pala|Rashtrakuta|Mughal|Lodi|Tughlaq|
 Khalji|Safavid|Qajar|Pahlavi|Abbasid|Umayyad|Fatimid|Ayyubid|Mamluk|Ottoman|Seljuk|Timurid|Ghaznavid|
@@ -427,24 +705,30 @@ Visigothic|Ostrogothic|Lombards|Frankish|Vandal|Viking|Kievan|Rus|Muscovite|Lith
 Venetian|Genoese|Aragonese|Castilian|Nasrid|Zirid|Rustamid|Idrisid|Aghlabid|Tulunid|Ikhshidid|
 Buyid|Samanid|Saffarid|Tahirid|Ghaznavids|Khwarazmian|Ilkhanate|Ilkhanid|Chagatai|Golden Horde|Jochid|
 Qara Qoyunlu|Aq Qoyunlu|Afsharid|Zand|Durrani|Hotaki|Sikh|Mysore|Travancore|Hyderabad|Awadh|Bengal
-"""))
+""")
+)
 
 
 # Platforms that host other people's shops, channels, listings, groups and records: a name "on Etsy"
 # or "in Salesforce" is a small business, channel or customer, not a feature of the platform.
-HOSTING_PLATFORMS = frozenset(norm(_n) for _n in split_list("""
+HOSTING_PLATFORMS = frozenset(
+    norm(_n)
+    for _n in split_list("""
 Etsy|eBay|Amazon|Shopify|YouTube|Instagram|TikTok|Facebook|Twitch|Patreon|OnlyFans|Substack|Medium|Reddit|
 Discord|Spotify|Airbnb|Booking.com|Tripadvisor|Yelp|LinkedIn|Twitter|Telegram|WhatsApp|WeChat|Steam|Roblox|
 Minecraft|Wix|Squarespace|WordPress|Salesforce|HubSpot|QuickBooks|Xero|Jira|Trello|Asana|Notion|Slack|
 GitHub|GitLab|Kickstarter|GoFundMe|Google|Google Maps
-"""))
+""")
+)
 # Last words that make a capitalised run a business, venue or group rather than a product feature.
-BUSINESS_NOUNS = frozenset(split_list("""
+BUSINESS_NOUNS = frozenset(
+    split_list("""
 bakery|cafe|coffee|salon|shop|store|studio|studios|restaurant|bar|pub|clinic|farm|ltd|llc|inc|co|company|
 group|club|team|school|academy|candles|designs|crafts|boutique|gallery|agency|consulting|services|solutions|
 records|books|press|kitchen|garage|motors|plumbing|construction|realty|properties|foundation|church|society|
 association|choir|band|channel|podcast|account|page|server|guild
-"""))
+""")
+)
 
 
 # ----------------------------------------------------------------- names written in other scripts
@@ -453,16 +737,20 @@ association|choir|band|channel|podcast|account|page|server|guild
 # that scripts spell differently to one letter, drop vowels. Coarse on purpose: a full name must
 # match word for word, and a surname alone is compared with a stricter key that keeps where the
 # vowels are (see rules._public_in_other_script).
-_CYRILLIC = dict(zip(
-    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
-    split_list("a|b|v|g|d|e|e|zh|z|i|y|k|l|m|n|o|p|r|s|t|u|f|kh|ts|ch|sh|shch|_|y|_|e|yu|ya|i|yi|ye|g"),
-    strict=True,
-))
-_GREEK = dict(zip(
-    "αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΐΰ",
-    split_list("a|v|g|d|e|z|i|th|i|k|l|m|n|ks|o|p|r|s|s|t|y|f|ch|ps|o|a|e|i|i|o|y|o|i|y|i|y"),
-    strict=True,
-))
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+        split_list("a|b|v|g|d|e|e|zh|z|i|y|k|l|m|n|o|p|r|s|t|u|f|kh|ts|ch|sh|shch|_|y|_|e|yu|ya|i|yi|ye|g"),
+        strict=True,
+    )
+)
+_GREEK = dict(
+    zip(
+        "αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΐΰ",
+        split_list("a|v|g|d|e|z|i|th|i|k|l|m|n|ks|o|p|r|s|s|t|y|f|ch|ps|o|a|e|i|i|o|y|o|i|y|i|y"),
+        strict=True,
+    )
+)
 # Case endings of Russian nouns and surnames, longest first: Толстого -> Толст(ой), Чехова -> Чехов.
 _RU_ENDINGS = ("ого", "его", "ому", "ему", "ыми", "ими", "ым", "им", "ом", "ем", "ой", "ей", "ую", "юю", "а", "я", "у", "ю", "е", "ы", "и")
 
@@ -483,8 +771,28 @@ def _skeleton(latin: str, native: bool = False, vowels: bool = False) -> str:
     s = fold(latin.lower())
     if native:
         s = re.sub(r"(?<!g)g(?=[eiy])", "j", s)  # but "gg" is hard: Baggins = Бэггинс
-    for a, b in (("shch", "sh"), ("sch", "sh"), ("tch", "ch"), ("chr", "kr"), ("dh", "d"), ("bh", "b"), ("gh", "g"), ("rh", "r"), ("dzh", "j"), ("zh", "j"), ("dg", "j"), ("ck", "k"),
-                 ("ph", "f"), ("th", "t"), ("kh", "h"), ("ts", "c"), ("tz", "c"), ("x", "ks"), ("q", "k"), ("w", "v")):
+    for a, b in (
+        ("shch", "sh"),
+        ("sch", "sh"),
+        ("tch", "ch"),
+        ("chr", "kr"),
+        ("dh", "d"),
+        ("bh", "b"),
+        ("gh", "g"),
+        ("rh", "r"),
+        ("dzh", "j"),
+        ("zh", "j"),
+        ("dg", "j"),
+        ("ck", "k"),
+        ("ph", "f"),
+        ("th", "t"),
+        ("kh", "h"),
+        ("ts", "c"),
+        ("tz", "c"),
+        ("x", "ks"),
+        ("q", "k"),
+        ("w", "v"),
+    ):
         s = s.replace(a, b)
     s = re.sub(r"c(?=[eiy])", "s", s)  # Cicero, Francis: soft c
     s = s.replace("c", "k").replace("h", "g")  # Harry = Гарри, Hermione = Гермиона

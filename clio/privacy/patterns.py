@@ -82,25 +82,125 @@ URL = re.compile(
 )
 PERSONAL_PATH = re.compile(r"/(?:~|@|u/|user/|users/|profile/|people/|in/|member/|members/|author/|channel/|c/)[^/\s]+|[?&](?:id|uid|user|profile)=", re.IGNORECASE)
 BIG_DOMAINS = {
-    "google.com", "youtube.com", "facebook.com", "instagram.com", "twitter.com", "x.com", "tiktok.com", "reddit.com",
-    "wikipedia.org", "github.com", "gitlab.com", "amazon.com", "apple.com", "microsoft.com", "linkedin.com",
-    "netflix.com", "spotify.com", "stackoverflow.com", "medium.com", "substack.com", "discord.com", "twitch.tv",
-    "yahoo.com", "bing.com", "openai.com", "anthropic.com", "claude.ai", "chatgpt.com", "python.org", "npmjs.com",
-    "pypi.org", "gov.uk", "nhs.uk", "bbc.co.uk", "bbc.com", "nytimes.com", "cnn.com", "whatsapp.com",
-    "gmail.com", "outlook.com", "hotmail.com", "ebay.com", "etsy.com", "shopify.com", "wordpress.com",
-    "example.com", "example.org", "example.net", "localhost.com", "coursera.org", "khanacademy.org",
+    "google.com",
+    "youtube.com",
+    "facebook.com",
+    "instagram.com",
+    "twitter.com",
+    "x.com",
+    "tiktok.com",
+    "reddit.com",
+    "wikipedia.org",
+    "github.com",
+    "gitlab.com",
+    "amazon.com",
+    "apple.com",
+    "microsoft.com",
+    "linkedin.com",
+    "netflix.com",
+    "spotify.com",
+    "stackoverflow.com",
+    "medium.com",
+    "substack.com",
+    "discord.com",
+    "twitch.tv",
+    "yahoo.com",
+    "bing.com",
+    "openai.com",
+    "anthropic.com",
+    "claude.ai",
+    "chatgpt.com",
+    "python.org",
+    "npmjs.com",
+    "pypi.org",
+    "gov.uk",
+    "nhs.uk",
+    "bbc.co.uk",
+    "bbc.com",
+    "nytimes.com",
+    "cnn.com",
+    "whatsapp.com",
+    "gmail.com",
+    "outlook.com",
+    "hotmail.com",
+    "ebay.com",
+    "etsy.com",
+    "shopify.com",
+    "wordpress.com",
+    "example.com",
+    "example.org",
+    "example.net",
+    "localhost.com",
+    "coursera.org",
+    "khanacademy.org",
 }
 # Sites where the first path segment is an account: github.com/<user>, instagram.com/<user>, ...
 PROFILE_DOMAINS = {
-    "github.com", "gitlab.com", "instagram.com", "twitter.com", "x.com", "facebook.com", "fb.com", "tiktok.com",
-    "youtube.com", "linkedin.com", "medium.com", "twitch.tv", "pinterest.com", "soundcloud.com", "behance.net",
-    "dribbble.com", "vk.com", "threads.net", "bsky.app", "patreon.com", "onlyfans.com", "substack.com", "etsy.com",
-    "tumblr.com", "flickr.com", "vimeo.com", "deviantart.com", "reddit.com", "t.me", "wa.me", "linktr.ee",
+    "github.com",
+    "gitlab.com",
+    "instagram.com",
+    "twitter.com",
+    "x.com",
+    "facebook.com",
+    "fb.com",
+    "tiktok.com",
+    "youtube.com",
+    "linkedin.com",
+    "medium.com",
+    "twitch.tv",
+    "pinterest.com",
+    "soundcloud.com",
+    "behance.net",
+    "dribbble.com",
+    "vk.com",
+    "threads.net",
+    "bsky.app",
+    "patreon.com",
+    "onlyfans.com",
+    "substack.com",
+    "etsy.com",
+    "tumblr.com",
+    "flickr.com",
+    "vimeo.com",
+    "deviantart.com",
+    "reddit.com",
+    "t.me",
+    "wa.me",
+    "linktr.ee",
 }
 GENERIC_PATHS = {
-    "about", "help", "login", "signup", "settings", "search", "explore", "topics", "features", "pricing", "docs",
-    "blog", "marketplace", "watch", "results", "policies", "privacy", "terms", "legal", "jobs", "careers", "home",
-    "trending", "feed", "r", "hashtag", "notifications", "messages", "shop", "categories", "market", "developers",
+    "about",
+    "help",
+    "login",
+    "signup",
+    "settings",
+    "search",
+    "explore",
+    "topics",
+    "features",
+    "pricing",
+    "docs",
+    "blog",
+    "marketplace",
+    "watch",
+    "results",
+    "policies",
+    "privacy",
+    "terms",
+    "legal",
+    "jobs",
+    "careers",
+    "home",
+    "trending",
+    "feed",
+    "r",
+    "hashtag",
+    "notifications",
+    "messages",
+    "shop",
+    "categories",
+    "market",
+    "developers",
 }
 PHONE_PATTERNS = [
     re.compile(r"(?<![\w+])\+\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){1,4}(?![\w-])"),
@@ -149,9 +249,7 @@ NATIONAL_ID = re.compile(
 # (mod 97), Belgian national number (YY.MM.DD-XXX.CC), Finnish henkilötunnus (DDMMYY-NNNC, check
 # character mod 31), Swedish personnummer (YYMMDD-NNNN, Luhn), UK National Insurance number in its
 # spaced form (AB 12 34 56 C); the Dutch BSN only after its cue (nine digits also in dotted form).
-CODICE_FISCALE = re.compile(
-    r"(?<![A-Za-z0-9])([A-Za-z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRSTabcdehlmprst][0-9LMNPQRSTUV]{2}[A-Za-z][0-9LMNPQRSTUV]{3}[A-Za-z])(?![A-Za-z0-9])"
-)
+CODICE_FISCALE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRSTabcdehlmprst][0-9LMNPQRSTUV]{2}[A-Za-z][0-9LMNPQRSTUV]{3}[A-Za-z])(?![A-Za-z0-9])")
 CODICE_FISCALE_CUE = re.compile(r"(?:codice fiscale|\bc\.\s?f\.|\bcf\b|tax code|fiscal code|código fiscal)\W{0,20}$", re.IGNORECASE)
 IBAN = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?)(?![A-Za-z0-9])")
 BELGIAN_NN = re.compile(r"(?<![\d.])(\d{2})\.(\d{2})\.(\d{2})[-\s](\d{3})\.(\d{2})(?![\d.])")
@@ -205,7 +303,9 @@ STREET_FOREIGN = re.compile(
     r"|\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d+[a-z]?\b)",
     re.IGNORECASE,
 )
-POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s\d{5}(?:-\d{4})?)\b")
+POSTCODE = re.compile(
+    r"\b(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s\d{5}(?:-\d{4})?)\b"
+)
 BIRTH = re.compile(
     r"\b(?:born on|date of birth|dob|d\.o\.b\.|birthday is|turns? \w+ on)\b[^.]{0,20}?"
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))",
@@ -365,9 +465,7 @@ ADDRESS_UNCASED = re.compile(
     rf"|(?<![第問図表章節例式])[\u4e00-\u9fff\u3005]{{2,6}}(?<!問題|番号|練習|演習|課題|質問|設問|例題|令和|平成|昭和|大正|西暦){_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?![\d\-−－])"
     rf"|(?<![第問図表章節例式])[\u4e00-\u9fff\u3005]{{2,6}}(?<!問題|番号|練習|演習|課題|質問|設問|例題|令和|平成|昭和|大正|西暦){_DIGITS}{{1,4}}[-−－‐]{_DIGITS}{{1,4}}(?=\s*(?:に住|に在住|在住|に引っ越|へ引っ越|に届|へ届|まで送|へ送|に送|宛))"
 )
-CJK_NAMED_PLACE = re.compile(
-    r"(?:在|于|去|到)(?![一这那某每各大小])([\u4e00-\u9fff]{2,6})(?:物流|公司|科技|集团|餐厅|饭店|酒店|中学|小学|幼儿园|医院|诊所|工作室|超市|书店|咖啡馆|健身房)"
-)
+CJK_NAMED_PLACE = re.compile(r"(?:在|于|去|到)(?![一这那某每各大小])([\u4e00-\u9fff]{2,6})(?:物流|公司|科技|集团|餐厅|饭店|酒店|中学|小学|幼儿园|医院|诊所|工作室|超市|书店|咖啡馆|健身房)")
 CJK_ORG = re.compile(r"(?:株式会社|有限会社|\(株\)|（株）)[\u3040-\u30ff\u4e00-\u9fffA-Za-z]+|[\u4e00-\u9fff]{2,8}(?:有限公司|公司|株式会社)")
 QUOTED = re.compile(r"(?:(?<=[\s(:])|^)(?:'|\"|“|‘|«|„|「|『)([^'\"“”‘’«»„「」『』\n]{2,40})(?:'|\"|”|’|»|“|」|』)(?=[\s.,;:!?)]|$)")
 
@@ -376,11 +474,25 @@ TOKEN = re.compile(r"[^\W\d_](?:[\w'’.&\u055b-\u055e-]*[\w])?\.?|&|\d+|[^\w\s]
 
 # What generalise() puts in place of a private detail, by finding kind.
 PLACEHOLDERS = {
-    "person": "[person]", "name": "[name]", "organisation": "[organisation]", "email": "[email]",
-    "url": "[web page]", "website": "[website]", "handle": "[username]", "card": "[card number]",
-    "phone": "[phone number]", "identifier": "[number]", "group-number": "[group]", "address": "[address]",
-    "street": "[street]", "birth-date": "[date]", "unique-role": "[role]", "small-place": "[place]",
-    "place": "[place]", "place-small": "[place]", "place-mid": "[place]",
+    "person": "[person]",
+    "name": "[name]",
+    "organisation": "[organisation]",
+    "email": "[email]",
+    "url": "[web page]",
+    "website": "[website]",
+    "handle": "[username]",
+    "card": "[card number]",
+    "phone": "[phone number]",
+    "identifier": "[number]",
+    "group-number": "[group]",
+    "address": "[address]",
+    "street": "[street]",
+    "birth-date": "[date]",
+    "unique-role": "[role]",
+    "small-place": "[place]",
+    "place": "[place]",
+    "place-small": "[place]",
+    "place-mid": "[place]",
 }
 
 

@@ -171,6 +171,7 @@ def _title_case_headlines(text: str) -> list[tuple[int, int]]:
     Title Case ("... : Efficient Software Systems and Picture Error Checks"). Two-letter words carry
     no case signal. The description must be one short phrase, nearly all capitalised, since a
     sentence with several names in it is also mostly capitalised."""
+
     def title_case(start: int, end: int, share: float) -> bool:
         words = [w for w in re.findall(r"[^\W\d_][\w'-]*", text[start:end]) if len(w) > 2]
         return len(words) >= 3 and sum(_is_upper_start(w) for w in words) / len(words) >= share
@@ -179,7 +180,7 @@ def _title_case_headlines(text: str) -> list[tuple[int, int]]:
     if not 0 < colon <= 120 or not title_case(0, colon, 0.6):  # short names count ("Ask for What You Need")
         return []
     spans = [(0, colon)]
-    rest = text[colon + 2:].rstrip()
+    rest = text[colon + 2 :].rstrip()
     if len(rest) <= 120 and not re.search(r"[.!?;:]\s", rest) and title_case(colon + 2, len(text), 0.8):
         spans.append((colon + 2, len(text)))
     return spans
@@ -208,6 +209,7 @@ def _zipf_lang(word: str, lang: str) -> float:
         return 0.0
     try:
         from wordfreq import zipf_frequency
+
         return zipf_frequency(word, lang)
     except (ImportError, LookupError, ValueError):
         return 0.0
@@ -216,6 +218,7 @@ def _zipf_lang(word: str, lang: str) -> float:
 def _language(text: str) -> str:
     try:
         import py3langid
+
         return py3langid.classify(text)[0]
     except Exception:  # language id is a hint only
         return "en"
@@ -250,6 +253,7 @@ def _looks_like_year_or_range(s: str) -> bool:
 
 
 # ---------------------------------------------------------------- helpers for the pattern detectors
+
 
 def _handle_shaped(token: str) -> bool:
     """A token after a platform cue that reads as an account name, not an abbreviation or a file:
@@ -301,9 +305,9 @@ def _dni_valid(prefix: str, digits: str, letter: str) -> bool:
 def _codice_fiscale_valid(code: str) -> bool:
     """Italian codice fiscale check letter (the digit positions may hold omocodia letters)."""
     code = code.upper()
-    odd = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                   [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23],
-                   strict=True))
+    odd = dict(
+        zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23], strict=True)
+    )
     total = 0
     for i, ch in enumerate(code[:15]):
         total += odd[ch] if i % 2 == 0 else (int(ch) if ch.isdigit() else ord(ch) - 65)
@@ -350,6 +354,7 @@ def _frequency_dict(lang: str) -> dict[str, float]:
     tokenisers need jieba or MeCab, which this project does not install)."""
     try:
         import wordfreq
+
         return wordfreq.get_frequency_dict(lang)
     except Exception:  # no list: every word counts as rare (the cautious reading)
         return {}
@@ -401,7 +406,8 @@ def _chinese_name(name: str, opening: bool = False) -> bool:
 
 
 # Person roles and small-place businesses: "the island's only vet", "our village's sole shop owner".
-_ROLE_WORDS = frozenset("""
+_ROLE_WORDS = frozenset(
+    """
 vet|doctor|gp|nurse|midwife|dentist|pharmacist|chemist|priest|vicar|pastor|minister|rabbi|imam|monk|teacher|
 headteacher|headmaster|headmistress|principal|tutor|plumber|electrician|mechanic|baker|butcher|grocer|
 shopkeeper|owner|landlord|landlady|publican|barber|hairdresser|lawyer|solicitor|notary|accountant|police|
@@ -411,12 +417,12 @@ builder|taxi|driver|cabbie|chef|cook|bartender|librarian|translator|interpreter|
 psychologist|physio|physiotherapist|optician|surgeon|paediatrician|pediatrician|undertaker|
 shop|store|pub|bar|cafe|café|bakery|butchers|pharmacy|clinic|surgery|practice|school|garage|hotel|inn|
 restaurant|salon|church|mosque|temple|synagogue|b&b|guesthouse|kindergarten|nursery|gym
-""".replace("\n", "").split("|"))
+""".replace("\n", "").split("|")
+)
 
 
 def _role_phrase(words: str) -> bool:
-    return any(w.lower().strip(".,;:!?") in _ROLE_WORDS or re.search(r"(?:ist|ian|man|woman|wife|keeper|owner|maker|monger)$", w.lower())
-               for w in words.split())
+    return any(w.lower().strip(".,;:!?") in _ROLE_WORDS or re.search(r"(?:ist|ian|man|woman|wife|keeper|owner|maker|monger)$", w.lower()) for w in words.split())
 
 
 # Words that say a text is about history, states and rulers (for names after "under").
@@ -470,9 +476,39 @@ def _public_in_other_script(words: Sequence[str]) -> bool:
 
 # Endings that make German surnames and place names out of ordinary words ("Wolkenstein",
 # "Brockhagen", "Rosenberg"): a compound ending in one of these may be a name.
-_GERMAN_NAME_TAILS = ("stein", "berg", "berger", "mann", "feld", "bach", "dorf", "burg", "hausen", "heim", "hagen",
-                      "hof", "hofer", "meier", "mayer", "maier", "huber", "brunn", "thal", "wald", "horst", "rath",
-                      "kamp", "bauer", "müller", "schmidt", "schneider", "brück", "brügge", "roth", "hardt")
+_GERMAN_NAME_TAILS = (
+    "stein",
+    "berg",
+    "berger",
+    "mann",
+    "feld",
+    "bach",
+    "dorf",
+    "burg",
+    "hausen",
+    "heim",
+    "hagen",
+    "hof",
+    "hofer",
+    "meier",
+    "mayer",
+    "maier",
+    "huber",
+    "brunn",
+    "thal",
+    "wald",
+    "horst",
+    "rath",
+    "kamp",
+    "bauer",
+    "müller",
+    "schmidt",
+    "schneider",
+    "brück",
+    "brügge",
+    "roth",
+    "hardt",
+)
 
 
 def _german_word(word: str) -> bool:
@@ -494,7 +530,7 @@ def _german_forms(w: str) -> set[str]:
         for umlaut, plain in (("äu", "au"), ("ä", "a"), ("ö", "o"), ("ü", "u")):
             i = form.rfind(umlaut)
             if i >= 0:
-                forms.add(form[:i] + plain + form[i + len(umlaut):])
+                forms.add(form[:i] + plain + form[i + len(umlaut) :])
                 break
     return forms
 
@@ -524,7 +560,52 @@ def _german_compound(w: str, depth: int = 0) -> bool:
 
 
 _WORDFREQ_LANGS = set(
-    ["ar", "bn", "bs", "bg", "ca", "zh", "hr", "cs", "da", "nl", "en", "fi", "fr", "de", "el", "he", "hi", "hu", "is", "id", "it", "ja", "ko", "lv", "lt", "mk", "ms", "nb", "fa", "pl", "pt", "ro", "ru", "sl", "sk", "sr", "es", "sv", "fil", "ta", "tr", "uk", "ur", "vi"]
+    [
+        "ar",
+        "bn",
+        "bs",
+        "bg",
+        "ca",
+        "zh",
+        "hr",
+        "cs",
+        "da",
+        "nl",
+        "en",
+        "fi",
+        "fr",
+        "de",
+        "el",
+        "he",
+        "hi",
+        "hu",
+        "is",
+        "id",
+        "it",
+        "ja",
+        "ko",
+        "lv",
+        "lt",
+        "mk",
+        "ms",
+        "nb",
+        "fa",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sl",
+        "sk",
+        "sr",
+        "es",
+        "sv",
+        "fil",
+        "ta",
+        "tr",
+        "uk",
+        "ur",
+        "vi",
+    ]
 )
 
 
@@ -641,9 +722,15 @@ class RuleAuditor:
 
     def identity(self) -> dict[str, Any]:
         """Everything that can change this auditor's ratings, for stage fingerprints."""
-        return {"kind": "rules", "version": RULES_VERSION, "ner": self.ner_backend,
-                "gazetteer": bool(self.gazetteer and self.gazetteer.load() is not None and self.gazetteer.available),
-                "extra_public": sorted(self.extra_public), "small": self.small_place_population, "large": self.large_place_population}
+        return {
+            "kind": "rules",
+            "version": RULES_VERSION,
+            "ner": self.ner_backend,
+            "gazetteer": bool(self.gazetteer and self.gazetteer.load() is not None and self.gazetteer.available),
+            "extra_public": sorted(self.extra_public),
+            "small": self.small_place_population,
+            "large": self.large_place_population,
+        }
 
     def components(self) -> dict[str, Any]:
         """What this auditor is made of, for manifests and MLflow: rules version, NER model and
@@ -784,11 +871,15 @@ class RuleAuditor:
             full = domain.removeprefix("www.")
             take(m.span())
             first_segment = path.strip("/").split("/")[0].split("?")[0].lower() if path.strip("/") else ""
-            if PERSONAL_PATH.search(path) or (
-                full.split(".", 1)[-1] in PROFILE_DOMAINS or full in PROFILE_DOMAINS
-            ) and first_segment and first_segment not in GENERIC_PATHS:
+            if PERSONAL_PATH.search(path) or (full.split(".", 1)[-1] in PROFILE_DOMAINS or full in PROFILE_DOMAINS) and first_segment and first_segment not in GENERIC_PATHS:
                 out.append(Finding("url", 1, f"URL pointing at one person's page '{m.group(0)}'", span=m.span()))
-            elif full in BIG_DOMAINS or (base in BIG_DOMAINS and base not in {"example.com", "example.org", "example.net"}) or full in {"example.com", "example.org", "example.net"} or "." not in m.group(0).rstrip(".") or not re.search(r"[a-z]", domain):
+            elif (
+                full in BIG_DOMAINS
+                or (base in BIG_DOMAINS and base not in {"example.com", "example.org", "example.net"})
+                or full in {"example.com", "example.org", "example.net"}
+                or "." not in m.group(0).rstrip(".")
+                or not re.search(r"[a-z]", domain)
+            ):
                 continue
             else:
                 out.append(Finding("website", 2, f"specific website '{full}'", span=m.span()))
@@ -806,9 +897,7 @@ class RuleAuditor:
                 add(Finding("handle", 1, f"username after a platform cue '{m.group(1)}'", span=m.span(1)))
         for m in HANDLE_BEFORE_PLATFORM.finditer(text):
             # without digits, "user_id on Facebook" is an API field: a handle then needs the writer's cue
-            if not overlaps(m.span(1)) and _handle_shaped(m.group(1)) and (
-                re.search(r"\d", m.group(1)) or _SELF_HANDLE_CUE.search(text[max(0, m.start() - 40):m.start()])
-            ):
+            if not overlaps(m.span(1)) and _handle_shaped(m.group(1)) and (re.search(r"\d", m.group(1)) or _SELF_HANDLE_CUE.search(text[max(0, m.start() - 40) : m.start()])):
                 add(Finding("handle", 1, f"username before a platform name '{m.group(1)}'", span=m.span(1)))
 
         for m in CARD.finditer(text):
@@ -820,15 +909,14 @@ class RuleAuditor:
                 add(Finding("identifier", 1, f"national ID number '{m.group(0)}'", span=m.span()))
         for m in CODICE_FISCALE.finditer(text):
             code = m.group(1)
-            cued = bool(CODICE_FISCALE_CUE.search(text[max(0, m.start() - 40):m.start()]))
+            cued = bool(CODICE_FISCALE_CUE.search(text[max(0, m.start() - 40) : m.start()]))
             # one case throughout, and a valid check letter or birth day (or its cue)
             if not overlaps(m.span()) and (code.isupper() or code.islower()) and (cued or _codice_fiscale_valid(code) or _codice_fiscale_date(code)):
                 add(Finding("identifier", 1, f"Italian tax code (codice fiscale) '{code}'", span=m.span(1)))
         for m in IBAN.finditer(text):
             if not overlaps(m.span()) and _iban_valid(m.group(1)):
                 add(Finding("identifier", 1, f"bank account number (IBAN) '{m.group(1)}'", span=m.span(1)))
-        for pattern, valid in ((BELGIAN_NN, lambda g: _belgian_nn_valid(*g[:3])), (FINNISH_HETU, lambda g: _hetu_valid(*g)),
-                               (SWEDISH_PN, lambda g: _swedish_pn_valid(*g)), (UK_NINO, lambda g: True)):
+        for pattern, valid in ((BELGIAN_NN, lambda g: _belgian_nn_valid(*g[:3])), (FINNISH_HETU, lambda g: _hetu_valid(*g)), (SWEDISH_PN, lambda g: _swedish_pn_valid(*g)), (UK_NINO, lambda g: True)):
             for m in pattern.finditer(text):
                 if not overlaps(m.span()) and valid(m.groups()):
                     add(Finding("identifier", 1, f"national ID number '{m.group(0)}'", span=m.span()))
@@ -961,7 +1049,7 @@ class RuleAuditor:
         code in "Sony WH-1000XM5", the model name in "Lenovo ThinkPad X1 Carbon". `need_code`: a
         model code (digits, or a CamelCase product like "ThinkPad") must stand between."""
         saw_code = False
-        for tok in reversed(re.findall(r"\S+", text[max(0, pos - 60):pos])[-4:]):
+        for tok in reversed(re.findall(r"\S+", text[max(0, pos - 60) : pos])[-4:]):
             if tok[-1] in ",.;:!?)(\"'":
                 return False  # a clause boundary: the brand does not own what follows
             if re.search(r"\d", tok) or _technical_token(tok):
@@ -988,7 +1076,7 @@ class RuleAuditor:
         if not all(_zipf(w) >= 2.5 for w in plain for w in w.split("-")):
             return False
         # A plural or name-final possessive with a bare apostrophe: "Google Docs' Smart Canvas".
-        owner_before = re.search(r"((?:[A-Za-z][\w.+&-]*\s+){0,2}[A-Za-z][\w.+&-]*)['’]\s+$", text[max(0, cand["start"] - 60):cand["start"]])
+        owner_before = re.search(r"((?:[A-Za-z][\w.+&-]*\s+){0,2}[A-Za-z][\w.+&-]*)['’]\s+$", text[max(0, cand["start"] - 60) : cand["start"]])
         if owner_before:
             owner = owner_before.group(1).split()
             for i in range(len(owner)):
@@ -1000,9 +1088,11 @@ class RuleAuditor:
         # a verb may stand between a feature and its product ("Focus Mode works in the Settings app"),
         # not after one word (a surname left when the given name opened the sentence)
         verbs = r"(?:\s+(?:is|are|was|works?|worked|available|appears?|shows?|located|exists?|enabled|disabled|missing|hidden|built|included)){0,2}"
-        after = re.match(rf"{verbs if len(words) > 1 else ''}\s+(?:{link})\s+(?:(?:the|an?|my|your|our|his|her|their|this|that|these|those)\s+)?"
-                         r"((?:[A-Za-z][\w'’.+&-]*)(?:\s+[A-Z][\w'’.+&-]*){0,2})(\s+app\b)?",
-                         text[cand["end"]:cand["end"] + 80])
+        after = re.match(
+            rf"{verbs if len(words) > 1 else ''}\s+(?:{link})\s+(?:(?:the|an?|my|your|our|his|her|their|this|that|these|those)\s+)?"
+            r"((?:[A-Za-z][\w'’.+&-]*)(?:\s+[A-Z][\w'’.+&-]*){0,2})(\s+app\b)?",
+            text[cand["end"] : cand["end"] + 80],
+        )
         if after:
             owner = after.group(1).rstrip(".,;:!?").split()
             for j in range(len(owner), 0, -1):
@@ -1012,9 +1102,15 @@ class RuleAuditor:
             # a built-in app named with ordinary words: "Magic Eraser in the Photos app"
             if after.group(2) and all(_zipf(norm(w)) >= 3.0 for w in owner):
                 return True
-        before = text[max(0, cand["start"] - 100):cand["start"]]
-        return bool(re.search(r"\b(?:features?|functions?|functionality|tools?|settings?|options?|modes?)\s*,?\s*(?:such as|like|including|e\.g\.,?)\s+"
-                              r"(?:the\s+)?(?:[^.;:!?]{0,60}?(?:,|\band\b|\bor\b)\s+(?:the\s+)?)?$", before, re.IGNORECASE))
+        before = text[max(0, cand["start"] - 100) : cand["start"]]
+        return bool(
+            re.search(
+                r"\b(?:features?|functions?|functionality|tools?|settings?|options?|modes?)\s*,?\s*(?:such as|like|including|e\.g\.,?)\s+"
+                r"(?:the\s+)?(?:[^.;:!?]{0,60}?(?:,|\band\b|\bor\b)\s+(?:the\s+)?)?$",
+                before,
+                re.IGNORECASE,
+            )
+        )
 
     def _in_public_list(self, text: str, cand: dict[str, Any]) -> bool:
         """Whether the candidate stands in a coordinated list ("A, B and C") whose other members, two
@@ -1023,20 +1119,20 @@ class RuleAuditor:
         item = r"[A-Z][\w'’.-]*(?:\s+(?:(?:de|da|del|van|von|al|el|bin|ibn|y|the)\s+)?[A-Z][\w'’.-]*){0,3}"
         sep = r"\s*(?:,\s*(?:and\s+|or\s+|&\s+)?|;\s*|\s+and\s+|\s+or\s+|\s*&\s*)"
         siblings: list[str] = []
-        left = text[max(0, cand["start"] - 200):cand["start"]]
+        left = text[max(0, cand["start"] - 200) : cand["start"]]
         while True:
             m = re.search(rf"(?:^|(?<=[\s(\[\"“]))({item}){sep}$", left)
             if not m:
                 break
             siblings.append(m.group(1))
-            left = left[:m.start(1)]
-        right = text[cand["end"]:cand["end"] + 200]
+            left = left[: m.start(1)]
+        right = text[cand["end"] : cand["end"] + 200]
         while True:
             m = re.match(rf"{sep}(?:the\s+)?({item})(?![\w'’-])", right)
             if not m:
                 break
             siblings.append(m.group(1))
-            right = right[m.end():]
+            right = right[m.end() :]
         if len(siblings) < 2:
             return False
         return all(self._public(re.sub(r"['’]s?$", "", sib)) or _public_in_other_script(sib.split()) for sib in siblings)
@@ -1049,17 +1145,21 @@ class RuleAuditor:
         content = [w for w in words if w not in CONNECTORS]
         if not content:
             return False
-        if any(re.search(r"['’]s$", w) for w in cand["words"][:-1]) or re.search(r"['’]s\s+$", text[:cand["start"]]):
+        if any(re.search(r"['’]s$", w) for w in cand["words"][:-1]) or re.search(r"['’]s\s+$", text[: cand["start"]]):
             return False  # "Tony's Pizza Empire": someone's business
         if len(content) >= 2 and (content[-1] in POLITY_WORDS or content[0] in POLITY_WORDS and len(words) > 2 and words[1] == "of"):
             return True
-        before = text[max(0, cand["start"] - 40):cand["start"]]
+        before = text[max(0, cand["start"] - 40) : cand["start"]]
         if PERSON_CUE_PATTERN.search(before) or any(w in CUE_WORDS or w in {"my", "our"} for w in re.findall(r"[\w'-]+", before.lower())[-1:]):
             return False  # "my friend Maya", "a user named Tang": a person, whatever the text is about
         if all(w in DYNASTIES or w in POLITY_WORDS or _dynastic_adjective(w) for w in content):
-            window = text[max(0, cand["start"] - 80):cand["end"] + 80]
-            if re.search(r"dynast|empire|imperial|emperor|\bera\b|\bperiod\b|\breign|\brulers?\b|\bstates?\b|caliph|sultan|kingdom|"
-                         r"conquest|династ|dinast|王朝", window, re.IGNORECASE):
+            window = text[max(0, cand["start"] - 80) : cand["end"] + 80]
+            if re.search(
+                r"dynast|empire|imperial|emperor|\bera\b|\bperiod\b|\breign|\brulers?\b|\bstates?\b|caliph|sultan|kingdom|"
+                r"conquest|династ|dinast|王朝",
+                window,
+                re.IGNORECASE,
+            ):
                 return True
             # another dynasty named beside it: "the Achaemenids and the Seleucids"
             others = {norm(w) for w in re.findall(r"\b[A-Z][\w-]+", window)} - set(content)
@@ -1068,16 +1168,20 @@ class RuleAuditor:
         if len(content) <= 2 and not _has_first_name_pair(cand["words"]):
             # An unknown name directly before a polity noun, alone or in a list: "the Satavahana rulers",
             # "the Mauryan and Abbasid states" ("states" only after "the": "Maria states that ...").
-            after = re.match(r"(?:\s*(?:,|\band\b|\bor\b|&)\s*(?:the\s+)?[A-Z][\w'’-]*)*\s+"
-                             r"(empires?|dynast(?:y|ies)|caliphates?|sultanates?|kingdoms?|khanates?|rulers?|emperors?|states?|kings?)\b",
-                             text[cand["end"]:cand["end"] + 120])
+            after = re.match(
+                r"(?:\s*(?:,|\band\b|\bor\b|&)\s*(?:the\s+)?[A-Z][\w'’-]*)*\s+"
+                r"(empires?|dynast(?:y|ies)|caliphates?|sultanates?|kingdoms?|khanates?|rulers?|emperors?|states?|kings?)\b",
+                text[cand["end"] : cand["end"] + 120],
+            )
             if after:
-                listed = re.search(r"\bthe\s+(?:[A-Z][\w'’-]*\s*(?:,|\band\b|\bor\b|&)\s*)*$", text[max(0, cand["start"] - 120):cand["start"]])
+                listed = re.search(r"\bthe\s+(?:[A-Z][\w'’-]*\s*(?:,|\band\b|\bor\b|&)\s*)*$", text[max(0, cand["start"] - 120) : cand["start"]])
                 if listed or not re.match(r"states?|kings?$", after.group(1)):
                     return True
             # A ruler right after "under" in a text about rulers and states: "India under Ashoka".
-            if len(content) == 1 and re.search(r"\bunder\s+$", text[max(0, cand["start"] - 8):cand["start"]]) and (
-                _HISTORY_CUE.search(text) or any(w in DYNASTIES or _dynastic_adjective(w) for w in map(norm, re.findall(r"\b[A-Z][\w-]+", text)))
+            if (
+                len(content) == 1
+                and re.search(r"\bunder\s+$", text[max(0, cand["start"] - 8) : cand["start"]])
+                and (_HISTORY_CUE.search(text) or any(w in DYNASTIES or _dynastic_adjective(w) for w in map(norm, re.findall(r"\b[A-Z][\w-]+", text))))
             ):
                 return True
         return False
@@ -1137,15 +1241,15 @@ class RuleAuditor:
             # Elided article or clitic before a name: "l'Europe", "d'Amazon" -> the name.
             elided = re.match(r"^(?:[ldjmnstcq]|qu)['’](?=[^\W\d_])", tok, re.IGNORECASE)
             if elided:
-                tok, start = tok[elided.end():], start + elided.end()
+                tok, start = tok[elided.end() :], start + elided.end()
             # Suffix after an apostrophe (Turkish, Catalan, ...): "Console'da", "Ajuda'm" -> stem.
             suffix = re.search(r"['’](?!s$)[^\W\d_]{1,6}$", tok)
             if suffix and lang != "en":
-                tok, end = tok[:suffix.start()], start + suffix.start()
+                tok, end = tok[: suffix.start()], start + suffix.start()
             # Lower-case ending after a hyphen outside English: "Play-ում", "Stripe-betaling" -> stem.
             hyphen = re.search(r"-[^\W\d_A-ZА-ЯЁ][\w]*$", tok)
             if hyphen and lang != "en" and _is_upper_start(tok):
-                tok, end = tok[:hyphen.start()], start + hyphen.start()
+                tok, end = tok[: hyphen.start()], start + hyphen.start()
             if tok:
                 tokens.append((tok, start, end))
         headlines = _title_case_headlines(text)
@@ -1189,7 +1293,7 @@ class RuleAuditor:
             if not is_name_token:
                 flush()
                 continue
-            gap = text[current[-1][2]:start] if current else ""
+            gap = text[current[-1][2] : start] if current else ""
             if current and gap.strip() not in {"", "-"}:
                 flush()
             if tok.endswith(".") and len(bare) > 1 and low not in HONORIFICS:
@@ -1213,15 +1317,13 @@ class RuleAuditor:
 
         candidates = []
         for toks in runs:
-            if len(toks) == 1 and sentence_start(toks[0][1]) and (
-                _zipf(toks[0][0].lower().strip(".'’")) >= 2.5 or lang != "en"
-            ) and toks[0][0].rstrip(".").lower() not in HONORIFICS:
+            if len(toks) == 1 and sentence_start(toks[0][1]) and (_zipf(toks[0][0].lower().strip(".'’")) >= 2.5 or lang != "en") and toks[0][0].rstrip(".").lower() not in HONORIFICS:
                 continue  # "Burnout among ...", "Skryf vir my ...": a lone word opening a sentence
             while toks and droppable_first(toks[0][0], toks[0][1]):
                 toks = toks[1:]
             # A capitalised self-introduction opening the run ("Λέγομαι Νίκος ...", "Soy Marta ..."):
             # the cue is no part of the name, and stays before it as the person cue.
-            while len(toks) > 1 and PERSON_CUE_PATTERN.search(text[:toks[0][2]]):
+            while len(toks) > 1 and PERSON_CUE_PATTERN.search(text[: toks[0][2]]):
                 toks = toks[1:]
             while toks and toks[0][0].lower().rstrip(".") in CONNECTORS:
                 toks = toks[1:]
@@ -1229,8 +1331,18 @@ class RuleAuditor:
                 continue
             start, end = toks[0][1], toks[-1][2]
             labels = {ent_by_char.get(k) for k in range(start, end)} - {None}
-            candidates.append({"span": text[start:end], "words": [t[0] for t in toks], "start": start, "end": end,
-                               "labels": labels, "headline": any(a <= start < b for a, b in headlines), "quoted": False, "lang": lang})
+            candidates.append(
+                {
+                    "span": text[start:end],
+                    "words": [t[0] for t in toks],
+                    "start": start,
+                    "end": end,
+                    "labels": labels,
+                    "headline": any(a <= start < b for a, b in headlines),
+                    "quoted": False,
+                    "lang": lang,
+                }
+            )
         for m in QUOTED.finditer(text) if _has_case(text) else ():
             inner = m.group(1).strip()
             words = inner.split()
@@ -1240,8 +1352,7 @@ class RuleAuditor:
             if len(words) == 1 and (_common_word(inner, lang, 3.0) or _technical_token(inner)):
                 continue  # a quoted ordinary word ("Entrar" on a button)
             if True:
-                candidates.append({"span": inner, "words": inner.split(), "start": m.start(1), "end": m.end(1),
-                                   "labels": set(), "headline": False, "quoted": True, "lang": lang})
+                candidates.append({"span": inner, "words": inner.split(), "start": m.start(1), "end": m.end(1), "labels": set(), "headline": False, "quoted": True, "lang": lang})
         return candidates
 
     def _proper_noun_findings(self, text: str, doc: Any, overlaps, lang: str = "en") -> list[Finding]:
@@ -1272,14 +1383,13 @@ class RuleAuditor:
             return None
         if self._public(span) or self._historical_polity(text, cand):
             return None
-        if _CONCEPT_AFTER.match(text[cand["end"]:]):
+        if _CONCEPT_AFTER.match(text[cand["end"] :]):
             return None  # "the Mandelbrot set": a concept named after someone
         if norm_words[0].rstrip(".") in PUBLIC_TITLES and len(content) >= 2:
             return None  # "Archduke Franz Ferdinand", "President Lincoln": heads of state, royalty, saints
-        if re.search(r"\b(?:emperor|empress|pharaoh|sultan|tsar|czar|tsarina|shah|caliph|shogun|kaiser|khagan)\s+$",
-                     text[max(0, cand["start"] - 12):cand["start"]], re.IGNORECASE):
+        if re.search(r"\b(?:emperor|empress|pharaoh|sultan|tsar|czar|tsarina|shah|caliph|shogun|kaiser|khagan)\s+$", text[max(0, cand["start"] - 12) : cand["start"]], re.IGNORECASE):
             return None  # "the Mughal emperor Akbar": a ruler named by title, a public figure
-        if len(content) == 1 and re.search(r"\b(?:saint|sainte|sant|san|santo|santa|são|sankt|святой|святого|святая)\s+$", text[max(0, cand["start"] - 10):cand["start"]]):
+        if len(content) == 1 and re.search(r"\b(?:saint|sainte|sant|san|santo|santa|são|sankt|святой|святого|святая)\s+$", text[max(0, cand["start"] - 10) : cand["start"]]):
             return None  # "sant Agustí": a saint, a public figure
         # "Wisconsin's Fox Valley": a public name or place owning the rest -> judge the rest alone.
         poss = re.match(r"^(.+?)['’]s\s+(.+)$", span)
@@ -1297,14 +1407,11 @@ class RuleAuditor:
             if inner is not None and owner_public and not _has_first_name_pair(rest["words"]):
                 return None
             return inner
-        before = text[max(0, cand["start"] - 40):cand["start"]]
+        before = text[max(0, cand["start"] - 40) : cand["start"]]
         prev_words = re.findall(r"[\w'-]+", before.lower())
         prev = prev_words[-1] if prev_words else ""
         context_cue = (
-            honorific
-            or bool(PERSON_CUE_PATTERN.search(before))
-            or any(w in CUE_WORDS for w in prev_words[-2:])
-            or (len(words) >= 2 and bool(re.search(r"(?:вич|вна)\w*$", words[-1].lower())))
+            honorific or bool(PERSON_CUE_PATTERN.search(before)) or any(w in CUE_WORDS for w in prev_words[-2:]) or (len(words) >= 2 and bool(re.search(r"(?:вич|вна)\w*$", words[-1].lower())))
         )
         if not context_cue and (_public_in_other_script(words) or self._attached_to_public(text, cand)):
             return None  # "Льва Толстого", "Smart Compose in Gmail" (a self-introduced name stays private)
@@ -1327,8 +1434,7 @@ class RuleAuditor:
         # "Nebenkostenabrechnungen Und Mietverträge"): no signal.
         if (
             cand["headline"]
-            and all(_common_word(w, lang) or w in CONNECTORS or _headline_word(w) or (lang == "de" and _german_word(o))
-                    for w, o in zip(norm_words, words))
+            and all(_common_word(w, lang) or w in CONNECTORS or _headline_word(w) or (lang == "de" and _german_word(o)) for w, o in zip(norm_words, words))
             and not person_cue
             and not _has_first_name_pair(words)
         ):
@@ -1344,8 +1450,7 @@ class RuleAuditor:
             kind = "person" if "PERSON" in labels else "name"
             if self._eponym(word):
                 return None  # "Keynesian", "Orwellian": named after a public figure
-            return Finding(kind, 2, f"unknown proper noun '{span}' (not a known public name or large place)",
-                           certain=bool(labels & {"ORG", "FAC", "GPE", "LOC", "EVENT", "PRODUCT", "WORK_OF_ART"}))
+            return Finding(kind, 2, f"unknown proper noun '{span}' (not a known public name or large place)", certain=bool(labels & {"ORG", "FAC", "GPE", "LOC", "EVENT", "PRODUCT", "WORK_OF_ART"}))
         if person_cue:
             return Finding("person", 1, f"name of a private person '{span}'")
         if place is not None:
