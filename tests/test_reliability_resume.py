@@ -11,9 +11,7 @@ from clio import pipeline
 from evals.reliability import LeakyModel, compose_cfg, crash_resume_trials, diff_outputs, fake_backend, run_overrides, write_topic_dataset
 
 
-@pytest.mark.integration
-def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(tmp_path):
-    result = crash_resume_trials(tmp_path, trials=3, kills=1, seed=8)
+def check_trials(result):
     assert result["clean_calls"] > 200
     for trial in result["trials"]:
         assert trial["differing_outputs"] == [], trial
@@ -23,6 +21,17 @@ def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(tmp_p
         assert trial["paid_calls"] == result["clean_calls"] + trial["paid_twice"]
         assert trial["items"]["unaccounted"] == 0 and trial["passed"]
     assert any(k["killed"] for t in result["trials"] for k in t["kills"])  # at least one kill landed mid-run
+
+
+@pytest.mark.integration
+def test_sigkill_at_a_random_moment_then_resume_equals_an_uninterrupted_run(tmp_path):
+    check_trials(crash_resume_trials(tmp_path, trials=1, kills=1, seed=8))
+
+
+@pytest.mark.slow
+def test_sigkill_three_trials_two_kills_each(tmp_path):
+    """The reliability report's setting and more (make test-all): kills at more moments."""
+    check_trials(crash_resume_trials(tmp_path, trials=3, kills=2, seed=9))
 
 
 def _stage_finished(run, stage):
