@@ -56,16 +56,14 @@ def _hydra_entry(command: str, argv: list[str]) -> int:
 
     extra: list[str] = []
     scratch = None
-    # The estimator's assumptions (conf/estimate/) join its config.
-    group = [] if command != "estimate" or any(a.lstrip("+~").startswith("estimate=") for a in argv) else ["+estimate=default"]
-    _check_config([*group, *argv, f"command={command}"])
+    _check_config([*argv, f"command={command}"])
     if command == "estimate":
         # A dry run writes nothing: Hydra's output folder is a scratch one, removed afterwards.
         import tempfile
 
         scratch = tempfile.mkdtemp(prefix="clio-estimate-")
         # No log file either: Hydra's file handler would outlive the scratch folder in this process.
-        extra = [f"hydra.run.dir={scratch}", "hydra.output_subdir=null", "hydra/job_logging=none", *group]
+        extra = [f"hydra.run.dir={scratch}", "hydra.output_subdir=null", "hydra/job_logging=none"]
     sys.argv = [f"clio {command}", *extra, *argv, f"command={command}"]
     try:
         entry()

@@ -147,7 +147,7 @@ AUTO_LARGE_METHODS = ("minibatch", "faiss")
 def resolve_method(n: int, method: str = "auto", *, full_max_n: int = AUTO_FULL_MAX_N, large: str = "minibatch") -> str:
     """The concrete clusterer `method` stands for at `n` rows: `auto` is "kmeans" up to
     `full_max_n` rows and `large` ("minibatch" or "faiss") above; other names are returned as
-    given. conf/clustering sets both under `auto:`."""
+    given. conf/config.yaml sets both under `clustering.auto`."""
     if method != "auto":
         return method
     if large not in AUTO_LARGE_METHODS:

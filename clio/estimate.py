@@ -73,13 +73,21 @@ LIST_PROMPTS = ("hierarchy_propose", "hierarchy_dedupe")
 # =========================================================================== options
 
 
+def default_config() -> DictConfig:
+    """The root config with no overrides, composed through Hydra."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose("config")
+
+
 def options_for(cfg: DictConfig | None = None, **overrides: Any) -> dict[str, Any]:
-    """conf/estimate/default.yaml, then the config's `estimate` node (if any), then overrides."""
-    merged = OmegaConf.load(CONF_DIR / "estimate" / "default.yaml")
+    """The config's `estimate` node (conf/config.yaml), then overrides. A config without one (a
+    run folder's stored config from before it was there) gets the root config's defaults."""
     node = cfg.get("estimate") if cfg is not None else None
-    if node is not None:
-        merged = OmegaConf.merge(merged, node)
-    out = OmegaConf.to_container(merged, resolve=True)
+    if node is None:
+        node = default_config().estimate
+    out = OmegaConf.to_container(node, resolve=True)
     out.update({k: v for k, v in overrides.items() if v is not None})
     for key in ("output_share", "screen_pass_share", "privacy_keep_share", "hybrid_llm_share"):
         if not 0 <= float(out[key]) <= 1:

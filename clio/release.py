@@ -30,7 +30,7 @@ import numpy as np
 
 from clio.errors import ConfigError
 
-# conf/privacy/default.yaml: used only when a run folder does not say (a run from elsewhere).
+# conf/config.yaml privacy: used only when a run folder does not say (a run from elsewhere).
 DEFAULT_MIN_CONVERSATIONS = 10
 DEFAULT_MIN_ACCOUNTS = 5
 

@@ -88,7 +88,7 @@ def test_facet_calls_and_tokens_match_a_fake_run(tmp_path):
 
 def test_screener_calls_and_pass_share(tmp_path):
     data = write_topic_dataset(tmp_path / "chats.jsonl", per_topic=2)
-    cfg = make_cfg(tmp_path, data, "data.screen='Is this about cooking?'", "+estimate=default", "estimate.screen_pass_share=0.5")
+    cfg = make_cfg(tmp_path, data, "data.screen='Is this about cooking?'", "estimate.screen_pass_share=0.5")
     est = estimate.estimate_run(cfg, upto="facets")
     assert est["stages"]["screen"]["calls"] == 12
     assert est["stages"]["facets.request"]["calls"] == 6

@@ -33,7 +33,7 @@ from clio.errors import ClioError
 from clio.release import ReleasePolicy
 
 NAMES = ("usage", "languages", "audit", "coordination", "monitor")
-BENCHMARK_DEFAULT_THRESHOLDS = (10, 5)  # conf/privacy/default.yaml: min_conversations, min_accounts
+BENCHMARK_DEFAULT_THRESHOLDS = (10, 5)  # conf/config.yaml privacy: min_conversations, min_accounts
 
 
 def _parser() -> argparse.ArgumentParser:
