@@ -165,11 +165,8 @@ def test_writer_refuses_account_ids_in_default_mode(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-@pytest.fixture
-def bench_file(tmp_path):
-    """A small labelled file in the benchmark's own schema."""
-    frame = make_frame()
-    path = tmp_path / "bench.jsonl"
+def write_bench_file(frame, path):
+    """`frame` (make_frame's columns) as a labelled file in the benchmark's own schema."""
     with path.open("w", encoding="utf-8") as fh:
         for r in frame.itertuples():
             fh.write(
@@ -186,6 +183,14 @@ def bench_file(tmp_path):
                 )
                 + "\n"
             )
+    return path
+
+
+@pytest.fixture
+def bench_file(tmp_path):
+    """A small labelled file in the benchmark's own schema."""
+    frame = make_frame()
+    path = write_bench_file(frame, tmp_path / "bench.jsonl")
     return path, frame
 
 

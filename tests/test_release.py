@@ -183,30 +183,14 @@ SOLO = "solo topic"
 def planted_benchmark(tmp_path):
     """The analyses' test frame plus a cluster of 30 conversations from one account, and a block of
     15 Welsh conversations from one account inside a large cluster."""
-    from tests.test_analyses import make_frame
+    from tests.test_analyses import make_frame, write_bench_file
 
     frame = make_frame()
     solo = frame[frame["cluster"] == "topic 4"].head(30).assign(cluster=SOLO, account_id=ONE_ACCOUNT, conversation_id=[f"solo_{i}" for i in range(30)])
     frame = pd.concat([frame, solo], ignore_index=True)
     welsh = frame.index[frame["cluster"] == "topic 3"][:15]
     frame.loc[welsh, ["language", "account_id"]] = ["Welsh", ONE_ACCOUNT + "-2"]
-    path = tmp_path / "bench.jsonl"
-    with path.open("w", encoding="utf-8") as fh:
-        for r in frame.itertuples():
-            fh.write(
-                json.dumps(
-                    {
-                        "id": r.conversation_id,
-                        "account_id": r.account_id,
-                        "timestamp": r.timestamp.isoformat(),
-                        "category": r.cluster,
-                        "language": r.language,
-                        "expected_concern": round(r.concern),
-                        "messages": [{"role": "user", "content": r.text}, {"role": "assistant", "content": "ok"}],
-                    }
-                )
-                + "\n"
-            )
+    path = write_bench_file(frame, tmp_path / "bench.jsonl")
     return path
 
 
