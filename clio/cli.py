@@ -5,7 +5,8 @@
     clio eval [hydra overrides...]     score a variant on a labelled benchmark, log it to MLflow (evals/run.py)
     clio estimate [hydra overrides...] dry run: expected calls, tokens and cost per stage of `clio run` (clio/estimate.py)
     clio gate RUN --baseline FILE      exit 1 when an eval's metrics dropped below a stored baseline
-    clio report RUN | --mlflow-run ID  regenerate an eval's figures and tables (reports/)
+    clio gate RUN --baseline-run RUN   the same against another eval run (a prompt change)
+    clio report RUN | --mlflow-run ID...  regenerate an eval's figures and tables (reports/), several side by side
     clio show RUN_DIR [--depth N]      a run's counts, usage, privacy report and cluster tree
     clio prompts                       list prompt files with versions and hashes
     clio explore RUN_DIR [--port N] [--privileged --token T]   the explorer on http://127.0.0.1

@@ -20,7 +20,7 @@ from clio.errors import ClioError, ConfigError
 from clio.estimate import start_estimate, with_actual
 from clio.executors import EmbedWork, FacetsWork, LocalExecutor, add_usage, make_executor
 from clio.facets import FacetSpec, TranscriptConfig, parse_facet_specs, screen
-from clio.llm.backends import make_backend
+from clio.llm.backends import NoClient, make_backend
 from clio.llm.batches import batch_config
 from clio.llm.cache import ResponseCache
 from clio.llm.faults import FaultInjectingBackend, fault_config
@@ -74,7 +74,11 @@ class RunContext:
 def build_gateway(cfg: DictConfig) -> LLMGateway:
     llm = cfg.llm
     options = OmegaConf.to_container(llm.get("options", {}), resolve=True) or {}
-    backend = make_backend(llm.backend, llm.model, **{k: v for k, v in options.items() if v is not None})
+    options = {k: v for k, v in options.items() if v is not None}
+    replay = bool(llm.get("replay", False))
+    if replay and llm.backend in ("anthropic", "openai"):
+        options["client"] = NoClient()  # replies come from the cache: no key, no provider
+    backend = make_backend(llm.backend, llm.model, **options)
     # Fault injection (tests and `python -m evals.reliability`): off unless llm.faults is set.
     if faults := fault_config(_cfg(llm.get("faults"))):
         backend = FaultInjectingBackend(backend, faults)
@@ -89,6 +93,7 @@ def build_gateway(cfg: DictConfig) -> LLMGateway:
         **{k: llm[k] for k in ("backoff_base", "backoff_max") if llm.get(k) is not None},
         show_progress=cfg.progress,
         batch=batch_config(_cfg(llm.get("batch"))),  # Message Batches for bulk stages (llm.batch)
+        replay=replay,
     )
 
 

@@ -2,6 +2,7 @@
 
     clio gate RUN_DIR_OR_METRICS_JSON --baseline evals/baselines/dev_embed_first.json
     clio gate RUN_DIR --baseline FILE --write-baseline      # store this run as the baseline
+    clio gate CANDIDATE_RUN --baseline-run BASELINE_RUN       # two run folders (a prompt change)
 
 A baseline holds the run's identity (dataset hash, n, the candidate categories and their hash,
 seed, variant) and, per watched metric (dotted names as in `evals.metrics.flatten_scalars`), its
@@ -100,10 +101,10 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_baseline(results: dict[str, Any], path: Path) -> dict[str, Any]:
+def baseline_from(results: dict[str, Any]) -> dict[str, Any]:
     """The run's identity and its watched metrics with their intervals."""
     if not results.get("identity"):
-        raise ConfigError("the run's metrics.json has no identity: re-run `clio eval` before storing it as a baseline")
+        raise ConfigError("the run's metrics.json has no identity: re-run `clio eval` before using it as a baseline")
     current = flatten_scalars(results)
     watched = dict(DEFAULT_WATCHED)
     watched.update({k: ("higher", 0.0) for k in current if k.startswith(PER_GROUP[0]) and k.endswith(PER_GROUP[1])})
@@ -116,7 +117,11 @@ def write_baseline(results: dict[str, Any], path: Path) -> dict[str, Any]:
         if direction == "higher" and low is not None:
             entry["ci_low"] = low
         metrics[name] = entry
-    baseline = {"format": FORMAT, "identity": results["identity"], "metrics": metrics}
+    return {"format": FORMAT, "identity": results["identity"], "metrics": metrics}
+
+
+def write_baseline(results: dict[str, Any], path: Path) -> dict[str, Any]:
+    baseline = baseline_from(results)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(baseline, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return baseline
@@ -125,16 +130,20 @@ def write_baseline(results: dict[str, Any], path: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="clio gate", description="Fail when an eval's metrics drop below a stored baseline's interval.")
     parser.add_argument("run", help="run folder (reads eval/metrics.json) or a metrics.json")
-    parser.add_argument("--baseline", required=True, help="baseline JSON (format 2: identity + metrics with intervals)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--baseline", help="baseline JSON (format 2: identity + metrics with intervals)")
+    source.add_argument("--baseline-run", help="a baseline run folder instead (e.g. the same eval before a prompt change)")
     parser.add_argument("--write-baseline", action="store_true", help="store this run's metrics as the baseline instead of comparing")
     args = parser.parse_args(argv)
     try:
         results = load_results(args.run)
         if args.write_baseline:
+            if not args.baseline:
+                raise ConfigError("--write-baseline needs --baseline FILE")
             written = write_baseline(results, Path(args.baseline))
             print(f"wrote {len(written['metrics'])} metrics to {args.baseline}")
             return 0
-        baseline = load_baseline(args.baseline)
+        baseline = baseline_from(load_results(args.baseline_run)) if args.baseline_run else load_baseline(args.baseline)
         check_identity(results.get("identity"), baseline["identity"])
         rows = compare(flatten_scalars(results), baseline["metrics"])
     except ConfigError as exc:

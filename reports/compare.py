@@ -2,6 +2,7 @@
 
     python -m reports.compare runs/eval-dev-*            # run folders with eval/metrics.json
     python -m reports.compare runs/eval-dev-* --group    # seeds of one variant pooled: mean, spread
+    python -m reports.compare --mlflow [--uri URI] [--experiment clio-eval] [--group]   # from MLflow runs
 
 Accuracy comes with its 95 % Wilson interval over the n conversations of the run (a single run) or,
 with --group, the mean and the min-max over seeds. Aggregates only: it reads metrics.json.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -25,20 +27,24 @@ def _row(path: Path) -> dict[str, Any] | None:
     metrics = path / "eval" / "metrics.json"
     if not metrics.exists():
         return None
-    m = json.loads(metrics.read_text(encoding="utf-8"))
+    return row_of(json.loads(metrics.read_text(encoding="utf-8")), path.name, _seed(path))
+
+
+def row_of(m: dict[str, Any], run: str, seed: int | None) -> dict[str, Any]:
+    """One table row from an eval's metrics.json."""
     variant = m.get("variant") or {}
     sup = m["supervised"]
     groups = {g: v["accuracy"] for g, v in (sup.get("per_group") or {}).items() if v.get("n")}
     weakest = min(groups.items(), key=lambda kv: kv[1]) if groups else (None, None)
     return {
-        "run": path.name,
+        "run": run,
         "mode": variant.get("mode", "?"),
         "embedding": variant.get("embedding", "?"),
         "debias": variant.get("debias", "?"),
         "k": m.get("n_base_clusters"),
         "assign": variant.get("assign", "?"),
         "n": m["n_conversations"],
-        "seed": _seed(path),
+        "seed": seed,
         "accuracy": sup["accuracy"],
         "correct": round(sup["accuracy"] * m["n_conversations"]),
         "macro_f1": sup.get("macro_f1"),
@@ -55,6 +61,27 @@ def _seed(path: Path) -> int | None:
     if not manifest.exists():
         return None
     return json.loads(manifest.read_text(encoding="utf-8")).get("config", {}).get("run", {}).get("seed")
+
+
+def mlflow_rows(uri: str, experiment: str) -> list[dict[str, Any]]:
+    """Rows from the MLflow store: each finished eval run's logged eval/metrics.json (sweep parents,
+    which hold no metrics, are skipped)."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient()
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return []
+    rows = []
+    for run in client.search_runs([found.experiment_id], filter_string="attributes.status = 'FINISHED'", max_results=5000):
+        if run.data.tags.get("clio.sweep_parent") == "true":
+            continue
+        local = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="eval/metrics.json"))
+        seed = run.data.params.get("run.seed")
+        rows.append(row_of(json.loads(local.read_text(encoding="utf-8")), run.info.run_name or run.info.run_id, int(seed) if seed not in (None, "None") else None))
+    return rows
 
 
 def _pct(x: float | None) -> str:
@@ -102,12 +129,18 @@ def _fmt(x: float | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reports.compare", description=__doc__.split("\n\n")[0])
-    parser.add_argument("runs", nargs="+", help="eval run folders")
+    parser.add_argument("runs", nargs="*", help="eval run folders")
     parser.add_argument("--group", action="store_true", help="pool the seeds of each variant")
+    parser.add_argument("--mlflow", action="store_true", help="read the runs from the MLflow store instead of folders")
+    parser.add_argument("--uri", default=os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db"), help="MLflow tracking URI (with --mlflow)")
+    parser.add_argument("--experiment", default="clio-eval", help="MLflow experiment (with --mlflow)")
     args = parser.parse_args(argv)
-    rows = [r for r in (_row(Path(p)) for p in args.runs) if r is not None]
+    if args.mlflow:
+        rows = mlflow_rows(args.uri, args.experiment)
+    else:
+        rows = [r for r in (_row(Path(p)) for p in args.runs) if r is not None]
     if not rows:
-        print("no eval/metrics.json in the given folders", file=sys.stderr)
+        print(f"no eval runs in {'experiment ' + args.experiment + ' of ' + args.uri if args.mlflow else 'the given folders'}", file=sys.stderr)
         return 1
     print(table(rows, group=args.group))
     return 0

@@ -161,6 +161,17 @@ def test_eval_end_to_end_llm_and_embedding_baseline(tmp_path, fake_llm):
     assert baseline["privacy_progression"]["layers"] == ["raw"]  # no summary layer: the raw text is what gets embedded
     assert baseline["pii_survival"]["summary_survival"] is None
 
+    # Both variants' figures and one comparison table, regenerated from the MLflow store alone.
+    from reports.__main__ import main as report_main
+
+    out = tmp_path / "report"
+    assert report_main(["--mlflow-run", results["mlflow_run_id"], baseline["mlflow_run_id"], "--uri", f"sqlite:///{tmp_path}/mlflow.db", "--out", str(out)]) == 0
+    compare_md = (out / "compare.md").read_text(encoding="utf-8")
+    assert compare_md.count("\n| paper") == 2 and "100.0 [" in compare_md  # two rows, each with its interval
+    for run_dir in (p for p in out.iterdir() if p.is_dir()):
+        assert (run_dir / "fig11_confusion.png").stat().st_size > 0 and (run_dir / "table5_per_language.md").exists()
+    assert CANARY not in compare_md
+
 
 @pytest.mark.integration
 def test_eval_embed_first_calls_the_model_per_cluster_and_never_shows_it_a_planted_name(tmp_path, fake_llm):
@@ -268,3 +279,43 @@ def test_split_is_a_stable_hash_and_test_is_scored_once(tmp_path):
     assert len(_apply_split(make_cfg(tmp_path, data, "eval.split=test", "eval.allow_test_rerun=true"), conversations)) == len(test)
     # another variant is a new config: its first look is allowed
     assert _apply_split(make_cfg(tmp_path, data, "eval.split=test", "clustering.k=4"), conversations)
+
+
+@pytest.mark.integration
+def test_prompt_change_is_gated_against_a_replayed_baseline(tmp_path, monkeypatch, capsys):
+    """The workflow of README "Gating a prompt change": a baseline eval, its replay from the response
+    cache (no model call; a changed prompt is refused in one line), a candidate with the changed
+    prompt (fresh calls for that prompt only), and `clio gate --baseline-run` between the two. The
+    real `build_gateway` runs here (only the backend is fake), so `llm.replay` is what is tested."""
+    from evals import gate
+
+    backend = FakeBackend(fake_model)
+    monkeypatch.setattr(pipeline, "make_backend", lambda *args, **kwargs: backend)
+    data = tmp_path / "bench.jsonl"
+    write_benchmark(data)
+    common = ["experiment=eval_dev_embed_first", "eval.assign=llm", "data.sample.n=1000", "clustering.k=3", "tracking.enabled=false"]
+    base = run_eval(make_cfg(tmp_path, data, *common, "run.name=base"))
+    paid = len(backend.calls)
+    assert paid > 0
+
+    replayed = run_eval(make_cfg(tmp_path, data, *common, "run.name=base-replay", "llm.replay=true"))
+    assert len(backend.calls) == paid  # every reply from the cache
+    assert replayed["supervised"] == base["supervised"] and replayed["identity"] == base["identity"]
+
+    changed = "naming.criteria.request='The name is a short imperative sentence naming the shared goal of the users.'"
+    with pytest.raises(ConfigError, match=r"replay: no cached reply for prompt cluster_name_excerpts@v\d+ \(stage naming\)"):
+        run_eval(make_cfg(tmp_path, data, *common, "run.name=refused", "llm.replay=true", changed))
+    assert len(backend.calls) == paid
+
+    run_eval(make_cfg(tmp_path, data, *common, "run.name=candidate", changed))
+    fresh = backend.calls[paid:]
+    # Only the changed prompt is asked afresh; the assignment prompts read the names, which this fake
+    # model writes alike under both criteria, so they are the same prompts and come from the cache.
+    assert [p.name for p in fresh] == ["cluster_name_excerpts"] * 3
+
+    runs = tmp_path / "runs"
+    assert gate.main([str(runs / "candidate"), "--baseline-run", str(runs / "base")]) == 0
+    assert "within the baseline's limits" in capsys.readouterr().out
+    run_eval(make_cfg(tmp_path, data, *common, "run.name=other-seed", "run.seed=1"))
+    assert gate.main([str(runs / "other-seed"), "--baseline-run", str(runs / "base")]) == 2
+    assert "seed 0 vs 1" in capsys.readouterr().err

@@ -44,6 +44,35 @@ def test_second_run_makes_zero_model_calls(tmp_path):
     assert gateway2.usage["facets"].calls == 0 and gateway2.usage["facets"].cache_hits == 5
 
 
+def test_replay_answers_from_the_cache_and_refuses_a_miss(tmp_path):
+    backend = FakeBackend(lambda p: " wants a repair.</answer>")
+    LLMGateway(backend, ResponseCache(tmp_path / "c.sqlite"), show_progress=False).ask(_prompt(), PARAMS, stage="facets")
+    replay = LLMGateway(backend, ResponseCache(tmp_path / "c.sqlite"), show_progress=False, replay=True)
+    assert replay.ask(_prompt(), PARAMS, stage="facets").value == "The user wants a repair."
+    with pytest.raises(ConfigError, match=r"replay: no cached reply for prompt facet_open@v\d+ \(stage facets\)"):
+        replay.ask(_prompt(question="Another question?"), PARAMS, stage="facets")
+    assert len(backend.calls) == 1
+    with pytest.raises(ConfigError, match="needs the response cache"):
+        LLMGateway(backend, None, replay=True)
+
+
+def test_replay_builds_an_api_backend_without_a_key(monkeypatch, tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from clio.cli import CONF_DIR
+    from clio.pipeline import build_gateway
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("config", overrides=["llm=anthropic", f"cache.dir={tmp_path}"])
+        with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY is not set"):
+            build_gateway(cfg)
+        gateway = build_gateway(compose("config", overrides=["llm=anthropic", f"cache.dir={tmp_path}", "llm.replay=true"]))
+    assert gateway.replay and gateway.batch is None
+    with pytest.raises(ConfigError, match="replay: no cached reply"):
+        gateway.ask(_prompt(), PARAMS, stage="facets")
+
+
 def test_reask_on_malformed_reply_then_success():
     backend = FakeBackend(["   </answer>", " wants help.</answer>"])  # first reply is empty
     gateway = LLMGateway(backend, None, max_reasks=2, show_progress=False)

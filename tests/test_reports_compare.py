@@ -32,3 +32,22 @@ def test_single_runs_get_intervals_and_seeds_pool(tmp_path, capsys):
     pooled = capsys.readouterr().out
     assert "| 3 | 65.0 (60.0-70.0) |" in pooled and "| 1 | 10.0 [" in pooled
     assert main([str(tmp_path / "missing")]) == 1
+
+
+def test_the_table_comes_from_mlflow_runs_too(tmp_path, capsys):
+    """`--mlflow`: each finished run's logged eval/metrics.json, seed from its params; sweep parents skipped."""
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("clio-eval")
+    with mlflow.start_run(run_name="sweep", tags={"clio.sweep_parent": "true"}):
+        pass
+    for seed, acc in ((0, 0.60), (1, 0.70), (2, 0.65)):
+        run = _run(tmp_path, f"s{seed}", acc, seed)
+        with mlflow.start_run(run_name=f"s{seed}"):
+            mlflow.log_params({"run.seed": seed})
+            mlflow.log_artifacts(str(run / "eval"), artifact_path="eval")
+    assert main(["--mlflow", "--uri", uri, "--group"]) == 0
+    assert "| 3 | 65.0 (60.0-70.0) |" in capsys.readouterr().out
+    assert main(["--mlflow", "--uri", uri, "--experiment", "nothing-here"]) == 1

@@ -285,15 +285,17 @@ class OpenAICompatibleBackend(Backend):
 
     name = "openai"
 
-    def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY", max_concurrency: int = 8, timeout: float = 120.0):
+    def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY", max_concurrency: int = 8, timeout: float = 120.0, client: Any = None):
         import openai
 
-        key = os.environ.get(api_key_env)
-        if not key and base_url is None:
-            raise ConfigError(f"openai backend selected but {api_key_env} is not set (or set llm.base_url for a local server)")
+        if client is None:
+            key = os.environ.get(api_key_env)
+            if not key and base_url is None:
+                raise ConfigError(f"openai backend selected but {api_key_env} is not set (or set llm.base_url for a local server)")
+            client = openai.OpenAI(api_key=key or "not-needed", base_url=base_url, timeout=timeout, max_retries=0)
         self.model, self.base_url, self.max_concurrency, self._key_env = model, base_url, max_concurrency, api_key_env
         self._openai = openai
-        self._client = openai.OpenAI(api_key=key or "not-needed", base_url=base_url, timeout=timeout, max_retries=0)
+        self._client = client
 
     def identity(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.model, "base_url": self.base_url}
@@ -540,6 +542,14 @@ def _count_breakpoints(body: dict[str, Any]) -> int:
         if isinstance(turn["content"], list):
             blocks += turn["content"]
     return sum("cache_control" in b for b in blocks)
+
+
+class NoClient:
+    """The SDK client of an API backend in replay mode (llm.replay): replies come from the response
+    cache only, so no key is needed and any use of the client is a bug."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise ConfigError("replay mode (llm.replay=true) never calls the provider")
 
 
 def make_backend(backend: str, model: str, **options: Any) -> Backend:

@@ -101,6 +101,7 @@ class LLMGateway:
         show_progress: bool = True,
         batch: BatchConfig | None = None,
         batch_dir: str | Path | None = None,
+        replay: bool = False,
     ):
         self.backend = backend
         self.cache = cache
@@ -111,8 +112,14 @@ class LLMGateway:
         self.show_progress = show_progress
         # Message Batches (off unless configured and the backend has them); batch_dir holds the
         # per-stage state files that let a rerun resume polling (the run folder's private area).
-        self.batch = batch if batch is not None and batch.enabled else None
+        self.batch = batch if batch is not None and batch.enabled and not replay else None
         self.batch_dir = Path(batch_dir) if batch_dir is not None else None
+        # Replay (llm.replay): answer from the response cache only; a miss stops the run with one
+        # line instead of calling the model, so re-scoring a stored run costs nothing and cannot
+        # silently mix fresh replies into it.
+        self.replay = replay
+        if replay and cache is None:
+            raise ConfigError("llm.replay needs the response cache (cache.llm): there is nothing to replay from")
         self.sleep: Callable[[float], None] = time.sleep  # tests poll without waiting
         self.usage: dict[str, LLMUsage] = {}
         self._lock = threading.Lock()
@@ -170,6 +177,11 @@ class LLMGateway:
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.account(stage, cache_hits=1)
             return hit, True
+        if self.replay:
+            raise ConfigError(
+                f"replay: no cached reply for prompt {prompt.name}@v{prompt.version} (stage {stage}) in {self.cache.path if self.cache else 'the cache'}: "
+                "this run differs from the one being replayed (prompt, config, model or data); run without llm.replay=true to call the model"
+            )
         started = time.perf_counter()
         completion = self.retrying(stage, retried)(self.backend.complete, prompt, params)
         self.account_completion(stage, completion, seconds=time.perf_counter() - started)
