@@ -29,6 +29,7 @@ from clio.loaders import load_conversations
 from clio.prompts import load_prompt
 from clio.records import Conversation, ConversationFacets
 from clio.release import ReleasePolicy
+from clio.schemas import checked
 from clio.runfolder import RunFolder, atomic_write, data_hash, fingerprint, write_json
 from clio.sampling import sample
 
@@ -181,7 +182,7 @@ def stage_facets(ctx: RunContext, conversations: list[Conversation], upstream: s
     out = ctx.folder.private / "facets.parquet"
     if ctx.folder.is_fresh("facets", fp, [out]):
         ctx.notes.append("facets: reused from a previous run (fingerprint unchanged)")
-        return pd.read_parquet(out), fp
+        return checked(pd.read_parquet(out), "facets", out), fp
     started = time.perf_counter()
     transcript = TranscriptConfig(**_cfg(ctx.cfg.facets.transcript))
     # Workers elsewhere build their own gateway from this recipe; their usage is added to ours.
@@ -200,6 +201,7 @@ def stage_facets(ctx: RunContext, conversations: list[Conversation], upstream: s
 
         columns = [s.name for s in specs if s.kind == "summary"]
         summary_privacy = {"enabled": True, **generalise_summaries(frame, columns, RuleAuditor(), int(check.min_score))}
+    frame = checked(frame, "facets", out)
     ctx.folder.write_parquet(out, frame)
     ctx.timings["facets"] = time.perf_counter() - started
     failures = {s.name: int(sum(1 for r in rows if s.name in r.errors)) for s in specs}
@@ -357,12 +359,12 @@ def stage_cluster(ctx: RunContext, vectors: np.ndarray, upstream: str) -> tuple[
     out, centroids_out = ctx.folder.private / "assignments.parquet", ctx.folder.private / "centroids.npy"
     index = pd.read_parquet(ctx.folder.private / "embedding_index.parquet")
     if ctx.folder.is_fresh("cluster", fp, [out, centroids_out]):
-        return pd.read_parquet(out), np.load(centroids_out), fp
+        return checked(pd.read_parquet(out), "assignments", out), np.load(centroids_out), fp
     started = time.perf_counter()
     k = choose_k(len(vectors), rule=c.rule, k=c.k, min_k=c.min_k, max_k=c.max_k, per_cluster=c.per_cluster)
     method = resolve_method(len(vectors), c.method, **_cfg(c.get("auto") or {}))  # auto: kmeans, or minibatch/faiss for large n
     result = cluster_embeddings(np.asarray(vectors), k, method=method, random_state=ctx.cfg.run.seed, **_cfg(c.options))
-    assignments = index.assign(cluster_id=result.labels.astype(int))
+    assignments = checked(index.assign(cluster_id=result.labels.astype(int)), "assignments", out)
     ctx.folder.write_parquet(out, assignments)
     ctx.folder.write_array(centroids_out, result.centroids)
     ctx.timings["cluster"] = time.perf_counter() - started
@@ -425,7 +427,7 @@ def stage_name(
     out, shown_out = ctx.folder.private / "base_clusters.parquet", ctx.folder.private / "naming_shown.parquet"
     if ctx.folder.is_fresh("name", fp, [out, shown_out]):
         shown = pd.read_parquet(shown_out)
-        return pd.read_parquet(out), list(zip(shown["account_id"], shown["text"])), fp
+        return checked(pd.read_parquet(out), "clusters", out), list(zip(shown["account_id"], shown["text"])), fp
     started = time.perf_counter()
     columns = {"conversation_id", "account_id", facet, n.get("excerpt_facet") or "user_text"} & set(facets.columns)
     rows = assignments.merge(facets[sorted(columns)], on="conversation_id", how="left")
@@ -465,6 +467,7 @@ def stage_name(
     )
     accounts = rows.groupby("cluster_id")["account_id"].nunique()
     frame = pd.DataFrame([{"cluster_id": c.cluster_id, "name": c.name, "description": c.description, "size": c.size, "accounts": int(accounts.get(c.cluster_id, 0)), "error": c.error} for c in names])
+    frame = checked(frame, "clusters", out)
     shown = pd.DataFrame({"account_id": [str(rows["account_id"].iloc[i]) for i in shown_texts], "text": [str(t) for t in shown_texts.values()]})
     ctx.folder.write_parquet(out, frame)
     ctx.folder.write_parquet(shown_out, shown)
@@ -552,7 +555,7 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
     fp = fingerprint("privacy", _cfg(p), auditor.identity() if auditor else None, quote_check, upstream)
     out, report_out = ctx.folder.private / "clusters_kept.parquet", ctx.folder.analyst / "privacy_report.json"
     if ctx.folder.is_fresh("privacy", fp, [out, report_out]):
-        return pd.read_parquet(out), json.loads(report_out.read_text()), fp
+        return checked(pd.read_parquet(out), "clusters", out), json.loads(report_out.read_text()), fp
     removed_rows: list[dict[str, Any]] = []
     if p.safety_mode:
         kept = base.copy()
@@ -619,7 +622,7 @@ def stage_privacy(ctx: RunContext, base: pd.DataFrame, upstream: str, summaries:
             f"the privacy layers removed all {len(base)} clusters ({len(threshold_removed)} by thresholds, {len(quoting)} for quoting few accounts, {len(audit_removed)} by the auditor); "
             "use more data, fewer clusters (clustering.k) or lower privacy.min_conversations/min_accounts"
         )
-    return kept.reset_index(drop=True), report, fp
+    return checked(kept.reset_index(drop=True), "clusters", out), report, fp
 
 
 def removed_pool_releasable(base: pd.DataFrame, kept: pd.DataFrame, policy: ReleasePolicy) -> bool:
@@ -706,7 +709,7 @@ def stage_project(ctx: RunContext, vectors: np.ndarray, assignments: pd.DataFram
     # Analyst-facing map: only points of clusters that passed the privacy layers, no conversation ids.
     visible = coords[coords["cluster_id"].isin(kept["cluster_id"])]
     points = pd.DataFrame({"x": visible["x"].to_numpy(), "y": visible["y"].to_numpy(), "node_id": [base_node_id(c) for c in visible["cluster_id"]]})
-    ctx.folder.write_parquet(outputs[1], points.sample(frac=1.0, random_state=ctx.cfg.run.seed).reset_index(drop=True))
+    ctx.folder.write_parquet(outputs[1], checked(points.sample(frac=1.0, random_state=ctx.cfg.run.seed).reset_index(drop=True), "map_points", outputs[1]))
     # Every node's position is the mean of its conversations' positions.
     rows = []
     for level in hierarchy.levels():
@@ -714,7 +717,7 @@ def stage_project(ctx: RunContext, vectors: np.ndarray, assignments: pd.DataFram
             base_ids = _descendant_base_ids(hierarchy, node)
             member = points[points["node_id"].isin(base_ids)]
             rows.append({"node_id": node.id, "level": node.level, "x": float(member["x"].mean()), "y": float(member["y"].mean()), "size": node.size})
-    ctx.folder.write_parquet(outputs[2], pd.DataFrame(rows))
+    ctx.folder.write_parquet(outputs[2], checked(pd.DataFrame(rows), "map_clusters", outputs[2]))
     ctx.timings["project"] = time.perf_counter() - started
     ctx.folder.finish_stage("project", fp, {"method": projection.method, "fitted_on": projection.fitted_on, "notes": projection.notes})
     return fp
