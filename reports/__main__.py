@@ -34,6 +34,7 @@ def _from_mlflow(run_ids: list[str], uri: str, out: str | None) -> Path:
 
     from reports.compare import row_of, table
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per file otherwise
     mlflow.set_tracking_uri(uri)
     if len(run_ids) == 1:
         local = Path(mlflow.artifacts.download_artifacts(run_id=run_ids[0], artifact_path="eval"))

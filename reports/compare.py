@@ -69,6 +69,7 @@ def mlflow_rows(uri: str, experiment: str) -> list[dict[str, Any]]:
     import mlflow
     from mlflow.tracking import MlflowClient
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per file otherwise
     mlflow.set_tracking_uri(uri)
     client = MlflowClient()
     found = client.get_experiment_by_name(experiment)
