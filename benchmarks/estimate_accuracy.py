@@ -15,8 +15,8 @@ per stage are
 
 Leave-out (default): the estimator's expected-output model reads the response cache, which holds
 the run's own replies; they are left out (the keys the replay touched, and the entries written
-while the run's hierarchy/privacy stages ran), as is the run's manifest from the measured re-ask
-rate, so the estimate sees only other runs' data. `--given-counts` also gives the estimator the
+while the run's naming, privacy and hierarchy stages ran), as is the run's manifest from the
+measured re-ask rate, so the estimate sees only other runs' data. `--given-counts` also gives the estimator the
 run's actual number of clusters kept by the privacy layers, separating the count model (how many
 clusters survive) from the per-call token model.
 
@@ -148,20 +148,20 @@ def replay_naming(cfg, run: Path, identity) -> tuple[dict[str, int] | None, set[
     return cache.tokens(), cache.asked
 
 
-def window_keys(cache_path: str, run: Path, stages: list[str], timings: dict[str, float]) -> set[str]:
-    """Cache entries written while the run's `stages` ran (from stages/<stage>.json finish times
-    and the manifest's durations, one minute of slack each side)."""
-    keys: set[str] = set()
-    db = sqlite3.connect(f"file:{cache_path}?mode=ro", uri=True, timeout=30)
-    for stage in stages:
+def window_keys(cache_path: str, run: Path, after: str = "cluster", until: str = "hierarchy") -> set[str]:
+    """Cache entries written while the run's naming, privacy and hierarchy stages ran: between the
+    finish of stage `after` and the finish of stage `until` (stages/<stage>.json), one minute of
+    slack each side. Covers the stages without a timing in the manifest (privacy) and naming
+    sources the replay cannot repeat (excerpts)."""
+    stamps = []
+    for stage in (after, until):
         path = run / "stages" / f"{stage}.json"
-        if not path.exists() or stage not in timings:
-            continue
-        finished = datetime.fromisoformat(json.loads(path.read_text())["finished"])
-        end = finished.timestamp() / 86400.0 + 2440587.5  # julian day, as the cache stores `created`
-        start = end - timings[stage] / 86400.0
-        slack = 60 / 86400.0
-        keys |= {k for (k,) in db.execute("SELECT key FROM responses WHERE created BETWEEN ? AND ?", (start - slack, end + slack))}
+        if not path.exists():
+            return set()
+        stamps.append(datetime.fromisoformat(json.loads(path.read_text())["finished"]).timestamp() / 86400.0 + 2440587.5)  # julian day, as the cache stores `created`
+    slack = 60 / 86400.0
+    db = sqlite3.connect(f"file:{cache_path}?mode=ro", uri=True, timeout=30)
+    keys = {k for (k,) in db.execute("SELECT key FROM responses WHERE created BETWEEN ? AND ?", (stamps[0] - slack, stamps[1] + slack))}
     db.close()
     return keys
 
@@ -185,7 +185,7 @@ def check(run: Path, *, leave_out: bool = True, given_counts: bool = False) -> d
         asked |= keys
         if tokens is not None and "naming" not in actual:
             actual["naming"] = {**tokens, "from": "cache replay"}
-    exclude = asked | window_keys(cfg.cache.llm, run, ["hierarchy", "privacy"], manifest.get("timings_s", {})) if leave_out else set()
+    exclude = asked | window_keys(cfg.cache.llm, run) if leave_out else set()
 
     options = options_for(cfg)
     counts = manifest.get("counts", {})

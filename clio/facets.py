@@ -207,6 +207,17 @@ def render_job(spec: FacetSpec, transcript: Transcript, sample_index: int = 0) -
     return LLMJob(prompt=prompt, params=params, sample_index=sample_index, stage=f"facets.{spec.name}")
 
 
+def screen_job(question: str, transcript: Transcript) -> LLMJob:
+    """The screener's call for one conversation (paper G.3); the estimator renders it too."""
+    return LLMJob(load_prompt("screener").render(transcript=transcript.text, question=question), SamplingParams(max_tokens=5, temperature=0.2, stop=("</answer>",)))
+
+
+def computed_value(spec: FacetSpec, conv: Conversation, transcript: Transcript) -> Any:
+    """A computed facet's value (cut to the spec's max_chars when it is text)."""
+    value = COMPUTED_FACETS[spec.function](conv, transcript)  # type: ignore[index]
+    return value[: spec.max_chars] if spec.max_chars and isinstance(value, str) else value
+
+
 def _value_from(spec: FacetSpec, result: LLMResult) -> tuple[Any, str | None]:
     if not result.ok:
         return None, result.error
@@ -239,8 +250,7 @@ def extract_facets(
         row = ConversationFacets(conversation_id=conv.id, account_id=conv.account_id, timestamp=conv.timestamp)
         for spec in specs:
             if spec.kind == "computed":
-                value = COMPUTED_FACETS[spec.function](conv, transcript)  # type: ignore[index]
-                row.values[spec.name] = value[: spec.max_chars] if spec.max_chars and isinstance(value, str) else value
+                row.values[spec.name] = computed_value(spec, conv, transcript)
             elif spec.kind == "language" and spec.method == "langid":
                 languages = detect_languages(conv)
                 row.values[spec.name] = languages or None
@@ -265,11 +275,7 @@ def screen(conversations: Sequence[Conversation], question: str, gateway: LLMGat
     """Screener (paper G.3): keep the conversations for which the answer is Yes. Returns the kept
     conversations and every decision ('Yes', 'No' or the error) by id."""
     transcript_config = transcript_config or TranscriptConfig()
-    template = load_prompt("screener")
-    jobs = []
-    for conv in conversations:
-        transcript = render_transcript(conv, max_chars=transcript_config.max_chars, head_share=transcript_config.head_share)
-        jobs.append(LLMJob(template.render(transcript=transcript.text, question=question), SamplingParams(max_tokens=5, temperature=0.2, stop=("</answer>",))))
+    jobs = [screen_job(question, render_transcript(c, max_chars=transcript_config.max_chars, head_share=transcript_config.head_share)) for c in conversations]
     results = gateway.ask_many(jobs, stage="screen", desc="screen")
     decisions = {c.id: (r.value if r.ok else f"error: {r.error}") for c, r in zip(conversations, results)}
     return [c for c in conversations if decisions[c.id] == "Yes"], decisions

@@ -21,6 +21,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -178,6 +179,34 @@ def level_range(target: int, n_children: int) -> tuple[int, int]:
     return min(low, high), high
 
 
+def share(total: int, part: int, whole: int) -> int:
+    """Names asked of a part (a neighbourhood, a dedupe chunk): its share of the total, at least one."""
+    return max(1, round(total * part / whole))
+
+
+def even_split(n: int, k: int) -> list[int]:
+    base, extra = divmod(n, k)
+    return [base + (1 if i < extra else 0) for i in range(k)]
+
+
+@dataclass
+class LevelPlan:
+    """The calls `Hierarchizer.fit` makes for one level (`Hierarchizer.plan`)."""
+
+    level: int
+    children: int
+    target: int
+    low: int
+    high: int
+    neighbourhoods: list[int]  # children per neighbourhood (one propose call each)
+    desired: list[int]  # names asked of each propose call
+    dedupe: list[tuple[int, int]]  # (names shown, names asked) per dedupe call
+    parents: int  # after dedupe and the count fit
+    kept: int  # parents that receive a child (the next level's children)
+    assign_calls: int  # one per child, none when there is a single parent
+    rename_calls: int  # one per kept parent with more than one child
+
+
 # --------------------------------------------------------------------------- reply parsing
 
 
@@ -290,6 +319,7 @@ class Hierarchizer:
             raise ConfigError(f"hierarchy.assign_orders={assign_orders} must be at least 1 (or null: one order per child)")
         self.assign_orders = assign_orders
         self.prompts = {name: load_prompt(f"hierarchy_{name}") for name in ("propose", "dedupe", "assign", "rename")}
+        self.notes: list[str] = []
 
     # ------------------------------------------------------------------ helpers
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -324,28 +354,51 @@ class Hierarchizer:
             self.notes.append(f"a propose prompt showed {len(names)} of {len(nodes)} clusters (max_chars={self.max_chars})")
         return [{"name": name, "description": ""} for name in names]
 
+    # ------------------------------------------------------------------ the calls (shared with `plan` and clio/estimate.py)
+    def n_neighbourhoods(self, n_children: int) -> int:
+        return max(1, round(n_children / self.neighbourhood_size))
+
+    def skips_dedupe(self, neighbourhoods: int, n_candidates: int, low: int, high: int) -> bool:
+        """One neighbourhood that already proposed distinct names in range needs no dedupe call."""
+        return neighbourhoods == 1 and low <= n_candidates <= high and not self.always_dedupe
+
+    def dedupe_chunks(self, n_candidates: int) -> int:
+        """Dedupe calls for this many candidates: one, or groups of at most dedupe_max_names."""
+        return 1 if n_candidates <= self.dedupe_max_names else math.ceil(n_candidates / self.dedupe_max_names)
+
+    def _list_job(self, step: str, desired: int, **variables: Any) -> LLMJob:
+        low, high = max(1, int(0.5 * desired)), max(1, int(1.5 * desired))
+        prompt = self.prompts[step].render(criteria=self.criteria, desired=desired, low=low, high=high, **variables)
+        return LLMJob(prompt=prompt, params=self._params(60 + 25 * high, ("</answer>",)))
+
+    def propose_job(self, members: list[Node], outside: list[str], desired: int) -> LLMJob:
+        """Candidate parent names for one neighbourhood, with the nearest names outside it."""
+        fitted = fit_examples(outside, (self.max_chars or 10**9) // 4, 200)
+        return self._list_job("propose", desired, clusters=self.cluster_items(members), outside=[{"name": name} for name in fitted])
+
+    def dedupe_job(self, names: list[str], desired: int) -> LLMJob:
+        return self._list_job("dedupe", desired, names=names)
+
+    def assign_job(self, parents: list[str], child: Node) -> LLMJob:
+        prompt = self.prompts["assign"].render(parents=parents, name=child.name, description=child.description or "(none)")
+        return LLMJob(prompt=prompt, params=self._params(80, ("</answer>",)))
+
+    def rename_job(self, kids: list[Node]) -> LLMJob:
+        names = fit_examples([k.name for k in sorted(kids, key=lambda k: -k.size)], self.max_chars, 200)
+        return LLMJob(prompt=self.prompts["rename"].render(criteria=self.criteria, children=names), params=self._params(200, ("</name>",)))
+
     # ------------------------------------------------------------------ steps
     def _propose(self, children: list[Node], E: np.ndarray, target: int, stage: str) -> tuple[list[str], int]:
         n = len(children)
-        k = max(1, round(n / self.neighbourhood_size))
-        labels, centres = self._kmeans(E, k)
+        labels, centres = self._kmeans(E, self.n_neighbourhoods(n))
         groups = [np.flatnonzero(labels == g) for g in range(len(centres))]
         jobs, wanted = [], []
         for g, members in enumerate(groups):
             if len(members) == 0:
                 continue
-            desired = max(1, round(target * len(members) / n))
-            low, high = max(1, int(0.5 * desired)), max(1, int(1.5 * desired))
+            desired = share(target, len(members), n)
             outside = nearest_non_members(E, labels, centres, g, self.n_outside) if len(groups) > 1 else []
-            prompt = self.prompts["propose"].render(
-                criteria=self.criteria,
-                clusters=self.cluster_items([children[i] for i in members]),
-                outside=[{"name": name} for name in fit_examples([children[i].name for i in outside], (self.max_chars or 10**9) // 4, 200)],
-                desired=desired,
-                low=low,
-                high=high,
-            )
-            jobs.append(LLMJob(prompt=prompt, params=self._params(60 + 25 * high, ("</answer>",))))
+            jobs.append(self.propose_job([children[i] for i in members], [children[i].name for i in outside], desired))
             wanted.append((members, desired))
         results = self.gateway.ask_many(jobs, stage=f"{stage}.propose", desc="propose parents")
         candidates: list[str] = []
@@ -359,9 +412,7 @@ class Hierarchizer:
         return _dedupe_exact(candidates), len(jobs)
 
     def _dedupe_call(self, names: list[str], desired: int, stage: str) -> list[str]:
-        low, high = max(1, int(0.5 * desired)), max(1, int(1.5 * desired))
-        prompt = self.prompts["dedupe"].render(criteria=self.criteria, names=names, desired=desired, low=low, high=high)
-        (result,) = self.gateway.ask_many([LLMJob(prompt=prompt, params=self._params(60 + 25 * high, ("</answer>",)))], stage=f"{stage}.dedupe", desc="deduplicate")
+        (result,) = self.gateway.ask_many([self.dedupe_job(names, desired)], stage=f"{stage}.dedupe", desc="deduplicate")
         merged = parse_name_list(_answer_text(result)) if result.ok else []
         if not merged:
             self.notes.append(f"dedupe failed for {len(names)} names ({result.error or 'no names'}); kept them")
@@ -369,18 +420,18 @@ class Hierarchizer:
         return merged
 
     def _dedupe(self, candidates: list[str], target: int, low: int, high: int, neighbourhoods: int, stage: str) -> list[str]:
-        if neighbourhoods == 1 and low <= len(candidates) <= high and not self.always_dedupe:
-            return candidates  # one neighbourhood already proposed distinct names in range
-        if len(candidates) <= self.dedupe_max_names:
+        if self.skips_dedupe(neighbourhoods, len(candidates), low, high):
+            return candidates
+        n_chunks = self.dedupe_chunks(len(candidates))
+        if n_chunks == 1:
             return self._dedupe_call(candidates, target, stage)
         # Too many for one prompt: dedupe groups of similar names, each to its share of the target.
-        n_chunks = math.ceil(len(candidates) / self.dedupe_max_names)
         labels, _ = self._kmeans(self._embed(candidates), n_chunks)
         merged: list[str] = []
         for g in range(n_chunks):
             chunk = [c for c, label in zip(candidates, labels) if label == g]
             if chunk:
-                merged.extend(self._dedupe_call(chunk, max(1, round(target * len(chunk) / len(candidates))), stage))
+                merged.extend(self._dedupe_call(chunk, share(target, len(chunk), len(candidates)), stage))
         return _dedupe_exact(merged)
 
     def _fit_count(self, names: list[str], pool: list[str], low: int, high: int, children: Sequence[Node] = ()) -> list[str]:
@@ -431,8 +482,7 @@ class Hierarchizer:
         else:
             orders = [self._rng.permutation(len(parents)) for _ in children]  # a fresh order per child: no position bias
         for child, order in zip(children, orders):
-            prompt = self.prompts["assign"].render(parents=[parents[i] for i in order], name=child.name, description=child.description or "(none)")
-            jobs.append(LLMJob(prompt=prompt, params=self._params(80, ("</answer>",))))
+            jobs.append(self.assign_job([parents[i] for i in order], child))
         # Children that share an order are asked one after another, so the cached prefix is
         # written once and then read; results come back in child order.
         sequence = sorted(range(len(jobs)), key=lambda i: i % n_orders)
@@ -498,8 +548,7 @@ class Hierarchizer:
         for g, kids in enumerate(groups):
             if len(kids) == 1:
                 continue
-            names = fit_examples([k.name for k in sorted(kids, key=lambda k: -k.size)], self.max_chars, 200)
-            jobs.append(LLMJob(prompt=self.prompts["rename"].render(criteria=self.criteria, children=names), params=self._params(200, ("</name>",))))
+            jobs.append(self.rename_job(kids))
             asked.append(g)
         results = dict(zip(asked, self.gateway.ask_many(jobs, stage=f"{stage}.rename", desc="rename parents"))) if jobs else {}
         out = []
@@ -569,12 +618,25 @@ class Hierarchizer:
         if len({n.id for n in current}) != len(current):
             raise ConfigError("base clusters have duplicate ids")
         all_nodes = list(current)
-        plan = plan_level_sizes(len(current), self.top_k, self.levels, self.branching)
+
+        def build(level: int, target: int, low: int, high: int) -> int:
+            nonlocal current
+            current = self._build_level(current, level, target, low, high)
+            all_nodes.extend(current)
+            return len(current)
+
+        plan = self._walk_levels(len(current), build)
+        return Hierarchy(nodes=all_nodes, planned_sizes=plan, notes=self.notes)
+
+    def _walk_levels(self, n_base: int, build: Callable[[int, int, int, int], int]) -> list[int]:
+        """The level loop of `fit` and `plan`: geometric targets (plan_level_sizes), extra levels
+        while the top is above range of top_k, the accepted parent range per level. `build(level,
+        target, low, high)` makes one level and returns how many nodes it has."""
+        plan = plan_level_sizes(n_base, self.top_k, self.levels, self.branching)
         top_high = max(1, int(1.5 * self.top_k))
-        level, extra = 0, 0
+        n_now, level, extra = n_base, 0, 0
         while True:
             level += 1
-            n_now = len(current)
             if level < len(plan):
                 target = plan[level]
                 if self.levels is None and n_now <= top_high:
@@ -591,9 +653,51 @@ class Hierarchizer:
             low, high = level_range(target, n_now)
             if self.levels is not None and level < self.levels - 1:
                 low = max(low, min(2, high))  # levels were requested: leave something for the next one to group
-            current = self._build_level(current, level, target, low, high)
-            all_nodes.extend(current)
-        return Hierarchy(nodes=all_nodes, planned_sizes=plan, notes=self.notes)
+            n_now = build(level, target, low, high)
+        return plan
+
+    def plan(self, n_base: int, names_per_reply: float | None = None) -> list[LevelPlan]:
+        """The calls `fit` would make for `n_base` base clusters, by its own rules (the level loop,
+        neighbourhoods, the dedupe rule and chunks, the [low, high] count fit, no assignment with a
+        single parent, no rename of a parent with a single child), assuming neighbourhoods of equal
+        size, a model that lists the names it is asked for (at most `names_per_reply` when one was
+        measured to list fewer) and children spread evenly over the parents."""
+        cap = float("inf") if names_per_reply is None else max(1.0, names_per_reply)
+        levels: list[LevelPlan] = []
+
+        def build(level: int, target: int, low: int, high: int) -> int:
+            n = levels[-1].kept if levels else n_base
+            sizes = even_split(n, self.n_neighbourhoods(n))
+            desired = [share(target, size, n) for size in sizes]
+            candidates = max(1, round(sum(min(d, cap) for d in desired)))
+            dedupe = []
+            if not self.skips_dedupe(len(sizes), candidates, low, high):
+                dedupe = [(c, share(target, c, candidates)) for c in even_split(candidates, self.dedupe_chunks(candidates))]
+            parents = min(max(round(sum(min(d, cap) for _, d in dedupe)) if dedupe else candidates, low), high)
+            kept = min(parents, n)
+            levels.append(LevelPlan(level, n, target, low, high, sizes, desired, dedupe, parents, kept, n if parents > 1 else 0, min(kept, n - kept)))
+            return kept
+
+        self.notes = []
+        self._walk_levels(n_base, build)
+        return levels
+
+    def plan_jobs(self, levels: list[LevelPlan], base: list[Node], parent: Callable[[int, int], Node], list_name: Callable[[int], str]) -> list[tuple[str, LLMJob, int, int | None]]:
+        """The planned calls as (stage, job, times, names asked): one prompt per kind of call, rendered
+        by the job builders `fit` uses on placeholders: the base nodes, `parent(level, i)` for the
+        nodes of a level, `list_name(i)` for candidate parent names."""
+        calls: list[tuple[str, LLMJob, int, int | None]] = []
+        children = list(base)
+        for lv in levels:
+            for members, desired in zip(lv.neighbourhoods, lv.desired):
+                outside = min(self.n_outside, lv.children - members) if len(lv.neighbourhoods) > 1 else 0
+                calls.append(("hierarchy.propose", self.propose_job(children[:members], [c.name for c in children[:outside]], desired), 1, desired))
+            calls += [("hierarchy.dedupe", self.dedupe_job([list_name(i) for i in range(shown)], asked), 1, asked) for shown, asked in lv.dedupe]
+            calls.append(("hierarchy.assign", self.assign_job([list_name(i) for i in range(lv.parents)], children[0]), lv.assign_calls, None))
+            per_parent = max(2, round((lv.children - lv.kept + lv.rename_calls) / max(1, lv.rename_calls)))  # children of a parent that has several
+            calls.append(("hierarchy.rename", self.rename_job(children[:per_parent]), lv.rename_calls, None))
+            children = [parent(lv.level, i) for i in range(lv.kept)]
+        return calls
 
 
 def build_hierarchy(

@@ -743,3 +743,14 @@ def _tool_call_from_text(text: str) -> tuple[str, list[dict[str, Any]]]:
     if not isinstance(call, dict):
         return text, []
     return "", [_tool_call(call.get("name"), call.get("arguments", call.get("parameters", "")))]
+
+
+def load_and_sample(data: Any) -> tuple[LoadResult, list[Conversation]]:
+    """What `clio run` (and `clio estimate`) start from: the `data` config's file loaded and sampled."""
+    from clio.errors import ClioError
+    from clio.sampling import sample
+
+    loaded = load_conversations(data.source, format=data.format, on_error=data.on_error)
+    if not loaded.conversations:
+        raise ClioError(f"{data.source}: no conversations could be loaded ({loaded.n_skipped} skipped)")
+    return loaded, sample(loaded.conversations, data.sample.strategy, data.sample.n, data.sample.seed)

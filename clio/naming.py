@@ -9,6 +9,7 @@ goes on.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
@@ -70,6 +71,59 @@ def clean_name(name: str) -> str:
     return name.strip().strip("\"'`").rstrip(".").strip()
 
 
+class NamingCall:
+    """The naming call of one cluster, for `name_clusters` and the estimator (clio/estimate.py):
+    how many member and contrast texts the per-list budget shows (`fit_examples`), the rendered
+    prompt and its sampling parameters. The budget is `max_tokens_per_list` in the backend's own
+    tokens (`count_tokens`) when set, else `max_chars` characters."""
+
+    def __init__(
+        self,
+        prompt: str = "cluster_name",
+        *,
+        criteria: str = REQUEST_CRITERIA,
+        temperature: float = 1.0,
+        max_tokens: int = 200,
+        max_chars: int | None = 6000,
+        max_item_chars: int | None = 300,
+        max_tokens_per_list: int | None = None,
+        count_tokens: Callable[[str], int] = len,
+    ):
+        self.template, self.criteria, self.max_item_chars = load_prompt(prompt), criteria, max_item_chars
+        self.params = SamplingParams(max_tokens=max_tokens, temperature=temperature, stop=("</name>",))
+        self.budget, self.length = (max_tokens_per_list, count_tokens) if max_tokens_per_list else (max_chars, len)
+
+    def shown(self, texts: Sequence[str]) -> list[str]:
+        """The texts of one example list that the budget shows, cut as they are shown."""
+        return fit_examples(texts, self.budget, self.max_item_chars, self.length)
+
+    def job(self, members: Sequence[str], contrast: Sequence[str]) -> LLMJob:
+        return LLMJob(prompt=self.template.render(criteria=self.criteria, answers=self.shown(members), contrastive_answers=self.shown(contrast)), params=self.params)
+
+    def plan(self, texts: Sequence[str], n_rows: int, k: int, n_members: int, n_contrast: int) -> list[tuple[LLMJob, float]]:
+        """The k naming calls over `n_rows` rows as (job, expected calls), on placeholder `texts`. A
+        cluster shows min(n_members, its size, what the budget shows) members, with sizes taken as
+        geometric with mean n_rows / k (k-means sizes are skewed: small clusters show fewer), and
+        min(n_contrast, rows outside it) contrast texts. A prompt holds whole texts, so the
+        expected count is split between the two whole counts around it."""
+        size = n_rows / k
+        members = expected_min(len(self.shown(texts[:n_members])), size)
+        contrast = texts[: int(min(n_contrast, max(0, n_rows - round(size))))]
+        low = max(1, math.floor(members))
+        counts = [(low, 1.0)] if members - low <= 1e-9 else [(low, 1.0 - (members - low)), (low + 1, members - low)]
+        return [(self.job(texts[:count], contrast), k * weight) for count, weight in counts]
+
+
+def expected_min(cap: int, mean_size: float) -> float:
+    """E[min(cap, X)] for cluster sizes X geometric on 1, 2, ... with the given mean."""
+    if cap <= 0:
+        return 0.0
+    if mean_size <= 1:
+        return 1.0
+    q = 1.0 - 1.0 / mean_size  # P(X > x) = q^x
+    return (1.0 - q**cap) / (1.0 - q)
+
+
 Examples = dict[int, tuple[np.ndarray, np.ndarray]]  # cluster -> (member rows, nearest non-member rows)
 
 
@@ -127,8 +181,16 @@ def name_clusters(
     labels = np.asarray(labels)
     if not isinstance(summaries, Mapping) and len(summaries) != len(labels):
         raise ValueError(f"{len(summaries)} summaries but {len(labels)} labels")
-    template = load_prompt(prompt)
-    params = SamplingParams(max_tokens=max_tokens, temperature=temperature, stop=("</name>",))
+    call = NamingCall(
+        prompt,
+        criteria=criteria,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        max_chars=max_chars,
+        max_item_chars=max_item_chars,
+        max_tokens_per_list=max_tokens_per_list,
+        count_tokens=gateway.backend.count_tokens if max_tokens_per_list else len,
+    )
     sizes = np.bincount(labels, minlength=len(centroids))
     if examples is None:
         examples = naming_examples(X, labels, centroids, n_members=n_members, n_contrast=n_contrast, random_state=random_state)
@@ -147,13 +209,7 @@ def name_clusters(
         member_texts = shown(members)
         if not member_texts:
             continue  # nothing showable: recorded below as a naming failure
-        budget, length = (max_tokens_per_list, gateway.backend.count_tokens) if max_tokens_per_list else (max_chars, len)
-        rendered = template.render(
-            criteria=criteria,
-            answers=fit_examples(member_texts, budget, max_item_chars, length),
-            contrastive_answers=fit_examples(shown(contrast), budget, max_item_chars, length),
-        )
-        jobs.append(LLMJob(prompt=rendered, params=params))
+        jobs.append(call.job(member_texts, shown(contrast)))
         asked.append(cluster)
     results = dict(zip(asked, gateway.ask_many(jobs, stage=stage, desc="name clusters")))
 

@@ -25,13 +25,12 @@ from clio.llm.batches import batch_config
 from clio.llm.cache import ResponseCache
 from clio.llm.faults import FaultInjectingBackend, fault_config
 from clio.llm.gateway import LLMGateway, Prices
-from clio.loaders import load_conversations
+from clio.loaders import load_and_sample
 from clio.prompts import load_prompt
 from clio.records import Conversation, ConversationFacets
 from clio.release import ReleasePolicy
 from clio.schemas import checked
 from clio.runfolder import RunFolder, atomic_write, data_hash, fingerprint, write_json
-from clio.sampling import sample
 
 
 @dataclass
@@ -108,10 +107,7 @@ def _cfg(node: Any) -> Any:
 def stage_load(ctx: RunContext) -> list[Conversation]:
     data = ctx.cfg.data
     started = time.perf_counter()
-    loaded = load_conversations(data.source, format=data.format, on_error=data.on_error)
-    if not loaded.conversations:
-        raise ClioError(f"{data.source}: no conversations could be loaded ({loaded.n_skipped} skipped)")
-    sampled = sample(loaded.conversations, data.sample.strategy, data.sample.n, data.sample.seed)
+    loaded, sampled = load_and_sample(data)
     ctx.timings["load"] = time.perf_counter() - started
     ctx.counts.update(
         loaded=loaded.n_loaded,

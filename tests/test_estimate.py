@@ -14,14 +14,12 @@ from hydra import compose, initialize_config_dir
 
 from clio import estimate
 from clio.cli import CONF_DIR, main
-from clio.facets import TranscriptConfig, render_job, extract_facets, parse_facet_specs
-from clio.hierarchy import build_hierarchy, parse_name_list
+from clio.facets import TranscriptConfig, extract_facets, parse_facet_specs, screen
+from clio.hierarchy import Hierarchizer, build_hierarchy, parse_name_list
 from clio.llm.backends import Completion, FakeBackend
 from clio.llm.cache import ResponseCache
 from clio.llm.gateway import LLMGateway
-from clio.loaders import load_conversations
-from clio.naming import ClusterName
-from clio.transcript import render_transcript
+from clio.naming import ClusterName, NamingCall, expected_min
 from evals.reliability import write_topic_dataset
 
 FIXTURE = Path(__file__).parent / "fixtures" / "own.jsonl"
@@ -48,24 +46,20 @@ def make_cfg(tmp_path, data, *overrides):
 # --------------------------------------------------------------------------- facets
 
 
-def test_fast_facet_rendering_is_the_facets_stage_rendering():
-    conversations = load_conversations(FIXTURE).conversations
-    specs = [
-        s
-        for s in parse_facet_specs(
-            {
-                "request": {"kind": "summary", "question": "What is asked?", "prefill": "The user asks to", "max_tokens": 60},
-                "concern": {"kind": "rating", "question": "How concerning?", "max_tokens": 4},
-                "topic": {"kind": "categorical", "question": "Which topic? {{ not a variable }}"},
-            }
-        )
-    ]
-    for conv in conversations:
-        for max_chars in (120, 5000):  # truncated and whole
-            t = render_transcript(conv, max_chars=max_chars)
-            for spec in specs:
-                fast, real = estimate.render_facet_job(spec, t), render_job(spec, t)
-                assert fast.prompt == real.prompt and fast.params == real.params and fast.stage == real.stage
+def test_screener_and_facet_prompts_are_the_stages_own(tmp_path):
+    """The estimator renders the stages' own jobs (`screen_job`, `render_job`): its input tokens
+    equal what a fake run of `screen` and `extract_facets` used, prompt for prompt."""
+    data = write_topic_dataset(tmp_path / "chats.jsonl", per_topic=2)
+    cfg = make_cfg(tmp_path, data, "data.screen='Is this about cooking?'")
+    est = estimate.estimate_run(cfg, upto="facets")
+    conversations = estimate.load_sample(cfg)
+    transcript = TranscriptConfig(**estimate._cfg(cfg.facets.transcript))
+    gateway = LLMGateway(FakeBackend(lambda p: "Yes</answer>" if p.name == "screener" else "1</answer>" if p.name == "facet_rating" else " do a thing.</answer>"), None, show_progress=False)
+    kept, _ = screen(conversations, cfg.data.screen, gateway, transcript)
+    assert len(kept) == len(conversations)  # the estimate's default screen_pass_share is 1
+    extract_facets(kept, parse_facet_specs(estimate._cfg(cfg.facets.specs)), gateway, transcript)
+    for stage, used in gateway.usage.items():
+        assert (est["stages"][stage]["calls"], est["stages"][stage]["input_tokens"]) == (used.calls, used.input_tokens), stage
 
 
 def test_facet_calls_and_tokens_match_a_fake_run(tmp_path):
@@ -135,36 +129,42 @@ def test_hierarchy_call_counts_match_build_hierarchy(n_base, top_k, levels, neig
     backend = FakeBackend(obedient_model())
     build_hierarchy(base, embed, LLMGateway(backend, None, show_progress=False), top_k=top_k, levels=levels, neighbourhood_size=neighbourhood_size, random_state=0)
     made = {step: sum(1 for p in backend.calls if p.name == f"hierarchy_{step}") for step in ("propose", "dedupe", "assign", "rename")}
-    plan = estimate.plan_hierarchy(n_base, top_k, levels, neighbourhood_size)
+    plan = Hierarchizer(None, None, top_k=top_k, levels=levels, neighbourhood_size=neighbourhood_size).plan(n_base)
     planned = {
         "propose": sum(len(lv.neighbourhoods) for lv in plan),
         "dedupe": sum(len(lv.dedupe) for lv in plan),
-        "assign": sum(lv.children for lv in plan),
-        "rename": sum(lv.renamed for lv in plan),
+        "assign": sum(lv.assign_calls for lv in plan),
+        "rename": sum(lv.rename_calls for lv in plan),
     }
     assert planned == made
 
 
 def test_a_model_that_lists_fewer_names_makes_the_plan_dedupe_and_fit():
-    obedient = estimate.plan_hierarchy(4, 2, 3)
-    terse = estimate.plan_hierarchy(4, 2, 3, names_per_reply=1.0)
+    hz = Hierarchizer(None, None, top_k=2, levels=3)
+    obedient, terse = hz.plan(4), hz.plan(4, names_per_reply=1.0)
     assert sum(len(lv.dedupe) for lv in obedient) == 0
     assert len(terse[0].dedupe) == 1 and terse[0].parents == terse[0].low  # too few names: filled up to the minimum
 
 
 def test_estimate_run_counts_naming_auditor_and_hierarchy(tmp_path):
     data = write_topic_dataset(tmp_path / "chats.jsonl", per_topic=4)  # 24 conversations
-    cfg = make_cfg(tmp_path, data, "clustering.k=6", "hierarchy.top_k=2", "hierarchy.levels=3", "privacy.auditor.kind=llm")
+    cfg = make_cfg(tmp_path, data, "clustering.k=6", "hierarchy.top_k=2", "hierarchy.levels=3", "privacy.auditor.kind=llm", "estimate.privacy_keep_share=1.0")
     est = estimate.estimate_run(cfg)
     s = est["stages"]
     assert s["naming"]["calls"] == 6 and est["base_clusters"] == 6
-    plan = estimate.plan_hierarchy(6, 2, 3, 40)
-    assert s["hierarchy.assign"]["calls"] == sum(lv.children for lv in plan)
-    assert s["hierarchy.rename"]["calls"] == sum(lv.renamed for lv in plan)
+    plan = Hierarchizer(None, None, top_k=2, levels=3, neighbourhood_size=40).plan(6)
+    assert s["hierarchy.assign"]["calls"] == sum(lv.assign_calls for lv in plan) > 0
+    assert s["hierarchy.rename"]["calls"] == sum(lv.rename_calls for lv in plan) > 0
     assert s["hierarchy.propose"]["calls"] == sum(len(lv.neighbourhoods) for lv in plan)
-    assert s["privacy_audit"]["calls"] == 6 + sum(lv.renamed for lv in plan)  # base clusters + parent names
-    assert est["hierarchy_plan"] == [6] + [lv.renamed for lv in plan]
+    assert s["privacy_audit"]["calls"] == 6 + sum(lv.kept for lv in plan)  # base clusters + parent names
+    assert est["hierarchy_plan"] == [6] + [lv.kept for lv in plan]
     assert est["total"]["input_tokens"] == sum(x["input_tokens"] for x in s.values())
+
+    # By default the clusters kept follow the thresholds: 24 conversations in 6 clusters, 3 needed.
+    from clio.privacy import expected_kept_share
+
+    auto = make_cfg(tmp_path, data, "clustering.k=6", "hierarchy.top_k=2", "hierarchy.levels=3", "privacy.min_conversations=3", "privacy.min_accounts=3")
+    assert estimate.estimate_run(auto)["hierarchy_plan"][0] == round(6 * expected_kept_share(24, 6, auto.privacy)) == 3
 
     rules = estimate.estimate_run(make_cfg(tmp_path, data, "clustering.k=6", "privacy.auditor.kind=rules"))
     assert "privacy_audit" not in rules["stages"]
@@ -185,11 +185,15 @@ def test_embed_first_estimate_has_no_per_conversation_calls_as_the_run_makes_non
 
 
 def test_expected_members_shown_follow_skewed_cluster_sizes():
-    assert estimate.expected_min(5, 1.0) == 1.0
-    assert estimate.expected_min(50, 1000.0) == pytest.approx(50, rel=0.03)  # big clusters: the cap
-    assert estimate.expected_min(5, 4.8) < min(5, 4.8)  # small clusters show fewer than the mean
-    assert sum(w for _, w in estimate._bracket(3.25)) == pytest.approx(1.0)
-    assert sum(c * w for c, w in estimate._bracket(3.25)) == pytest.approx(3.25)
+    assert expected_min(5, 1.0) == 1.0
+    assert expected_min(50, 1000.0) == pytest.approx(50, rel=0.03)  # big clusters: the cap
+    assert expected_min(5, 4.8) < min(5, 4.8)  # small clusters show fewer than the mean
+    namer = NamingCall(max_chars=None)
+    texts = [f"users asked about topic {i}" for i in range(8)]
+    plan = namer.plan(texts, 30, 6, n_members=8, n_contrast=3)  # mean size 5: 4.16 members expected
+    assert sum(times for _, times in plan) == pytest.approx(6)  # one call per cluster
+    shown = [sum(m.content.count("users asked about topic") for m in job.prompt.messages) - 3 for job, _ in plan]  # less the 3 contrast texts
+    assert shown == [4, 5] and sum(s * t for s, (_, t) in zip(shown, plan)) / 6 == pytest.approx(expected_min(8, 5.0))
 
 
 # --------------------------------------------------------------------------- output model, prices
@@ -219,16 +223,16 @@ def test_output_model_reads_means_names_and_reasks_from_the_cache(tmp_path):
         ],
     )
     model = estimate.OutputModel(path)
-    counter = estimate.WordCounter()
+    counter = estimate.make_counter(OmegaConf.create({"backend": "fake"}))
     from clio.prompts import load_prompt
 
     open_prompt = load_prompt("facet_open").render(transcript="t", question="q", prefill="p")
     tokens, source = model.expected(open_prompt, 60, counter)
     assert tokens == pytest.approx(8.0) and "cache" in source
     assert model.summary_chars("facet_open", 30)[0] == pytest.approx(np.mean([len("write a short poem about autumn."), len("fix a bug in a parser."), len("plan a trip.")]))
-    assert model.reask_rate("cluster_name") == (pytest.approx(1 / 3), 3)
-    assert model.reask_rate("facet_open") == (0.0, 3)
-    assert model.names_per_reply() == pytest.approx(2.0)
+    assert model.rejected("cluster_name") == (pytest.approx(1 / 3), 3)
+    assert model.rejected("facet_open") == (0.0, 3)
+    assert model.names_per_reply(estimate.LIST_PROMPTS) == pytest.approx(2.0)
     propose = load_prompt("hierarchy_propose").render(criteria="c", clusters=[], outside=[], desired=5, low=2, high=7)
     per_name = (12 + 6 + 18) / 6
     assert model.expected(propose, 235, counter, names=5)[0] == pytest.approx(per_name * 2.0)  # lists 2 on average, not 5
@@ -310,7 +314,7 @@ def cli_args(tmp_path, data, *extra):
 def test_cli_prints_the_estimate_and_price_tables(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     data = write_topic_dataset(tmp_path / "chats.jsonl", per_topic=2)
-    assert main(cli_args(tmp_path, data, "clustering.k=4", "hierarchy.top_k=2", "hierarchy.levels=3", "estimate.reask_rate=0.1")) == 0
+    assert main(cli_args(tmp_path, data, "clustering.k=4", "hierarchy.top_k=2", "hierarchy.levels=3", "estimate.reask_rate=0.1", "estimate.privacy_keep_share=1.0")) == 0
     out = capsys.readouterr().out
     for expected in ("estimate:", "naming", "hierarchy.assign", "total", "anthropic", "claude", "batch $", "re-asks: estimate.reask_rate"):
         assert expected in out, expected
@@ -382,3 +386,16 @@ def test_show_prints_estimate_next_to_actual(tmp_path, capsys, monkeypatch):
     assert main(["show", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "estimate vs actual" in out and "1,100" in out and "-9.1" in out
+
+
+def test_the_share_of_clusters_kept_follows_the_thresholds():
+    from omegaconf import OmegaConf
+
+    from clio.privacy import expected_kept_share
+
+    privacy = OmegaConf.create({"min_conversations": 20, "min_accounts": 20, "safety_mode": False})
+    assert expected_kept_share(2000, 24, privacy) == pytest.approx((1 - 24 / 2000) ** 19)  # about 0.79: the demo
+    assert expected_kept_share(2000, 24, privacy) > expected_kept_share(500, 24, privacy) > expected_kept_share(100, 24, privacy)
+    assert expected_kept_share(100, 24, OmegaConf.create({"min_conversations": 1, "min_accounts": 1})) == 1.0
+    assert expected_kept_share(10, 24, privacy) == 0.0  # clusters of under one conversation on average
+    assert expected_kept_share(100, 24, OmegaConf.create({"min_conversations": 20, "min_accounts": 20, "safety_mode": True})) == 1.0

@@ -330,3 +330,63 @@ def test_a_parent_of_one_child_takes_its_name_without_a_rename_call():
         assert (p.name, p.description) == (child.name, child.description)
     renames = sum(c.name == "hierarchy_rename" for c in backend.calls)
     assert renames == len(parents) - len(single)
+
+
+# --------------------------------------------------------------------------- the plan the estimator uses
+
+
+def obedient_model():
+    """Lists exactly the number of names asked for and spreads the children evenly over the
+    parents: the assumptions of `Hierarchizer.plan`."""
+    counter = iter(range(10**6))
+
+    def reply(prompt):
+        text = prompt.messages[-1].content
+        if prompt.name in ("hierarchy_propose", "hierarchy_dedupe"):
+            desired = int(re.search(r"about\s+(\d+)", text).group(1))
+            return "\n" + "\n".join(f"{i}. Category number {next(counter)}" for i in range(1, desired + 1)) + "\n</answer>"
+        if prompt.name == "hierarchy_assign":
+            parents = sorted(section(prompt, "higher_level_clusters"))
+            return parents[int(re.search(r"Name: \D*(\d+)", text).group(1)) % len(parents)] + "</answer>"
+        return f" Users asked for related things.</summary>\n<name>Group {next(counter)}</name>"
+
+    return reply
+
+
+def embed_distinct(texts):
+    """Like `embed`, with numbers as words too: every numbered name is distinct, so k-means finds
+    neighbourhoods of every cluster (the plan's assumption)."""
+    out = np.zeros((len(texts), 32))
+    for row, text in enumerate(texts):
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            out[row] += np.random.default_rng(crc(word)).normal(size=32)
+    return out + 1e-6
+
+
+@pytest.mark.parametrize("n_base, top_k, levels, neighbourhood_size", [(12, 3, None, 40), (30, 3, 3, 40), (9, 2, 3, 40), (60, 4, 3, 20), (100, 10, None, 40), (5, 10, None, 40), (7, 1, 3, 40)])
+def test_the_plan_is_the_calls_fit_makes_per_stage(monkeypatch, n_base, top_k, levels, neighbourhood_size):
+    """`fit` and `plan` run one level loop (`_walk_levels`) and one set of rules; the estimator's
+    plan (`plan` + `plan_jobs`) equals, per stage, the calls a fit makes through the gateway."""
+    from collections import Counter
+
+    from clio.hierarchy import Hierarchizer, Node
+
+    walked = []
+    original = Hierarchizer._walk_levels
+    monkeypatch.setattr(Hierarchizer, "_walk_levels", lambda self, n, build: walked.append(n) or original(self, n, build))
+    base = [ClusterName(cluster_id=i, name=f"Cluster {i} about topic {i % 7}", description=f"Users asked about topic {i % 7}.", size=3) for i in range(n_base)]
+    settings = dict(top_k=top_k, levels=levels, neighbourhood_size=neighbourhood_size)
+    gw = LLMGateway(FakeBackend(obedient_model()), None, show_progress=False)
+    tree = Hierarchizer(embed_distinct, gw, random_state=0, **settings).fit(base)
+    planner = Hierarchizer(None, None, **settings)
+    levels_planned = planner.plan(n_base)
+    assert walked == [n_base, n_base]  # the fit and the estimator's plan ran the same loop
+
+    nodes = [Node(id=f"0-{i}", level=0, name=f"Cluster {i}", size=1) for i in range(n_base)]
+    planned = Counter()
+    for stage, job, times, _ in planner.plan_jobs(levels_planned, nodes, lambda level, i: Node(id=f"{level}-{i}", level=level, name=f"Group {i}", size=1), lambda i: f"Category {i}"):
+        planned[stage] += times
+        assert job.prompt.name == "hierarchy_" + stage.split(".")[1]
+    made = {stage: u.calls for stage, u in gw.usage.items() if u.calls}
+    assert {s: c for s, c in planned.items() if c} == made
+    assert [lv.kept for lv in levels_planned] == [len(level) for level in tree.levels()[1:]]

@@ -7,6 +7,7 @@ at once with one line: bad key, unknown model, missing package).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -58,6 +59,12 @@ class BatchRequest:
     params: SamplingParams
 
 
+def rule_of_thumb_tokens(text: str) -> int:
+    """Four characters a token, at least one: the prompt budgets of backends without an offline
+    tokenizer (`Backend.count_tokens`), and the estimator's budgets for them."""
+    return max(1, -(-len(text) // 4))
+
+
 class Backend(ABC):
     name: str = "abstract"
     model: str = ""
@@ -74,7 +81,7 @@ class Backend(ABC):
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` for this model, to budget prompts. Backends without an offline
         tokenizer use the common rule of thumb of four characters a token."""
-        return max(1, -(-len(text) // 4))
+        return rule_of_thumb_tokens(text)
 
     # Bulk APIs (Anthropic Message Batches), used by the gateway only when `supports_batch`;
     # otherwise it makes online calls. Limits per batch, for the gateway to split by:
@@ -139,8 +146,12 @@ class FakeBackend(Backend):
                 text = self._responder(prompt)
             else:
                 text = " a fake answer.</answer>"
-        n_in = sum(len(m.content.split()) for m in prompt.messages)
-        return Completion(text=text, input_tokens=n_in, output_tokens=len(text.split()), finish_reason="stop")
+        return Completion(text=text, input_tokens=self.prompt_tokens(prompt), output_tokens=len(text.split()), finish_reason="stop")
+
+    @staticmethod
+    def prompt_tokens(prompt: RenderedPrompt) -> int:
+        """Input tokens as the fake counts them (whitespace-separated words); the estimator uses it too."""
+        return sum(len(m.content.split()) for m in prompt.messages)
 
 
 # --------------------------------------------------------------------------- local (llama.cpp)
@@ -187,7 +198,14 @@ def load_llama(owner: object, model_path: str, **kwargs: Any):
     (left to its own __del__ at interpreter teardown, it prints a TypeError wall)."""
     from llama_cpp import Llama
 
-    llm = Llama(model_path=model_path, verbose=False, **kwargs)
+    quiet = contextlib.nullcontext()
+    if kwargs.get("vocab_only"):  # the tokenizer alone (token counts before any call): llama.cpp still prints its header
+        with contextlib.suppress(ImportError):  # a helper of llama-cpp-python, absent in some versions
+            from llama_cpp._utils import suppress_stdout_stderr
+
+            quiet = suppress_stdout_stderr(disable=False)
+    with quiet:
+        llm = Llama(model_path=model_path, verbose=False, **kwargs)
     weakref.finalize(owner, llm.close)
     return llm
 
@@ -229,16 +247,33 @@ class LocalLlamaBackend(Backend):
             self._formatter, self._eos_text = gguf_chat_formatter(self._llm, self.model_path)
         return self._llm
 
+    def _tokenizer(self):
+        """The loaded model, else its tokenizer alone (vocab_only=True: no weights), with the chat formatter."""
+        if self._vocab is None:
+            self._vocab = self._llm or load_llama(self, self.model_path, vocab_only=True)
+        if self._formatter is None:
+            self._formatter, self._eos_text = gguf_chat_formatter(self._vocab, self.model_path)
+        return self._vocab
+
     def count_tokens(self, text: str) -> int:
         """The model's own token count: non-Latin scripts take several tokens a character, so a
         character budget would let a Georgian prompt cost four times an English one."""
         with self._lock:
-            if self._vocab is None:
-                self._vocab = self._llm or load_llama(self, self.model_path, vocab_only=True)
-            return len(self._vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+            return len(self._tokenizer().tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def prompt_tokens(self, prompt: RenderedPrompt) -> int:
+        """Tokens of the chat-templated prompt plus its prefill, as `complete` counts them (llama.cpp
+        reports the same); needs only the tokenizer, so the estimator counts with it before any call."""
+        with self._lock:
+            return self._count_prompt(self._tokenizer(), self.render(prompt))
+
+    @staticmethod
+    def _count_prompt(llm: Any, text: str) -> int:
+        return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def render(self, prompt: RenderedPrompt) -> str:
-        self._load()
+        if self._formatter is None:
+            self._load()
         messages = [{"role": m.role, "content": m.content} for m in prompt.messages]
         formatted = self._formatter(messages=messages)
         return formatted.prompt + prompt.prefill
@@ -255,7 +290,7 @@ class LocalLlamaBackend(Backend):
         with self._lock:
             llm = self._load()
             text_prompt = self.render(prompt)
-            n_prompt = len(llm.tokenize(text_prompt.encode("utf-8"), add_bos=False, special=True))
+            n_prompt = self._count_prompt(llm, text_prompt)
             if n_prompt + params.max_tokens > self.n_ctx:
                 raise ConfigError(f"prompt {prompt.name} has {n_prompt} tokens, too many for n_ctx={self.n_ctx}; lower transcript.max_chars")
             out = llm.create_completion(

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from clio.errors import CorruptRow, StorageError, sqlite_failure
+from clio.errors import ConfigError, CorruptRow, StorageError, sqlite_failure
 from clio.llm.backends import Completion, SamplingParams
-from clio.prompts import RenderedPrompt
+from clio.prompts import OutputSpec, RenderedPrompt, load_prompt
 
 T = TypeVar("T")
 
@@ -115,3 +117,109 @@ class ResponseCache:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+@dataclass
+class ReplyStats:
+    """What the cached replies of one prompt name measure (the estimator's expected outputs and re-asks)."""
+
+    tokens: list[int] = field(default_factory=list)  # output tokens per reply
+    chars: list[int] = field(default_factory=list)
+    failed: int = 0  # replies the parser rejects: each one was re-asked (or became a failure)
+    names: list[int] = field(default_factory=list)  # list prompts: names per reply
+    name_chars: list[int] = field(default_factory=list)  # "...</summary><name>...</name>" replies
+    description_chars: list[int] = field(default_factory=list)
+
+
+@lru_cache(maxsize=64)
+def _parse_setup(prompt_name: str) -> tuple[str, OutputSpec] | None:
+    """(prefill up to its first variable, output spec) of a prompt file, or None."""
+    try:
+        template = load_prompt(prompt_name)
+    except ConfigError:
+        return None
+    output = template.output
+    if prompt_name == "facet_open":  # summary facets keep the whole sentences that fit (FacetSpec.overflow)
+        output = output.model_copy(update={"overflow": "cut_sentence"})
+    return template.prefill.split("{{", 1)[0].split("{%", 1)[0], output
+
+
+def parses(prompt_name: str, text: str) -> bool:
+    """Whether the parser accepts a stored reply under its prompt file's output spec (a rejected
+    reply was re-asked, or became a failure)."""
+    from clio.llm.parsing import ParseError, parse_reply
+
+    try:
+        if setup := _parse_setup(prompt_name):
+            parse_reply(setup[0], text, setup[1])
+    except ParseError:
+        return False
+    return True
+
+
+def reply_stats(path: str | Path, *, exclude: set[str] | frozenset[str] = frozenset(), per_prompt: int = 5000, count_names: dict[str, Callable[[str], int]] | None = None) -> dict[str, ReplyStats]:
+    """Per prompt name (all versions pooled; replies of every backend that filled the cache), from
+    the newest `per_prompt` replies of each prompt version, read-only (a big cache holds millions).
+    `count_names[prompt name]` counts the names of a list reply. Empty when the file cannot be
+    read; rows that do not decode are skipped; keys in `exclude` are left out."""
+    count_names = count_names or {}
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            query = "SELECT key, prompt, completion FROM (SELECT key, prompt, completion, ROW_NUMBER() OVER (PARTITION BY prompt ORDER BY created DESC) AS n FROM responses) WHERE n <= ?"
+            rows = db.execute(query, (per_prompt,)).fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return {}
+    stats: dict[str, ReplyStats] = {}
+    for key, ref, raw in rows:
+        if key in exclude:
+            continue
+        try:
+            completion = dict(json.loads(raw))
+        except (ValueError, TypeError):
+            continue
+        name, text = (ref or "").split("@", 1)[0], str(completion.get("text") or "")
+        m = stats.setdefault(name, ReplyStats())
+        m.failed += int(not parses(name, text))
+        m.tokens.append(int(completion.get("output_tokens") or 0))
+        m.chars.append(len(text.strip()))
+        if name in count_names:
+            m.names.append(count_names[name](text))
+        if match := re.match(r"(.*?)</summary>\s*<name>(.*?)(?:</name>|$)", text, re.S):
+            m.description_chars.append(len(re.sub(r"\s+", " ", match.group(1)).strip()))
+            m.name_chars.append(len(re.sub(r"\s+", " ", match.group(2)).strip()))
+    return stats
+
+
+class CachedReplies:
+    """Statistics of the replies in a response cache per prompt name (`reply_stats`), for the
+    estimator (clio/estimate.py); a figure is given only from at least `min_samples` replies."""
+
+    def __init__(self, path: str | Path | None = None, *, min_samples: int = 3, **read: Any):
+        self.min_samples = min_samples
+        self.stats = reply_stats(path, **read) if path and Path(path).is_file() else {}
+
+    def measured(self, prompt_name: str, values: str = "tokens") -> ReplyStats | None:
+        m = self.stats.get(prompt_name)
+        return m if m is not None and len(getattr(m, values)) >= self.min_samples else None
+
+    def rejected(self, prompt_name: str) -> tuple[float, int] | None:
+        """(share of the prompt's replies that the parser rejects, replies)."""
+        m = self.measured(prompt_name)
+        return None if m is None else (m.failed / len(m.tokens), len(m.tokens))
+
+    def listed(self, prompts: Sequence[str]) -> list[tuple[int, int, int]]:
+        """(output tokens, characters, names) of the list replies of `prompts` that hold a name."""
+        return [row for p in prompts if p in self.stats for row in zip(self.stats[p].tokens, self.stats[p].chars, self.stats[p].names) if row[2] > 0]
+
+    def names_per_reply(self, prompts: Sequence[str]) -> float | None:
+        """Mean names in the list replies of `prompts` that hold one."""
+        listed = self.listed(prompts)
+        return sum(k for _, _, k in listed) / len(listed) if len(listed) >= self.min_samples else None
+
+    def chars_per_name(self, prompts: Sequence[str]) -> float | None:
+        """Characters per listed name over all list replies of `prompts`."""
+        names = sum(sum(self.stats[p].names) for p in prompts if p in self.stats)
+        return sum(sum(self.stats[p].chars) for p in prompts if p in self.stats) / names if names >= self.min_samples else None

@@ -55,13 +55,16 @@ class LLMAuditor:
         tail = self.max_chars - head
         return text[:head] + " [...] " + text[-tail:]
 
-    def rate(self, texts: Sequence[str], stage: Stage = "cluster") -> list[Rating]:
+    def job(self, text: str) -> Any:
+        """The audit call of one text (an LLMJob); the estimator renders it too (clio/estimate.py)."""
         from clio.llm.backends import SamplingParams
         from clio.llm.gateway import LLMJob
 
+        return LLMJob(self.template.render(content=self.fit_content(text)), SamplingParams(max_tokens=6, temperature=self.temperature, stop=("</answer>",)))
+
+    def rate(self, texts: Sequence[str], stage: Stage = "cluster") -> list[Rating]:
         check_stage(stage)
-        params = SamplingParams(max_tokens=6, temperature=self.temperature, stop=("</answer>",))
-        jobs = [LLMJob(self.template.render(content=self.fit_content(t)), params) for t in texts]
+        jobs = [self.job(t) for t in texts]
         results = self.gateway.ask_many(jobs, stage=self.stage_name, desc=f"privacy audit ({stage})") if jobs else []
         ratings = []
         for result in results:

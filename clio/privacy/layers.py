@@ -64,6 +64,20 @@ def check_stage(stage: str) -> None:
 # =========================================================================== thresholds (layer 2)
 
 
+def expected_kept_share(n: int, k: int, privacy: Any) -> float:
+    """The thresholds' plan for `clio estimate`: the expected share of base clusters that reach
+    them, cluster sizes taken as geometric on 1, 2, ... of mean n/k (as naming's `expected_min`). A cluster
+    needs min_accounts conversations to have that many accounts, so the larger threshold counts.
+    The auditor's removals are not modelled (it rates texts that do not exist yet)."""
+    if privacy.get("safety_mode"):
+        return 1.0
+    need = max(int(privacy.min_conversations), int(privacy.min_accounts), 1)
+    mean = n / max(1, k)
+    if mean <= 1:
+        return 1.0 if need <= 1 else 0.0
+    return (1.0 - 1.0 / mean) ** (need - 1)  # P(X >= need)
+
+
 def apply_thresholds(cluster_sizes: Mapping[Any, tuple[int, int]], min_conversations: int, min_accounts: int) -> tuple[list[Any], dict[Any, str]]:
     """Keep clusters with at least `min_conversations` conversations and `min_accounts` unique
     accounts. Returns (kept ids in input order, {removed id: reason})."""
